@@ -3,6 +3,7 @@ package mpack
 import (
 	"bytes"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,6 +52,7 @@ func FuzzReadValue(f *testing.F) {
 			return
 		}
 		used := in[:r.Offset()]
+		checkTyped(t, NewReader(in, lim), v)
 		// Re-encoding the decoded value and decoding that again is stable.
 		enc, err := AppendValue(nil, v)
 		require.NoError(t, err)
@@ -108,4 +110,62 @@ func mustAppend(t *testing.T, v any) []byte {
 	b, err := AppendValue(nil, v)
 	require.NoError(t, err)
 	return b
+}
+
+// checkTyped reads the first value of r with the typed reader matching v
+// (ReadValue's result) and requires the same value.
+func checkTyped(t *testing.T, r *Reader, v any) {
+	t.Helper()
+	k, err := r.PeekKind()
+	require.NoError(t, err)
+	switch v := v.(type) {
+	case nil:
+		if k == KindNil {
+			require.NoError(t, r.ReadNil())
+		}
+	case bool:
+		got, err := r.ReadBool()
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+	case int64:
+		got, err := r.ReadInt()
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+		if v >= 0 {
+			r2 := NewReader(r.buf, r.lim)
+			u, err := r2.ReadUint()
+			require.NoError(t, err)
+			require.Equal(t, uint64(v), u)
+		}
+	case uint64:
+		got, err := r.ReadUint()
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+	case float32:
+		got, err := r.ReadFloat32()
+		require.NoError(t, err)
+		require.Equal(t, math.Float32bits(v), math.Float32bits(got))
+	case float64:
+		got, err := r.ReadFloat64()
+		require.NoError(t, err)
+		require.Equal(t, math.Float64bits(v), math.Float64bits(got))
+	case string:
+		got, err := r.ReadString()
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+	case []byte:
+		got, err := r.ReadBytes()
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+	case []any:
+		n, err := r.ReadArrayHeader()
+		require.NoError(t, err)
+		require.Equal(t, len(v), n)
+	case map[string]any:
+		n, err := r.ReadMapHeader()
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, n, len(v)) // repeated keys collapse
+	default:
+		t.Fatalf("ReadValue returned %T", v)
+	}
 }

@@ -323,6 +323,12 @@ func (r *Reader) intValue(h header) (i int64, u uint64, signed bool) {
 // ReadInt consumes an integer in any msgpack integer format whose value fits
 // in an int64.
 func (r *Reader) ReadInt() (int64, error) {
+	if r.off < len(r.buf) {
+		if c := r.buf[r.off]; c <= 0x7f || c >= 0xe0 { // fast path: fixint
+			r.off++
+			return int64(int8(c)), nil
+		}
+	}
 	h, err := r.expect(KindInt)
 	if err != nil {
 		return 0, err
@@ -414,6 +420,16 @@ func (r *Reader) ReadFloat32() (float32, error) {
 
 // ReadStringBytes consumes a str and returns its bytes without copying.
 func (r *Reader) ReadStringBytes() ([]byte, error) {
+	if r.off < len(r.buf) {
+		if c := r.buf[r.off]; c&0xe0 == fixStrPrefix { // fast path: fixstr
+			start := r.off + 1
+			end := start + int(c&0x1f)
+			if end <= len(r.buf) {
+				r.off = end
+				return r.buf[start:end:end], nil
+			}
+		}
+	}
 	h, err := r.expect(KindString)
 	if err != nil {
 		return nil, err
