@@ -1,5 +1,3 @@
-//go:build sio_with_engineio
-
 // Package socketio is roomcast's Socket.IO v5 server on top of
 // transport/engineio. An unmodified socket.io-client 4.x connects with its
 // default parser or with socket.io-msgpack-parser; the server learns each

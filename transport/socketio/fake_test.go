@@ -1,5 +1,3 @@
-//go:build sio_with_engineio
-
 package socketio
 
 import (
