@@ -1,0 +1,184 @@
+package socketio
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/roomcast/roomcast/codec/mpack"
+	siocodec "github.com/roomcast/roomcast/codec/socketio"
+	"github.com/roomcast/roomcast/transport/engineio"
+)
+
+// TailPacket is an event packet event(args..., tail) whose last argument is
+// an unsigned integer that differs per recipient (a game server's "last
+// processed input seq"), while everything before it is shared. The shared
+// part is encoded at most once per parser; each EmitTail only appends the
+// tail:
+//
+//   - msgpack parser: the packet map is written with its keys in the order
+//     type, nsp, data, so the data array's last element (the tail) is the
+//     last bytes of the frame. Per recipient: copy the shared prefix and
+//     append one msgpack uint.
+//   - default parser: the text header (e.g.
+//     `51-["delta",{"_placeholder":true,"num":0},TAIL]`) is the shared text
+//     prefix plus the decimal tail and "]"; the binary attachments are shared
+//     frames sent to every recipient.
+//
+// Safe for concurrent use; args must not be modified after PrepareTailEvent.
+type TailPacket struct {
+	nsp   string
+	event string
+	args  []any
+	enc   [2]tailEncoding // [0] default, [1] msgpack
+}
+
+type tailEncoding struct {
+	once        sync.Once
+	prefix      []byte            // shared bytes before the tail
+	attachments []*engineio.Frame // default parser: shared binary frames
+	err         error
+}
+
+// PrepareTailEvent returns a TailPacket for event(args..., tail) on
+// namespace nsp. It checks the event name and argument types at once;
+// encoding happens on first use per parser.
+func PrepareTailEvent(nsp, event string, args ...any) (*TailPacket, error) {
+	if siocodec.IsReservedEvent(event) {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	for i, a := range args {
+		if err := checkArg(a, 0); err != nil {
+			return nil, fmt.Errorf("socketio: argument %d: %w", i, err)
+		}
+	}
+	return &TailPacket{nsp: normalizeNsp(nsp), event: event, args: args}, nil
+}
+
+// Namespace returns the namespace the packet is for.
+func (p *TailPacket) Namespace() string { return p.nsp }
+
+func (p *TailPacket) encoding(parser Parser) (*tailEncoding, error) {
+	i := 0
+	if parser == ParserMsgpack {
+		i = 1
+	}
+	e := &p.enc[i]
+	e.once.Do(func() {
+		if i == 1 {
+			e.prefix, e.err = p.msgpackPrefix()
+		} else {
+			e.prefix, e.attachments, e.err = p.defaultPrefix()
+		}
+	})
+	return e, e.err
+}
+
+// msgpackPrefix writes {"type":2,"nsp":nsp,"data":[event,args...,  (the
+// tail is appended per recipient).
+func (p *TailPacket) msgpackPrefix() ([]byte, error) {
+	b := make([]byte, 0, 64)
+	b = mpack.AppendMapHeader(b, 3)
+	b = mpack.AppendString(b, "type")
+	b = mpack.AppendUint(b, uint64(siocodec.Event))
+	b = mpack.AppendString(b, "nsp")
+	b = mpack.AppendString(b, p.nsp)
+	b = mpack.AppendString(b, "data")
+	b = mpack.AppendArrayHeader(b, len(p.args)+2)
+	b = mpack.AppendString(b, p.event)
+	for i, a := range p.args {
+		var err error
+		if b, err = mpack.AppendValue(b, a); err != nil {
+			return nil, fmt.Errorf("socketio: tail event %q argument %d: %w", p.event, i, err)
+		}
+	}
+	return b, nil
+}
+
+// defaultPrefix encodes the packet with a zero tail and cuts "0]" off the
+// text, which is what appendJSON writes for a trailing uint64(0).
+func (p *TailPacket) defaultPrefix() ([]byte, []*engineio.Frame, error) {
+	data := make([]any, 0, len(p.args)+2)
+	data = append(data, p.event)
+	data = append(data, p.args...)
+	data = append(data, uint64(0))
+	pkt := siocodec.Packet{Type: siocodec.Event, Nsp: p.nsp, Data: data}
+	text, atts, err := siocodec.AppendDefault(nil, &pkt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketio: tail event %q: %w", p.event, err)
+	}
+	n := len(text)
+	if n < 2 || text[n-2] != '0' || text[n-1] != ']' {
+		return nil, nil, fmt.Errorf("socketio: tail event %q: unexpected encoding %q", p.event, text)
+	}
+	frames := make([]*engineio.Frame, len(atts))
+	for i, a := range atts {
+		frames[i] = engineio.BinaryFrame(a)
+	}
+	return text[:n-2], frames, nil
+}
+
+// AppendTail appends the frame payload of p with tail for parser to dst:
+// the whole msgpack packet, or the default parser's text header (whose
+// attachments TailAttachments returns). For tests, benchmarks and
+// transports that frame on their own.
+func (p *TailPacket) AppendTail(dst []byte, parser Parser, tail uint64) ([]byte, error) {
+	e, err := p.encoding(parser)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, e.prefix...)
+	if parser == ParserMsgpack {
+		return mpack.AppendUint(dst, tail), nil
+	}
+	dst = strconv.AppendUint(dst, tail, 10)
+	return append(dst, ']'), nil
+}
+
+// TailAttachments returns the shared binary attachment frames the default
+// parser sends after each text header (nil for msgpack).
+func (p *TailPacket) TailAttachments(parser Parser) ([]*engineio.Frame, error) {
+	if parser == ParserMsgpack {
+		return nil, nil
+	}
+	e, err := p.encoding(ParserDefault)
+	return e.attachments, err
+}
+
+// tailScratch holds per-recipient encoding scratch (engineio frames copy
+// their payload, so the buffer is reused at once).
+var tailScratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// EmitTail sends p with tail to this socket. With droppable, a full send
+// queue drops the packet (ErrDropped) instead of closing the session.
+func (s *Socket) EmitTail(p *TailPacket, tail uint64, droppable bool) error {
+	if p.nsp != s.ns.name {
+		return ErrNamespaceMismatch
+	}
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	parser := s.cl.effectiveParser()
+	e, err := p.encoding(parser)
+	if err != nil {
+		return err
+	}
+	bp := tailScratch.Get().(*[]byte)
+	b := append((*bp)[:0], e.prefix...)
+	var frames []*engineio.Frame
+	if parser == ParserMsgpack {
+		b = mpack.AppendUint(b, tail)
+		frames = []*engineio.Frame{engineio.BinaryFrame(b)}
+	} else {
+		b = strconv.AppendUint(b, tail, 10)
+		b = append(b, ']')
+		frames = make([]*engineio.Frame, 0, 1+len(e.attachments))
+		frames = append(frames, engineio.TextFrame(b))
+		frames = append(frames, e.attachments...)
+	}
+	*bp = b
+	if cap(b) <= 64<<10 {
+		tailScratch.Put(bp)
+	}
+	return s.cl.sendFrames(frames, droppable)
+}

@@ -1,0 +1,98 @@
+package socketio
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/codec/mpack"
+	siocodec "github.com/roomcast/roomcast/codec/socketio"
+)
+
+func TestTailPacketBothParsers(t *testing.T) {
+	forBothParsers(t, func(t *testing.T, mp bool) {
+		srv := newTestServer(t, Config{})
+		var socks []*Socket
+		srv.OnConnection(func(s *Socket) { socks = append(socks, s) })
+		a, b := srv.fakeClient(t, mp), srv.fakeClient(t, mp)
+		a.connect("/", nil)
+		b.connect("/", nil)
+		require.Len(t, socks, 2)
+
+		state := []byte{0x92, 0x07, 0xc3}
+		p, err := PrepareTailEvent("/", "delta", state)
+		require.NoError(t, err)
+		require.NoError(t, socks[0].EmitTail(p, 0, true))
+		require.NoError(t, socks[1].EmitTail(p, 1<<40, false))
+		require.NoError(t, socks[0].EmitTail(p, 300, true))
+
+		ga := a.waitPackets(2)
+		gb := b.waitPackets(1)
+		want := func(ack uint64) siocodec.Packet {
+			return siocodec.Packet{Type: siocodec.Event, Nsp: "/", Data: []any{"delta", state, int64(ack)}}
+		}
+		assert.Equal(t, want(0), ga[0])
+		assert.Equal(t, want(300), ga[1])
+		assert.Equal(t, want(1<<40), gb[0])
+	})
+}
+
+func TestTailPacketWireBytes(t *testing.T) {
+	p, err := PrepareTailEvent("/", "delta", []byte{0xaa, 0xbb})
+	require.NoError(t, err)
+
+	text, err := p.AppendTail(nil, ParserDefault, 42)
+	require.NoError(t, err)
+	assert.Equal(t, `51-["delta",{"_placeholder":true,"num":0},42]`, string(text))
+	atts, err := p.TailAttachments(ParserDefault)
+	require.NoError(t, err)
+	require.Len(t, atts, 1)
+	assert.Equal(t, []byte{0xaa, 0xbb}, atts[0].Payload())
+	atts2, _ := p.TailAttachments(ParserDefault)
+	assert.Same(t, atts[0], atts2[0], "the attachment frame is shared")
+
+	m, err := p.AppendTail(nil, ParserMsgpack, 200)
+	require.NoError(t, err)
+	// {"type":2,"nsp":"/","data":["delta",bin(aabb),200]}: keys in that
+	// order, the ack is the last bytes (cc c8).
+	want := []byte{0x83,
+		0xa4, 't', 'y', 'p', 'e', 0x02,
+		0xa3, 'n', 's', 'p', 0xa1, '/',
+		0xa4, 'd', 'a', 't', 'a', 0x93,
+		0xa5, 'd', 'e', 'l', 't', 'a',
+		0xc4, 0x02, 0xaa, 0xbb,
+		0xcc, 0xc8}
+	assert.Equal(t, want, m)
+	dec, err := siocodec.DecodeMsgpack(m, siocodec.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, []any{"delta", []byte{0xaa, 0xbb}, int64(200)}, dec.Data)
+
+	// Another namespace and a raw msgpack argument.
+	p2, err := PrepareTailEvent("/game", "snapshot", mpack.Raw{0x91, 0x01})
+	require.NoError(t, err)
+	text, err = p2.AppendTail(nil, ParserDefault, 7)
+	require.NoError(t, err)
+	assert.Equal(t, `51-/game,["snapshot",{"_placeholder":true,"num":0},7]`, string(text))
+}
+
+func TestTailPacketErrors(t *testing.T) {
+	_, err := PrepareTailEvent("/", "connect")
+	require.ErrorIs(t, err, ErrReservedEvent)
+	_, err = PrepareTailEvent("/", "x", struct{}{})
+	require.Error(t, err)
+
+	srv := newTestServer(t, Config{})
+	var sock *Socket
+	srv.Of("/other").OnConnection(func(s *Socket) { sock = s })
+	c := srv.fakeClient(t, false)
+	c.connect("/other", nil)
+	p, _ := PrepareTailEvent("/", "delta", []byte{1})
+	require.ErrorIs(t, sock.EmitTail(p, 1, true), ErrNamespaceMismatch)
+
+	p, _ = PrepareTailEvent("/other", "delta", []byte{1})
+	c.conn.mu.Lock()
+	c.conn.queueFull = true
+	c.conn.mu.Unlock()
+	require.ErrorIs(t, sock.EmitTail(p, 1, true), ErrDropped)
+}
