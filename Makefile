@@ -1,0 +1,53 @@
+# roomcast: `make test` runs every test on a fresh machine, installing what
+# the tests need that the machine may lack. `.ci/run` calls exactly it.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+GO   ?= go
+NODE ?= node
+NPM  ?= npm
+JS   := clients/js
+
+# Node test files of the transport (and later the JS client).
+JS_TESTS = $(wildcard $(JS)/test/*.test.js)
+
+.PHONY: test deps tools go-test js-test vet seeds run clean
+
+## test: everything a change must pass (vet, Go tests with -race, Node tests against the Go server)
+test: deps vet go-test js-test
+
+## deps: check the toolchain, install node packages (later: Chromium, redis-server: one line each)
+deps: tools $(JS)/node_modules/.package-lock.json
+
+tools:
+	@command -v $(GO) >/dev/null || { echo "make test: 'go' not found; install Go 1.26 (https://go.dev/dl/)" >&2; exit 1; }
+	@command -v $(NODE) >/dev/null || { echo "make test: 'node' not found; install Node.js 20 or newer (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+	@command -v $(NPM) >/dev/null || { echo "make test: 'npm' not found; install npm (e.g. apt-get install npm)" >&2; exit 1; }
+	@$(NODE) -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("make test: node " + process.version + " is too old; need 20 or newer"); process.exit(1) }'
+
+# npm ci runs only when node_modules is missing or older than the lockfile.
+$(JS)/node_modules/.package-lock.json: $(JS)/package-lock.json $(JS)/package.json
+	cd $(JS) && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+vet:
+	$(GO) vet ./...
+
+go-test:
+	$(GO) test -race -count=1 ./...
+
+js-test: deps
+	cd $(JS) && $(NODE) --test --test-concurrency=1 $(patsubst $(JS)/%,%,$(JS_TESTS))
+
+## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
+seeds: deps
+	$(GO) run ./cmd/recordseeds -repo .
+
+## run: start the server on 127.0.0.1:2567
+run:
+	$(GO) run ./cmd/gameserver
+
+clean:
+	rm -rf bin $(JS)/node_modules
