@@ -38,8 +38,11 @@ vet:
 go-test:
 	$(GO) test -race -count=1 ./...
 
+# The Node tests start the server themselves; build it once for all files.
 js-test: deps
-	cd $(JS) && $(NODE) --test --test-concurrency=1 $(patsubst $(JS)/%,%,$(JS_TESTS))
+	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
+	$(GO) build -o "$$bin/gameserver" ./cmd/gameserver && \
+	cd $(JS) && ROOMCAST_GAMESERVER="$$bin/gameserver" $(NODE) --test --test-concurrency=1 $(patsubst $(JS)/%,%,$(JS_TESTS))
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps
