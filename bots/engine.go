@@ -9,17 +9,16 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	eiocodec "github.com/roomcast/roomcast/codec/engineio"
 )
 
-// Engine.IO v4 packet types, as the first character of a text packet.
+// Engine.IO v4 packet types, as the first character of a text frame.
 const (
-	eioOpen    = '0'
-	eioClose   = '1'
-	eioPing    = '2'
-	eioPong    = '3'
-	eioMessage = '4'
-	eioUpgrade = '5'
-	eioNoop    = '6'
+	eioClose   = '0' + byte(eiocodec.Close)
+	eioPong    = '0' + byte(eiocodec.Pong)
+	eioMessage = '0' + byte(eiocodec.Message)
+	eioUpgrade = '0' + byte(eiocodec.Upgrade)
 )
 
 // frame is one Engine.IO packet as a WebSocket carries it: a text frame is
@@ -162,29 +161,32 @@ func (e *engine) send(frames ...frame) error {
 	return nil
 }
 
-// receive handles one Engine.IO packet; transports call it sequentially.
+// receive handles one WebSocket frame; transports call it sequentially.
 func (e *engine) receive(data []byte, binary bool) {
-	e.bytesIn.Add(int64(len(data)))
+	p, err := eiocodec.DecodeFrame(data, binary)
+	if err != nil {
+		e.closeWith(ReasonParseError, err, false)
+		return
+	}
+	e.receivePacket(p)
+}
+
+// receivePacket handles one Engine.IO packet; transports call it
+// sequentially. p.Data is valid only during the call.
+func (e *engine) receivePacket(p eiocodec.Packet) {
+	e.bytesIn.Add(int64(len(p.Data) + 1))
 	e.framesIn.Add(1)
-	if binary {
-		e.h.onMessage(data, true)
-		return
-	}
-	if len(data) == 0 {
-		e.closeWith(ReasonParseError, errors.New("bots: empty engine.io packet"), false)
-		return
-	}
-	switch data[0] {
-	case eioMessage:
-		e.h.onMessage(data[1:], false)
-	case eioPing:
+	switch p.Type {
+	case eiocodec.Message:
+		e.h.onMessage(p.Data, p.Binary)
+	case eiocodec.Ping:
 		e.resetHeartbeat()
-		pong := make([]byte, len(data))
+		pong := make([]byte, 1+len(p.Data))
 		pong[0] = eioPong
-		copy(pong[1:], data[1:])
+		copy(pong[1:], p.Data)
 		_ = e.send(frame{data: pong})
-	case eioOpen:
-		op, err := parseOpen(data[1:])
+	case eiocodec.Open:
+		op, err := parseOpen(p.Data)
 		if err != nil {
 			e.closeWith(ReasonParseError, err, false)
 			return
@@ -196,11 +198,8 @@ func (e *engine) receive(data []byte, binary bool) {
 			})
 			close(e.opened)
 		})
-	case eioClose:
+	case eiocodec.Close:
 		e.closeWith(ReasonTransportClose, nil, false)
-	case eioPong, eioNoop, eioUpgrade:
-	default:
-		e.closeWith(ReasonParseError, fmt.Errorf("bots: unknown engine.io packet type %q", data[0]), false)
 	}
 }
 

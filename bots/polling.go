@@ -3,58 +3,27 @@ package bots
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+
+	eiocodec "github.com/roomcast/roomcast/codec/engineio"
 )
 
-// Long-polling payloads join Engine.IO packets with the record separator;
-// a binary message is "b" + base64.
-const recordSeparator = 0x1e
-
-// appendPayload appends frames as one long-polling payload.
+// appendPayload appends frames as one long-polling payload (eiocodec).
 func appendPayload(dst []byte, frames []frame) []byte {
 	for i, f := range frames {
 		if i > 0 {
-			dst = append(dst, recordSeparator)
+			dst = append(dst, eiocodec.Separator)
 		}
 		if f.binary {
-			dst = append(dst, 'b')
-			dst = base64.StdEncoding.AppendEncode(dst, f.data)
+			dst = eiocodec.AppendText(dst, eiocodec.Packet{Type: eiocodec.Message, Data: f.data, Binary: true})
 			continue
 		}
 		dst = append(dst, f.data...)
 	}
 	return dst
-}
-
-// splitPayload calls fn for each packet of a long-polling payload; binary
-// packets are decoded from base64 (into fresh memory).
-func splitPayload(payload []byte, fn func(data []byte, binary bool)) error {
-	for len(payload) > 0 {
-		pkt := payload
-		if i := bytes.IndexByte(payload, recordSeparator); i >= 0 {
-			pkt, payload = payload[:i], payload[i+1:]
-		} else {
-			payload = nil
-		}
-		if len(pkt) == 0 {
-			return errors.New("bots: empty packet in polling payload")
-		}
-		if pkt[0] == 'b' {
-			bin, err := base64.StdEncoding.AppendDecode(nil, pkt[1:])
-			if err != nil {
-				return fmt.Errorf("bots: base64 packet in polling payload: %w", err)
-			}
-			fn(bin, true)
-			continue
-		}
-		fn(pkt, false)
-	}
-	return nil
 }
 
 // pollTransport is Engine.IO long-polling: one goroutine keeps a GET
@@ -88,14 +57,19 @@ func dialPolling(ctx context.Context, e *engine) (*pollTransport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bots: polling handshake: %w", err)
 	}
-	var frames []frame
-	if err := splitPayload(body, func(d []byte, bin bool) { frames = append(frames, frame{d, bin}) }); err != nil {
-		return nil, err
+	var packets []eiocodec.Packet
+	var dec eiocodec.PayloadDecoder
+	if err := dec.Decode(body, e.cfg.MaxPayload, func(p eiocodec.Packet) error {
+		p.Data = bytes.Clone(p.Data)
+		packets = append(packets, p)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("bots: polling handshake: %w", err)
 	}
-	if len(frames) == 0 || frames[0].binary || len(frames[0].data) == 0 || frames[0].data[0] != eioOpen {
+	if len(packets) == 0 || packets[0].Type != eiocodec.Open {
 		return nil, fmt.Errorf("bots: polling handshake: no open packet in %q", body)
 	}
-	op, err := parseOpen(frames[0].data[1:])
+	op, err := parseOpen(packets[0].Data)
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +80,8 @@ func dialPolling(ctx context.Context, e *engine) (*pollTransport, error) {
 	lctx, cancel := context.WithCancel(context.Background())
 	p := &pollTransport{e: e, url: u, ctx: lctx, cancel: cancel,
 		wake: make(chan struct{}, 1), stopW: make(chan struct{}), pollDone: make(chan struct{}), writerUp: true}
-	for _, f := range frames {
-		e.receive(f.data, f.binary)
+	for _, p := range packets {
+		e.receivePacket(p)
 	}
 	p.writerWG.Add(1)
 	go p.writeLoop()
@@ -157,7 +131,7 @@ func (p *pollTransport) write(frames []frame) error {
 		return ErrClosed
 	}
 	if len(p.queue) > 0 {
-		p.queue = append(p.queue, recordSeparator)
+		p.queue = append(p.queue, eiocodec.Separator)
 	}
 	p.queue = appendPayload(p.queue, frames)
 	p.nQueued += len(frames)
@@ -209,6 +183,7 @@ func (p *pollTransport) post(body []byte) bool {
 
 func (p *pollTransport) pollLoop() {
 	defer close(p.pollDone)
+	var dec eiocodec.PayloadDecoder
 	for {
 		p.mu.Lock()
 		pausing := p.pausing
@@ -223,7 +198,10 @@ func (p *pollTransport) pollLoop() {
 			}
 			return
 		}
-		if err := splitPayload(body, p.e.receive); err != nil {
+		if err := dec.Decode(body, p.e.cfg.MaxPayload, func(pkt eiocodec.Packet) error {
+			p.e.receivePacket(pkt)
+			return nil
+		}); err != nil {
 			p.e.transportFailed(p, ReasonParseError, err)
 			return
 		}
