@@ -1,0 +1,185 @@
+package rooms
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/roomcast/roomcast/tick"
+)
+
+// Defaults of Settings and Config.
+const (
+	DefaultTickRate            = 20
+	DefaultMaxClients          = 8
+	DefaultReconnectGrace      = 20 * time.Second
+	DefaultInboxSize           = 1024
+	DefaultMaxInputBytes       = 512
+	DefaultMaxInputsPerSecond  = 60
+	DefaultSlowConsumerTimeout = 5 * time.Second
+	DefaultResumeTicks         = 100
+	DefaultLobbyInterval       = 250 * time.Millisecond
+	DefaultTokenMemory         = 10 * time.Minute
+	DefaultMaxMessageBytes     = 4096
+)
+
+// Settings configure a room type. Every field works at its zero value.
+type Settings struct {
+	// TickRate is ticks per second (tick.MinRate..tick.MaxRate). Default 20.
+	TickRate int
+	// MaxClients is the number of seats (held seats of dropped clients
+	// count). Default 8.
+	MaxClients int
+	// ReconnectGrace is how long a dropped client's seat is held. Default
+	// 20 s; negative means no grace (a drop is a leave).
+	ReconnectGrace time.Duration
+	// Private rooms are not listed and not matched by joinOrCreate/join;
+	// only joinById reaches them. A room can change it with SetPrivate.
+	Private bool
+	// KeepWhenEmpty keeps a room after its last client left. Default false:
+	// rooms are disposed as soon as they hold no seat.
+	KeepWhenEmpty bool
+	// FilterBy lists option keys that must match for joinOrCreate/join to
+	// pick a room: a room created with {"mode":"ctf"} only takes joiners
+	// passing "mode":"ctf". The created room's metadata gets these options.
+	FilterBy []string
+	// InboxSize bounds the room's inbox (joins, inputs, messages). A full
+	// inbox drops inputs (counted) and makes other requests wait up to one
+	// tick before failing with room_busy. Default 1024.
+	InboxSize int
+	// MaxInputBytes bounds one input's payload (approximate encoded size).
+	// Default 512.
+	MaxInputBytes int
+	// MaxInputsPerSecond bounds inputs per client (token bucket, burst of
+	// one second's worth); excess inputs are dropped and counted, and a
+	// client whose dropped inputs in one second exceed this rate again is
+	// disconnected. Default 60.
+	MaxInputsPerSecond int
+	// MaxMessageBytes bounds a msg payload. Default 4096.
+	MaxMessageBytes int
+	// SlowConsumerTimeout disconnects a client whose state frames keep
+	// being dropped this long. Default 5 s.
+	SlowConsumerTimeout time.Duration
+	// ResumeTicks is how many ticks of deltas are kept to replay on resume.
+	// Default 100.
+	ResumeTicks int
+	// Metadata is the initial metadata of every room of the type (listed,
+	// filtered on). OnCreate may change it.
+	Metadata map[string]any
+}
+
+func (s Settings) withDefaults() Settings {
+	if s.TickRate == 0 {
+		s.TickRate = DefaultTickRate
+	}
+	if s.MaxClients == 0 {
+		s.MaxClients = DefaultMaxClients
+	}
+	if s.ReconnectGrace == 0 {
+		s.ReconnectGrace = DefaultReconnectGrace
+	}
+	if s.InboxSize == 0 {
+		s.InboxSize = DefaultInboxSize
+	}
+	if s.MaxInputBytes == 0 {
+		s.MaxInputBytes = DefaultMaxInputBytes
+	}
+	if s.MaxInputsPerSecond == 0 {
+		s.MaxInputsPerSecond = DefaultMaxInputsPerSecond
+	}
+	if s.MaxMessageBytes == 0 {
+		s.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if s.SlowConsumerTimeout == 0 {
+		s.SlowConsumerTimeout = DefaultSlowConsumerTimeout
+	}
+	if s.ResumeTicks == 0 {
+		s.ResumeTicks = DefaultResumeTicks
+	}
+	return s
+}
+
+// Validate reports the first invalid field (after defaults).
+func (s Settings) Validate() error {
+	switch {
+	case s.TickRate < tick.MinRate || s.TickRate > tick.MaxRate:
+		return fmt.Errorf("rooms: Settings.TickRate %d outside %d..%d", s.TickRate, tick.MinRate, tick.MaxRate)
+	case s.MaxClients < 1:
+		return fmt.Errorf("rooms: Settings.MaxClients %d < 1", s.MaxClients)
+	case s.InboxSize < 1:
+		return fmt.Errorf("rooms: Settings.InboxSize %d < 1", s.InboxSize)
+	case s.MaxInputBytes < 1:
+		return fmt.Errorf("rooms: Settings.MaxInputBytes %d < 1", s.MaxInputBytes)
+	case s.MaxInputsPerSecond < 1:
+		return fmt.Errorf("rooms: Settings.MaxInputsPerSecond %d < 1", s.MaxInputsPerSecond)
+	case s.MaxMessageBytes < 1:
+		return fmt.Errorf("rooms: Settings.MaxMessageBytes %d < 1", s.MaxMessageBytes)
+	case s.SlowConsumerTimeout < 0:
+		return fmt.Errorf("rooms: Settings.SlowConsumerTimeout %v is negative", s.SlowConsumerTimeout)
+	case s.ResumeTicks < 0:
+		return fmt.Errorf("rooms: Settings.ResumeTicks %d is negative", s.ResumeTicks)
+	}
+	if err := checkValue(s.Metadata, 0); err != nil {
+		return fmt.Errorf("rooms: Settings.Metadata: %w", err)
+	}
+	return nil
+}
+
+// Config configures a Server. Every field works at its zero value.
+type Config struct {
+	// Registry lists rooms for rooms.list, joinById and the lobby. Default
+	// NewMemoryRegistry().
+	Registry Registry
+	// Clock is the time source of ticks, grace periods, rate limits and the
+	// lobby. Default tick.RealClock{} (follows testing/synctest bubbles).
+	Clock tick.Clock
+	// Rand is the source of room ids, session ids and tokens. Default
+	// crypto/rand.Reader.
+	Rand io.Reader
+	// Logger gets room panics and disconnects of abusive clients. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// LobbyInterval is the least time between two lobby pushes to a
+	// subscriber; changes in between are coalesced. Default 250 ms.
+	LobbyInterval time.Duration
+	// TokenMemory is how long used and expired tokens are remembered, to
+	// answer token_used / token_expired instead of token_unknown. Default
+	// 10 min.
+	TokenMemory time.Duration
+	// MaxRooms bounds the rooms of this process; creating more fails with
+	// code create_failed. Default 0: no bound.
+	MaxRooms int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Registry == nil {
+		c.Registry = NewMemoryRegistry()
+	}
+	if c.Clock == nil {
+		c.Clock = tick.RealClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.LobbyInterval == 0 {
+		c.LobbyInterval = DefaultLobbyInterval
+	}
+	if c.TokenMemory == 0 {
+		c.TokenMemory = DefaultTokenMemory
+	}
+	return c
+}
+
+// Validate reports the first invalid field (after defaults).
+func (c Config) Validate() error {
+	switch {
+	case c.LobbyInterval < 0:
+		return fmt.Errorf("rooms: Config.LobbyInterval %v is negative", c.LobbyInterval)
+	case c.TokenMemory < 0:
+		return fmt.Errorf("rooms: Config.TokenMemory %v is negative", c.TokenMemory)
+	case c.MaxRooms < 0:
+		return fmt.Errorf("rooms: Config.MaxRooms %d is negative", c.MaxRooms)
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+// Package rooms is where a studio's game code lives: room types registered
+// by name, one goroutine per room running a fixed-tick loop, seats with
+// single-use reconnection tokens and a grace period, matchmaking
+// (joinOrCreate, create, join, joinById, list, with metadata filters), a
+// live lobby, and the game protocol of DESIGN.md ("Game protocol").
+//
+// A game implements Game (embed NopGame and override the hooks it needs)
+// and registers it:
+//
+//	srv, _ := rooms.NewServer(rooms.Config{})
+//	srv.Define("arena", func() rooms.Game { return &Arena{} }, rooms.Settings{TickRate: 20, MaxClients: 8})
+//
+// Connections reach rooms through the small Conn interface (rooms/roomsio
+// adapts transport/socketio sockets to it): the transport calls
+// Server.Connect for every new connection, Session.Handle for every event
+// the client sends and Session.Close when the connection is gone.
+//
+// # Concurrency
+//
+// One goroutine owns each room. Every hook of a Game runs on it, one at a
+// time, so game code needs no locks; everything else (joins, inputs,
+// messages, drops, resumes) reaches the room as a message on its bounded
+// inbox, drained in arrival order at the start of each tick. Per tick the
+// room runs OnTick with the fixed dt, encodes the state delta once, and
+// queues it on every session with that recipient's last processed input
+// sequence number appended (transport/socketio.TailPacket). State frames are
+// droppable: a session whose queue is full misses them, is marked "needs
+// snapshot" and gets a snapshot on the next tick it can take one; one that
+// stays full past Settings.SlowConsumerTimeout is disconnected. A panic in a
+// hook disposes that room (its clients get room.left with code room_error)
+// and is logged; other rooms go on.
+//
+// Lock order: a room type's mutex (seat accounting, matchmaking) may be
+// taken before Server.tokensMu, never the other way round; Session.mu is a
+// leaf. No lock is held while game code runs.
+//
+// This package must not import transport packages; it imports tick, sync
+// (statesync) and codec.
+package rooms

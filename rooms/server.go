@@ -1,0 +1,317 @@
+package rooms
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/roomcast/roomcast/tick"
+)
+
+// Server holds room types, rooms, seats and the lobby of one process.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	clock    tick.Clock
+	registry Registry
+	tokens   *tokenTable
+	lobby    *lobby
+	stats    counters
+
+	ctx    context.Context // cancelled by Shutdown
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // room goroutines and the lobby
+
+	randMu sync.Mutex // guards cfg.Rand
+	rnd    io.Reader
+
+	mu           sync.RWMutex // guards types, rooms, shuttingDown
+	types        map[string]*roomType
+	rooms        map[string]*Room
+	shuttingDown bool
+}
+
+// NewServer validates cfg and returns a Server. Call Shutdown to stop it.
+func NewServer(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, registry: cfg.Registry,
+		tokens: newTokenTable(cfg.TokenMemory),
+		ctx:    ctx, cancel: cancel,
+		rnd:   cfg.Rand,
+		types: map[string]*roomType{},
+		rooms: map[string]*Room{},
+	}
+	if s.rnd == nil {
+		s.rnd = rand.Reader
+	}
+	s.lobby = newLobby(s)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.lobby.run(ctx)
+	}()
+	return s, nil
+}
+
+// Define registers a room type: newGame returns the game code of each new
+// room of the type. Settings' zero fields take their defaults.
+func (s *Server) Define(name string, newGame func() Game, settings Settings) error {
+	if name == "" {
+		return fmt.Errorf("rooms: Define: empty room type name")
+	}
+	if newGame == nil {
+		return fmt.Errorf("rooms: Define %q: nil game constructor", name)
+	}
+	settings = settings.withDefaults()
+	if err := settings.Validate(); err != nil {
+		return fmt.Errorf("rooms: Define %q: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.types[name]; dup {
+		return fmt.Errorf("rooms: Define %q: already defined", name)
+	}
+	s.types[name] = &roomType{name: name, newGame: newGame, settings: settings}
+	return nil
+}
+
+// Connect registers a new connection; the transport then calls
+// Session.Handle for each of its events and Session.Close when it is gone.
+func (s *Server) Connect(conn Conn, info ConnInfo) *Session {
+	return &Session{srv: s, conn: conn, info: info}
+}
+
+// Room returns a live room of this process by id (nil if none). Its
+// methods other than ID, Name and Listing must only be used from its own
+// hooks; use Do to run code on the room goroutine.
+func (s *Server) Room(id string) *Room {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rooms[id]
+}
+
+// Rooms lists the live rooms of this process.
+func (s *Server) Rooms() []*Room {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Shutdown stops matchmaking, disposes every room (clients get room.left
+// with code "shutdown", games get OnLeave and OnDispose) and waits for the
+// room goroutines, or ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shuttingDown = true
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("rooms: shutdown: %w", ctx.Err())
+	}
+}
+
+func (s *Server) randomID(n int) string {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	return randomID(s.rnd, n)
+}
+
+func (s *Server) roomType(name string) (*roomType, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.shuttingDown {
+		return nil, ErrShuttingDown
+	}
+	t := s.types[name]
+	if t == nil {
+		return nil, errorf(CodeUnknownRoomType, "no room type %q", name)
+	}
+	return t, nil
+}
+
+// roomType is a registered type and its matchmaking state.
+type roomType struct {
+	name     string
+	newGame  func() Game
+	settings Settings
+
+	// mu guards the seat accounting of every room of the type (Room.seats,
+	// locked, private, disposing, matchMeta) and rooms. Taken before
+	// Server.mu and the token table, never after.
+	mu    sync.Mutex
+	rooms []*Room // live, creation order
+}
+
+// joinable reports whether r can take a matchmaking joiner with options
+// opts (t.mu held).
+func (t *roomType) joinableLocked(r *Room, opts Options) bool {
+	if r.disposing || r.locked || r.private || r.seats >= t.settings.MaxClients {
+		return false
+	}
+	for _, k := range t.settings.FilterBy {
+		if v, ok := opts[k]; ok && !valuesEqual(r.matchMeta[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+type matchMode uint8
+
+const (
+	matchJoinOrCreate matchMode = iota
+	matchCreate
+	matchJoin
+)
+
+// reserve finds or creates a room for a joiner and reserves a seat in it.
+func (s *Server) reserve(name string, opts Options, mode matchMode) (*Room, error) {
+	t, err := s.roomType(name)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if mode != matchCreate {
+		for _, r := range t.rooms {
+			if t.joinableLocked(r, opts) {
+				r.seats++
+				return r, nil
+			}
+		}
+		if mode == matchJoin {
+			return nil, errorf(CodeRoomNotFound, "no %q room to join with these options", name)
+		}
+	}
+	r, err := s.createRoomLocked(t, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.seats = 1
+	return r, nil
+}
+
+// reserveByID reserves a seat in room id.
+func (s *Server) reserveByID(id string) (*Room, error) {
+	s.mu.RLock()
+	r, down := s.rooms[id], s.shuttingDown
+	s.mu.RUnlock()
+	if down {
+		return nil, ErrShuttingDown
+	}
+	if r == nil {
+		return nil, errorf(CodeRoomNotFound, "no room %q", id)
+	}
+	t := r.typ
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case r.disposing:
+		return nil, errorf(CodeRoomNotFound, "no room %q", id)
+	case r.locked:
+		return nil, errorf(CodeRoomLocked, "room %q is locked", id)
+	case r.seats >= t.settings.MaxClients:
+		return nil, errorf(CodeRoomFull, "room %q is full", id)
+	}
+	r.seats++
+	return r, nil
+}
+
+// createRoomLocked creates and starts a room (t.mu held). The room runs
+// OnCreate on its goroutine before anything else.
+func (s *Server) createRoomLocked(t *roomType, opts Options) (*Room, error) {
+	s.mu.Lock()
+	if s.shuttingDown {
+		s.mu.Unlock()
+		return nil, ErrShuttingDown
+	}
+	if s.cfg.MaxRooms > 0 && len(s.rooms) >= s.cfg.MaxRooms {
+		s.mu.Unlock()
+		return nil, errorf(CodeCreateFailed, "too many rooms (%d)", s.cfg.MaxRooms)
+	}
+	r := newRoom(s, t, s.randomID(9), opts)
+	s.rooms[r.id] = r
+	s.wg.Add(1)
+	s.mu.Unlock()
+	t.rooms = append(t.rooms, r)
+	go r.run()
+	return r, nil
+}
+
+// forget removes a disposed room from the server's map.
+func (s *Server) forget(r *Room) {
+	s.mu.Lock()
+	delete(s.rooms, r.id)
+	s.mu.Unlock()
+}
+
+// counters are the server's running counters.
+type counters struct {
+	inputsStale      atomic.Uint64
+	inputsDropped    atomic.Uint64
+	framesDropped    atomic.Uint64
+	snapshotsSent    atomic.Uint64
+	deltasSent       atomic.Uint64
+	slowDisconnects  atomic.Uint64
+	abuseDisconnects atomic.Uint64
+	resumeReplays    atomic.Uint64
+	resumeSnapshots  atomic.Uint64
+	resumeFailures   atomic.Uint64
+	roomPanics       atomic.Uint64
+	roomsCreated     atomic.Uint64
+	roomsDisposed    atomic.Uint64
+}
+
+// Stats are the server's counters (monotonic except Rooms).
+type Stats struct {
+	Rooms            int    // live rooms now
+	RoomsCreated     uint64 // rooms created
+	RoomsDisposed    uint64 // rooms disposed (any reason)
+	RoomPanics       uint64 // rooms disposed because game code panicked
+	InputsStale      uint64 // inputs ignored because their seq did not increase
+	InputsDropped    uint64 // inputs dropped: rate, size, full inbox, malformed, no seat
+	FramesDropped    uint64 // state frames a full send queue did not take
+	SnapshotsSent    uint64
+	DeltasSent       uint64
+	SlowDisconnects  uint64 // clients disconnected after SlowConsumerTimeout of drops
+	AbuseDisconnects uint64 // clients disconnected for flooding inputs
+	ResumeReplays    uint64 // resumes served by replaying deltas
+	ResumeSnapshots  uint64 // resumes served with a snapshot
+	ResumeFailures   uint64 // resume requests refused (unknown, used, expired token)
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	s.mu.RLock()
+	n := len(s.rooms)
+	s.mu.RUnlock()
+	c := &s.stats
+	return Stats{
+		Rooms: n, RoomsCreated: c.roomsCreated.Load(), RoomsDisposed: c.roomsDisposed.Load(),
+		RoomPanics: c.roomPanics.Load(), InputsStale: c.inputsStale.Load(), InputsDropped: c.inputsDropped.Load(),
+		FramesDropped: c.framesDropped.Load(), SnapshotsSent: c.snapshotsSent.Load(), DeltasSent: c.deltasSent.Load(),
+		SlowDisconnects: c.slowDisconnects.Load(), AbuseDisconnects: c.abuseDisconnects.Load(),
+		ResumeReplays: c.resumeReplays.Load(), ResumeSnapshots: c.resumeSnapshots.Load(), ResumeFailures: c.resumeFailures.Load(),
+	}
+}

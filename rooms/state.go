@@ -1,0 +1,74 @@
+package rooms
+
+// State is a room's replicated state as the room loop needs it. A game sets
+// it with Room.SetState in OnCreate; SyncState adapts a statesync tracked
+// state. A room without State sends no state frames (messages only).
+type State interface {
+	// EncodeDelta encodes the changes since the previous EncodeDelta as
+	// tick's delta and clears them. changed is false when nothing changed
+	// (the bytes then still describe an empty delta at tick, sent when only
+	// a recipient's ack moved). The bytes must not be modified afterwards:
+	// the room keeps them for resume.
+	EncodeDelta(tick uint64) (delta []byte, changed bool)
+	// EncodeSnapshot encodes the full state at tick.
+	EncodeSnapshot(tick uint64) []byte
+}
+
+// resumeBuffer keeps the last deltas (changed ticks only) to replay to a
+// resuming client. Owned by the room goroutine.
+type resumeBuffer struct {
+	max     int
+	entries []resumeEntry // ring, oldest at head
+	head    int
+	n       int
+	// since is the oldest tick T such that every changed tick > T is in
+	// the buffer: a client that saw tick >= since can be caught up.
+	since uint64
+}
+
+type resumeEntry struct {
+	tick  uint64
+	delta []byte
+}
+
+func newResumeBuffer(max int) *resumeBuffer {
+	return &resumeBuffer{max: max, entries: make([]resumeEntry, max)}
+}
+
+// push records tick's delta.
+func (b *resumeBuffer) push(tick uint64, delta []byte) {
+	if b.max == 0 {
+		b.since = tick
+		return
+	}
+	if b.n == b.max {
+		old := b.entries[b.head]
+		b.since = old.tick
+		b.entries[b.head] = resumeEntry{}
+		b.head = (b.head + 1) % b.max
+		b.n--
+	}
+	b.entries[(b.head+b.n)%b.max] = resumeEntry{tick: tick, delta: delta}
+	b.n++
+}
+
+// replay returns the deltas after tick lastSeen if the buffer covers them
+// and their total size is below limit; ok=false means "send a snapshot".
+func (b *resumeBuffer) replay(lastSeen uint64, limit int) (out []resumeEntry, ok bool) {
+	if lastSeen < b.since {
+		return nil, false
+	}
+	size := 0
+	for i := range b.n {
+		e := b.entries[(b.head+i)%b.max]
+		if e.tick <= lastSeen {
+			continue
+		}
+		size += len(e.delta)
+		if size >= limit {
+			return nil, false
+		}
+		out = append(out, e)
+	}
+	return out, true
+}
