@@ -18,7 +18,10 @@ JS_TESTS = $(wildcard $(JS)/test/*.test.js)
 ## test: everything a change must pass (vet, Go tests with -race, Node tests against the Go server)
 test: deps vet go-test js-test
 
-## deps: check the toolchain, install node packages (later: Chromium, redis-server: one line each)
+## deps: check the toolchain and install what the tests need. Each later
+## need is one more prerequisite line here plus its rule, e.g.
+##   deps: /usr/bin/chromium
+##   /usr/bin/chromium: ; apt-get update && apt-get install -y chromium
 deps: tools $(JS)/node_modules/.package-lock.json
 
 tools:
@@ -42,7 +45,7 @@ go-test:
 js-test: deps
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
 	$(GO) build -o "$$bin/gameserver" ./cmd/gameserver && \
-	cd $(JS) && ROOMCAST_GAMESERVER="$$bin/gameserver" $(NODE) --test --test-concurrency=1 $(patsubst $(JS)/%,%,$(JS_TESTS))
+	cd $(JS) && ROOMCAST_GAMESERVER="$$bin/gameserver" $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps

@@ -56,10 +56,13 @@ for (const [name, opts] of Object.entries(CASES)) {
             });
           });
         });
-        sockets.forEach((s, me) => {
-          for (let seq = 0; seq < PER_CLIENT; seq++) s.emit("broadcast", room, me, seq);
+        // Every client sends at once; each paces itself on the server's acks
+        // (as a game client would), so at most CLIENTS broadcasts are in
+        // flight and no queue needs to hold more than that.
+        const sent = sockets.map(async (s, me) => {
+          for (let seq = 0; seq < PER_CLIENT; seq++) assert.deepEqual(await ack(s, "broadcast", room, me, seq), [true]);
         });
-        await Promise.all(done);
+        await Promise.all([...sent, ...done]);
       } finally {
         for (const s of sockets) s.disconnect();
       }
