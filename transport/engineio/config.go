@@ -1,0 +1,125 @@
+package engineio
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Transport names, as in the "transport" query parameter.
+const (
+	TransportPolling   = "polling"
+	TransportWebSocket = "websocket"
+)
+
+// Config configures a Server. Every field works at its zero value; the
+// comment states the default.
+type Config struct {
+	// Path is where the server is mounted. Default "/socket.io/".
+	Path string
+	// PingInterval is how often the server pings. Default 25s.
+	PingInterval time.Duration
+	// PingTimeout is how long a pong may take; a client silent for
+	// PingInterval+PingTimeout is closed with ReasonPingTimeout. Default 20s.
+	PingTimeout time.Duration
+	// MaxPayload bounds a POST body and a WebSocket message from the client,
+	// and the size of one polling response (at least one packet is always
+	// sent). Default 1 000 000 bytes.
+	MaxPayload int64
+	// UpgradeTimeout bounds the polling→WebSocket upgrade from the probe to
+	// the "5" packet; a late probe is closed, the session stays. Default 10s.
+	UpgradeTimeout time.Duration
+	// Transports allowed. Default {"polling", "websocket"}.
+	Transports []string
+	// AllowedOrigins is the Origin allowlist (exact match, e.g.
+	// "https://game.example"); "*" or an empty list allows every origin.
+	// A request with a refused Origin is answered 403 before any upgrade.
+	AllowedOrigins []string
+	// AllowRequest, if set, may refuse a handshake (polling or direct
+	// WebSocket) and an upgrade request by returning an error: answered
+	// 403 {"code":4,"message":"Forbidden"}, before any WebSocket upgrade.
+	AllowRequest func(*http.Request) error
+	// SendQueueFrames bounds the frames queued for one session (including
+	// those being written). Default 1024.
+	SendQueueFrames int
+	// SendQueueBytes bounds the bytes queued for one session. Default 4 MiB.
+	SendQueueBytes int
+	// MaxSessions bounds the open sessions; further handshakes get 503.
+	// Default 0: unlimited.
+	MaxSessions int
+	// WriteTimeout bounds one WebSocket write; a peer that does not read
+	// for that long is closed with ReasonTransportError. Default 10s.
+	WriteTimeout time.Duration
+	// Logger receives debug and error logs. Default: discard.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Path == "" {
+		c.Path = "/socket.io/"
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	if c.PingTimeout == 0 {
+		c.PingTimeout = 20 * time.Second
+	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = 1_000_000
+	}
+	if c.UpgradeTimeout == 0 {
+		c.UpgradeTimeout = 10 * time.Second
+	}
+	if c.Transports == nil {
+		c.Transports = []string{TransportPolling, TransportWebSocket}
+	}
+	if c.SendQueueFrames == 0 {
+		c.SendQueueFrames = 1024
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = 4 << 20
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first invalid field (after defaults are applied).
+func (c Config) Validate() error {
+	switch {
+	case c.Path == "" || c.Path[0] != '/':
+		return fmt.Errorf("engineio: Path %q must start with /", c.Path)
+	case c.PingInterval < 0:
+		return fmt.Errorf("engineio: PingInterval %v must be > 0", c.PingInterval)
+	case c.PingTimeout < 0:
+		return fmt.Errorf("engineio: PingTimeout %v must be > 0", c.PingTimeout)
+	case c.MaxPayload < 0 || c.MaxPayload > 1<<30:
+		return fmt.Errorf("engineio: MaxPayload %d must be in (0, 1 GiB]", c.MaxPayload)
+	case c.UpgradeTimeout < 0:
+		return fmt.Errorf("engineio: UpgradeTimeout %v must be > 0", c.UpgradeTimeout)
+	case len(c.Transports) == 0:
+		return fmt.Errorf("engineio: Transports must not be empty")
+	case c.SendQueueFrames < 0:
+		return fmt.Errorf("engineio: SendQueueFrames %d must be > 0", c.SendQueueFrames)
+	case c.SendQueueBytes < 0:
+		return fmt.Errorf("engineio: SendQueueBytes %d must be > 0", c.SendQueueBytes)
+	case c.MaxSessions < 0:
+		return fmt.Errorf("engineio: MaxSessions %d must be >= 0", c.MaxSessions)
+	case c.WriteTimeout < 0:
+		return fmt.Errorf("engineio: WriteTimeout %v must be > 0", c.WriteTimeout)
+	}
+	for _, t := range c.Transports {
+		if t != TransportPolling && t != TransportWebSocket {
+			return fmt.Errorf("engineio: Transports: unknown transport %q", t)
+		}
+	}
+	return nil
+}
+
+func (c *Config) allows(transport string) bool { return slices.Contains(c.Transports, transport) }

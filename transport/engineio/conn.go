@@ -1,0 +1,355 @@
+package engineio
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/lxzan/gws"
+)
+
+// Handler receives one session's events. OnMessage calls are sequential
+// per session and never overlap OnClose; data is valid only during the
+// call. OnClose is called exactly once, after the last OnMessage.
+type Handler interface {
+	OnMessage(c *Conn, data []byte, binary bool)
+	OnClose(c *Conn, reason CloseReason, err error)
+}
+
+// Handshake describes the request that opened a session.
+type Handshake struct {
+	RemoteAddr string
+	Header     http.Header
+	Query      url.Values
+	Time       time.Time
+}
+
+// Conn is one Engine.IO session. Its methods are safe for concurrent use.
+type Conn struct {
+	srv *Server
+	id  string
+	hs  Handshake
+
+	// recvMu serialises message delivery (POST bodies, WebSocket reads).
+	// Lock order: recvMu, then mu, then Server.mu. mu is never held while
+	// calling the Handler or doing I/O.
+	recvMu sync.Mutex
+
+	mu        sync.Mutex
+	handler   Handler
+	transport string
+	closed    bool
+	reason    CloseReason
+	closeErr  error
+	notified  bool // OnClose has been (or is being) called
+	delivery  bool // an OnMessage is running
+	refs      int  // session itself + running goroutines/callbacks; 0 releases Server.wg
+
+	// send queue; frames being written by the WebSocket writer still count
+	queue         []*Frame
+	spare         []*Frame
+	pendingFrames int
+	pendingBytes  int
+
+	// ping
+	pingTimer    *time.Timer
+	pingDue      time.Time // the timer's intended deadline
+	awaitingPong bool
+
+	// polling
+	wake       chan struct{} // signals a pending GET
+	getActive  bool
+	postActive bool
+
+	// websocket
+	ws           *gws.Conn // active WebSocket (transport == websocket)
+	writing      bool      // a writer goroutine runs
+	closeAfter   bool      // writer sends a close frame once the queue is drained
+	probe        *gws.Conn // upgrade probe, until "5"
+	probing      bool      // a probe is reserved or open
+	upgrading    bool      // "2probe" seen: answer GETs with noop
+	upgradeTimer *time.Timer
+}
+
+// ID returns the session id (sid).
+func (c *Conn) ID() string { return c.id }
+
+// Handshake returns the request that opened the session.
+func (c *Conn) Handshake() Handshake { return c.hs }
+
+// Transport returns "polling" or "websocket"; it changes on upgrade.
+func (c *Conn) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transport
+}
+
+// SetHandler sets the session's handler; call it inside OnConnection.
+func (c *Conn) SetHandler(h Handler) {
+	c.mu.Lock()
+	c.handler = h
+	c.mu.Unlock()
+}
+
+// Send queues frames in order. If the bounded queue cannot take them all,
+// the session is closed with ReasonSlowConsumer and ErrSlowConsumer is
+// returned. After close it returns ErrClosed.
+func (c *Conn) Send(frames ...*Frame) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if !c.fitsLocked(frames) {
+		c.mu.Unlock()
+		c.srv.stats.slowConsumerCloses.Add(1)
+		c.closeWith(ReasonSlowConsumer, ErrSlowConsumer)
+		return ErrSlowConsumer
+	}
+	c.enqueueLocked(frames...)
+	c.mu.Unlock()
+	return nil
+}
+
+// SendDroppable queues frames like Send, but if they do not fit it drops
+// them all (counted in Stats.DroppedFrames) and returns false; the session
+// stays open.
+func (c *Conn) SendDroppable(frames ...*Frame) (queued bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false, ErrClosed
+	}
+	if !c.fitsLocked(frames) {
+		c.srv.stats.droppedFrames.Add(uint64(len(frames)))
+		return false, nil
+	}
+	c.enqueueLocked(frames...)
+	return true, nil
+}
+
+// Close closes the session with reason (normally ReasonForcedClose). Frames
+// already queued are still flushed. Closing twice is a no-op.
+func (c *Conn) Close(reason CloseReason) { c.closeWith(reason, nil) }
+
+func (c *Conn) fitsLocked(frames []*Frame) bool {
+	n := 0
+	for _, f := range frames {
+		n += f.size()
+	}
+	cfg := &c.srv.cfg
+	return c.pendingFrames+len(frames) <= cfg.SendQueueFrames && c.pendingBytes+n <= cfg.SendQueueBytes
+}
+
+// enqueueLocked appends frames (unbounded: callers check) and kicks the
+// transport.
+func (c *Conn) enqueueLocked(frames ...*Frame) {
+	for _, f := range frames {
+		c.queue = append(c.queue, f)
+		c.pendingFrames++
+		c.pendingBytes += f.size()
+	}
+	c.kickLocked()
+}
+
+func (c *Conn) kickLocked() {
+	if c.transport == TransportWebSocket {
+		if c.ws != nil && !c.writing && (len(c.queue) > 0 || c.closeAfter) {
+			c.writing = true
+			c.refs++
+			go c.writeLoop(c.ws)
+		}
+		return
+	}
+	c.signalPoll()
+}
+
+func (c *Conn) signalPoll() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dequeueLocked takes queued frames, at most maxBytes of wire size (but at
+// least one frame), and returns them with their wire size.
+func (c *Conn) dequeueLocked(maxBytes int) (frames []*Frame, size int) {
+	n := 0
+	for n < len(c.queue) && (n == 0 || size+c.queue[n].size() <= maxBytes) {
+		size += c.queue[n].size()
+		n++
+	}
+	frames = c.queue[:n:n]
+	if n == len(c.queue) {
+		c.queue, c.spare = c.spare[:0], nil
+	} else {
+		c.queue = c.queue[n:]
+	}
+	return frames, size
+}
+
+// doneWritingLocked releases frames that were written (or dropped at close)
+// and recycles the batch slice.
+func (c *Conn) doneWritingLocked(batch []*Frame, written bool) {
+	size := 0
+	for i, f := range batch {
+		size += f.size()
+		batch[i] = nil
+	}
+	c.pendingFrames -= len(batch)
+	c.pendingBytes -= size
+	if written {
+		c.srv.stats.framesOut.Add(uint64(len(batch)))
+		c.srv.stats.bytesOut.Add(uint64(size))
+	}
+	if c.spare == nil && cap(batch) <= 64 {
+		c.spare = batch[:0]
+	}
+}
+
+// deliver hands one message to the handler, unless the session is closed.
+// The caller holds recvMu.
+func (c *Conn) deliver(data []byte, binary bool) {
+	c.mu.Lock()
+	if c.closed || c.handler == nil {
+		c.mu.Unlock()
+		return
+	}
+	h := c.handler
+	c.delivery = true
+	c.mu.Unlock()
+
+	h.OnMessage(c, data, binary)
+
+	c.mu.Lock()
+	c.delivery = false
+	notify := c.closed && !c.notified
+	c.notified = c.notified || notify
+	c.mu.Unlock()
+	if notify {
+		c.notifyClose()
+	}
+}
+
+// closeWith closes the session once: stops timers, lets the transport
+// flush (graceful reasons) or drops the connection, removes the session
+// from the server and calls OnClose (now, or after the running OnMessage).
+func (c *Conn) closeWith(reason CloseReason, err error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.reason, c.closeErr = true, reason, err
+	notify := !c.delivery
+	c.notified = notify
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	if c.upgradeTimer != nil {
+		c.upgradeTimer.Stop()
+	}
+	transport := c.transport
+	probe := c.probe
+	var drop *gws.Conn
+	if transport == TransportWebSocket && c.ws != nil {
+		if reason == ReasonForcedClose || reason == ReasonServerShuttingDown {
+			c.closeAfter = true
+			c.kickLocked()
+		} else {
+			drop = c.ws
+		}
+	} else {
+		c.signalPoll()
+	}
+	c.mu.Unlock()
+
+	if drop != nil {
+		_ = drop.NetConn().Close()
+	}
+	if probe != nil {
+		_ = probe.NetConn().Close()
+	}
+	c.srv.remove(c, transport)
+	c.srv.cfg.Logger.Debug("engineio: session closed", "sid", c.id, "reason", reason, "err", err)
+	if notify {
+		c.notifyClose()
+	}
+}
+
+func (c *Conn) notifyClose() {
+	c.mu.Lock()
+	h, reason, err := c.handler, c.reason, c.closeErr
+	c.mu.Unlock()
+	if h != nil {
+		h.OnClose(c, reason, err)
+	}
+	c.release()
+}
+
+// acquire takes a reference for a goroutine or callback; false if closed.
+func (c *Conn) acquireLocked() bool {
+	if c.refs == 0 {
+		return false
+	}
+	c.refs++
+	return true
+}
+
+// release drops a reference; the last one releases the server's wait group.
+func (c *Conn) release() {
+	c.mu.Lock()
+	c.refs--
+	last := c.refs == 0
+	c.mu.Unlock()
+	if last {
+		c.srv.wg.Done()
+	}
+}
+
+// ping timer: every PingInterval send "2", then wait PingTimeout for "3".
+
+func (c *Conn) startPing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pingDue = time.Now().Add(c.srv.cfg.PingInterval)
+	c.pingTimer = time.AfterFunc(c.srv.cfg.PingInterval, c.onPingTimer)
+}
+
+func (c *Conn) onPingTimer() {
+	c.mu.Lock()
+	if c.closed || !c.acquireLocked() {
+		c.mu.Unlock()
+		return
+	}
+	if wait := time.Until(c.pingDue); wait > 0 { // stale firing after a Reset
+		c.pingTimer.Reset(wait)
+		c.mu.Unlock()
+		c.release()
+		return
+	}
+	if c.awaitingPong {
+		c.mu.Unlock()
+		c.closeWith(ReasonPingTimeout, ErrPingTimeout)
+		c.release()
+		return
+	}
+	c.awaitingPong = true
+	c.pingDue = time.Now().Add(c.srv.cfg.PingTimeout)
+	c.pingTimer.Reset(c.srv.cfg.PingTimeout)
+	c.enqueueLocked(c.srv.pingFrame)
+	c.mu.Unlock()
+	c.release()
+}
+
+func (c *Conn) onPong() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || !c.awaitingPong {
+		return
+	}
+	c.awaitingPong = false
+	c.pingDue = time.Now().Add(c.srv.cfg.PingInterval)
+	c.pingTimer.Reset(c.srv.cfg.PingInterval)
+}

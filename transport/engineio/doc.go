@@ -1,0 +1,53 @@
+// Package engineio is an Engine.IO v4 server (the transport under
+// Socket.IO v5) over net/http and github.com/lxzan/gws: HTTP long-polling,
+// WebSocket, and the upgrade from the first to the second.
+//
+// The Server is an http.Handler. Each session is a Conn; the application
+// sets its Handler in OnConnection and sends immutable Frames, which may be
+// shared by any number of sessions (a broadcast builds one Frame).
+//
+// # Goroutines per session
+//
+//   - WebSocket: one reader (gws's ReadLoop, started after the upgrade; it
+//     calls Handler.OnMessage), and at most one writer, started by Send when
+//     frames are queued and none is running, exiting when the queue is empty.
+//     An idle WebSocket session therefore has one goroutine. gws's WriteAsync
+//     is not used: its queue is unbounded.
+//   - Polling: none of its own; the pending GET (net/http's goroutine) waits
+//     on a channel for frames and writes them as one payload of at most
+//     MaxPayload bytes; a POST handles its packets in the request goroutine.
+//   - One time.AfterFunc timer for pings (and one during an upgrade), which
+//     runs no goroutine while waiting.
+//
+// Handler.OnMessage calls of one session are sequential (recvMu), and
+// OnClose is called once, never during an OnMessage: if the session closes
+// while a message is being handled, OnClose runs when that call returns.
+//
+// # Send queue
+//
+// Each session has one FIFO queue shared by its transports, bounded by
+// Config.SendQueueFrames and SendQueueBytes (frames being written still
+// count). Send on a full queue closes the session with ReasonSlowConsumer;
+// SendDroppable drops the frames and counts them. A WebSocket write has a
+// deadline (WriteTimeout), so a peer that stops reading is closed either way.
+// Pings bypass the bound. Close(ReasonForcedClose) and Shutdown flush the
+// queue before the WebSocket close frame (or the polling close packet);
+// other reasons drop the connection at once.
+//
+// # Locks
+//
+// Order: Conn.recvMu, then Conn.mu, then Server.mu. Conn.mu is never held
+// while calling the Handler or doing network I/O (the one exception is
+// writing "3probe" on a probe, which holds no lock).
+//
+// # Security
+//
+// The Origin allowlist and AllowRequest are checked before gws upgrades a
+// connection; gws runs with ParallelEnabled off (ordering), Recovery set,
+// and ReadMaxPayloadSize = MaxPayload; gws message buffers are returned to
+// its pool when OnMessage returns. POST bodies are bounded by MaxPayload
+// (413 and close).
+//
+// This package imports codec/engineio and gws; it knows nothing of
+// Socket.IO.
+package engineio

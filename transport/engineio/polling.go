@@ -1,0 +1,171 @@
+package engineio
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	eiocodec "github.com/roomcast/roomcast/codec/engineio"
+)
+
+// servePoll answers a long-polling GET: it waits until frames are queued
+// (or the session closes, or an upgrade needs a noop) and writes them as one
+// payload of at most MaxPayload bytes.
+func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	switch {
+	case c.transport != TransportPolling:
+		c.mu.Unlock()
+		errBadRequest.write(w)
+		return
+	case c.getActive:
+		c.mu.Unlock()
+		c.closeWith(ReasonTransportError, fmt.Errorf("%w: concurrent GET", ErrOverlap))
+		errBadRequest.write(w)
+		return
+	}
+	c.getActive = true
+	for len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling {
+		c.mu.Unlock()
+		select {
+		case <-c.wake:
+		case <-r.Context().Done():
+			c.mu.Lock()
+			c.getActive = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Lock()
+	}
+	var (
+		frames  []*Frame
+		size    int
+		closing = c.closed
+	)
+	// After an upgrade the queue belongs to the WebSocket writer: answer noop.
+	if c.transport == TransportPolling && len(c.queue) > 0 && (!closing || c.reason == ReasonForcedClose || c.reason == ReasonServerShuttingDown) {
+		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload))
+	}
+	c.mu.Unlock()
+
+	body := c.srv.appendPayload(make([]byte, 0, size+size/3+8), frames)
+	if len(frames) == 0 {
+		if closing {
+			body = append(body, '1')
+		} else {
+			body = append(body, c.srv.noopFrame.wire...)
+		}
+	} else if closing {
+		body = append(body, eiocodec.Separator, '1')
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	_, err := w.Write(body)
+
+	c.mu.Lock()
+	c.getActive = false
+	c.doneWritingLocked(frames, err == nil)
+	if len(c.queue) > 0 && c.transport == TransportPolling {
+		c.signalPoll() // a GET that arrives next need not wait
+	}
+	c.mu.Unlock()
+}
+
+// appendPayload writes frames as a polling payload: text packets as they
+// are, binary messages as 'b' + base64.
+func (s *Server) appendPayload(dst []byte, frames []*Frame) []byte {
+	for i, f := range frames {
+		if i > 0 {
+			dst = append(dst, eiocodec.Separator)
+		}
+		if f.binary {
+			dst = append(dst, 'b')
+			dst = base64.StdEncoding.AppendEncode(dst, f.wire)
+		} else {
+			dst = append(dst, f.wire...)
+		}
+	}
+	return dst
+}
+
+// servePost reads a polling POST body (at most MaxPayload bytes) and
+// handles its packets in order.
+func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	switch {
+	case c.transport != TransportPolling:
+		c.mu.Unlock()
+		errBadRequest.write(w)
+		return
+	case c.postActive:
+		c.mu.Unlock()
+		c.closeWith(ReasonTransportError, fmt.Errorf("%w: concurrent POST", ErrOverlap))
+		errBadRequest.write(w)
+		return
+	}
+	c.postActive = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.postActive = false
+		c.mu.Unlock()
+	}()
+
+	limit := c.srv.cfg.MaxPayload
+	if r.ContentLength > limit {
+		c.tooLarge(w, r.ContentLength)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		c.closeWith(ReasonTransportError, fmt.Errorf("engineio: reading POST body: %w", err))
+		errBadRequest.write(w)
+		return
+	}
+	if int64(len(body)) > limit {
+		c.tooLarge(w, int64(len(body)))
+		return
+	}
+
+	c.recvMu.Lock()
+	var dec eiocodec.PayloadDecoder
+	err = dec.Decode(body, 0, c.onPollPacket)
+	c.recvMu.Unlock()
+	if err != nil && !errors.Is(err, errStop) {
+		c.closeWith(ReasonParseError, fmt.Errorf("engineio: POST body: %w", err))
+		errBadRequest.write(w)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html")
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (c *Conn) tooLarge(w http.ResponseWriter, n int64) {
+	c.closeWith(ReasonTransportError, fmt.Errorf("%w: POST of %d bytes, limit %d", ErrPayloadTooLarge, n, c.srv.cfg.MaxPayload))
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+}
+
+// errStop ends a POST body early once the session has closed.
+var errStop = errors.New("engineio: session closed")
+
+func (c *Conn) onPollPacket(p eiocodec.Packet) error {
+	switch p.Type {
+	case eiocodec.Message:
+		c.deliver(p.Data, p.Binary)
+	case eiocodec.Pong:
+		c.onPong()
+	case eiocodec.Close:
+		c.closeWith(ReasonTransportClose, nil)
+	case eiocodec.Noop:
+	default:
+		return fmt.Errorf("%w: unexpected %v packet over polling", eiocodec.ErrInvalidPacket, p.Type)
+	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return errStop
+	}
+	return nil
+}

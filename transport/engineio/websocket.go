@@ -1,0 +1,265 @@
+package engineio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lxzan/gws"
+	eiocodec "github.com/roomcast/roomcast/codec/engineio"
+)
+
+// serveDirectWebSocket opens a session whose first transport is WebSocket
+// (no polling before). Every check has been done: Upgrade is the last step.
+func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c *Conn) {
+	if rerr, ok := s.register(c); !ok {
+		rerr.write(w)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, withConn(r, c))
+	if err != nil {
+		s.cfg.Logger.Debug("engineio: websocket handshake failed", "remote", r.RemoteAddr, "err", err)
+		c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket handshake: %w", err))
+		return
+	}
+	c.mu.Lock()
+	c.ws = ws
+	c.enqueueLocked(controlFrame(string(s.openPacket(c))))
+	c.refs++ // the read loop
+	c.mu.Unlock()
+	s.open(c)
+	go c.readLoop(ws)
+}
+
+// serveUpgrade handles a WebSocket request for an existing polling session:
+// the probe of an upgrade. A session already on (or upgrading to) WebSocket
+// refuses it with 400 before any upgrade.
+func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
+	if s.cfg.AllowRequest != nil {
+		if err := s.cfg.AllowRequest(r); err != nil {
+			errForbidden.write(w)
+			return
+		}
+	}
+	c.mu.Lock()
+	if c.closed || c.transport != TransportPolling || c.probing {
+		c.mu.Unlock()
+		errBadRequest.write(w)
+		return
+	}
+	c.probing = true
+	c.mu.Unlock()
+
+	ws, err := s.upgrader.Upgrade(w, withConn(r, c))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || c.closed || !c.acquireLocked() {
+		c.probing = false
+		if err == nil {
+			_ = ws.NetConn().Close()
+		}
+		return
+	}
+	c.probe = ws
+	c.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortProbe(ws) })
+	go c.readLoop(ws)
+}
+
+// abortProbe closes a probe that did not finish the upgrade in time.
+func (c *Conn) abortProbe(ws *gws.Conn) {
+	c.mu.Lock()
+	late := c.probe == ws && c.transport == TransportPolling
+	c.mu.Unlock()
+	if late {
+		_ = ws.NetConn().Close()
+	}
+}
+
+// readLoop runs gws's read loop (events arrive in wsEvents) and drops the
+// reference taken for it.
+func (c *Conn) readLoop(ws *gws.Conn) {
+	ws.ReadLoop()
+	c.release()
+}
+
+// writeLoop writes queued frames until the queue is empty, then exits; at
+// most one runs per session. A failed or timed-out write closes the session.
+func (c *Conn) writeLoop(ws *gws.Conn) {
+	defer c.release()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			closeNow := c.closeAfter
+			c.mu.Unlock()
+			if closeNow {
+				_ = ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+				_ = ws.WriteClose(1000, nil)
+			}
+			return
+		}
+		batch, _ := c.dequeueLocked(int(^uint(0) >> 1))
+		c.mu.Unlock()
+
+		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		var err error
+		written := 0
+		for _, f := range batch {
+			op := gws.OpcodeText
+			if f.binary {
+				op = gws.OpcodeBinary
+			}
+			if err = ws.WriteMessage(op, f.wire); err != nil {
+				break
+			}
+			written++
+		}
+		c.mu.Lock()
+		c.doneWritingLocked(batch[:written], true)
+		c.doneWritingLocked(batch[written:], false)
+		if err != nil {
+			c.writing = false
+		}
+		c.mu.Unlock()
+		if err != nil {
+			c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+			return
+		}
+	}
+}
+
+// wsEvents receives gws events for every WebSocket of the server.
+type wsEvents struct{ srv *Server }
+
+func (wsEvents) OnOpen(*gws.Conn) {}
+
+func (wsEvents) OnPing(ws *gws.Conn, payload []byte) { _ = ws.WritePong(payload) }
+
+func (wsEvents) OnPong(*gws.Conn, []byte) {}
+
+func (wsEvents) OnClose(ws *gws.Conn, err error) {
+	c := connOf(ws)
+	c.mu.Lock()
+	if c.probe == ws { // a probe that did not complete: the session stays on polling
+		c.probe, c.probing, c.upgrading = nil, false, false
+		if c.upgradeTimer != nil {
+			c.upgradeTimer.Stop()
+		}
+		c.mu.Unlock()
+		return
+	}
+	active := c.ws == ws
+	c.mu.Unlock()
+	if !active {
+		return
+	}
+	var ce *gws.CloseError
+	if err == nil || errors.As(err, &ce) {
+		c.closeWith(ReasonTransportClose, err)
+	} else {
+		c.closeWith(ReasonTransportError, err)
+	}
+}
+
+func (wsEvents) OnMessage(ws *gws.Conn, msg *gws.Message) {
+	defer msg.Close() // the buffer goes back to gws's pool; nothing keeps it
+	c := connOf(ws)
+	p, err := eiocodec.DecodeFrame(msg.Bytes(), msg.Opcode == gws.OpcodeBinary)
+
+	c.mu.Lock()
+	probe := c.probe == ws
+	c.mu.Unlock()
+	if probe {
+		c.onProbePacket(ws, p, err)
+		return
+	}
+	if err != nil {
+		c.closeWith(ReasonParseError, fmt.Errorf("engineio: websocket frame: %w", err))
+		return
+	}
+	switch p.Type {
+	case eiocodec.Message:
+		c.recvMu.Lock()
+		c.deliver(p.Data, p.Binary)
+		c.recvMu.Unlock()
+	case eiocodec.Pong:
+		c.onPong()
+	case eiocodec.Close:
+		c.closeWith(ReasonTransportClose, nil)
+	case eiocodec.Noop, eiocodec.Ping:
+	default:
+		c.closeWith(ReasonParseError, fmt.Errorf("%w: unexpected %v packet over websocket", eiocodec.ErrInvalidPacket, p.Type))
+	}
+}
+
+// onProbePacket drives the upgrade: "2probe" → "3probe" (and polling is
+// paused: the pending GET gets a noop), then "5" makes the probe the
+// session's transport. Anything else closes the probe.
+func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
+	switch {
+	case err == nil && p.Type == eiocodec.Ping && string(p.Data) == "probe":
+		if werr := ws.WriteString("3probe"); werr != nil {
+			return
+		}
+		c.mu.Lock()
+		c.upgrading = true
+		c.signalPoll()
+		c.mu.Unlock()
+	case err == nil && p.Type == eiocodec.Upgrade:
+		c.mu.Lock()
+		if !c.upgrading || c.closed {
+			c.mu.Unlock()
+			_ = ws.NetConn().Close()
+			return
+		}
+		c.upgradeTimer.Stop()
+		c.probe, c.probing, c.upgrading = nil, false, false
+		c.ws, c.transport = ws, TransportWebSocket
+		c.signalPoll() // a GET still pending returns a noop
+		c.kickLocked()
+		c.mu.Unlock()
+		c.srv.stats.polling.Add(-1)
+		c.srv.stats.websocket.Add(1)
+		c.srv.stats.upgrades.Add(1)
+	default:
+		_ = ws.NetConn().Close()
+	}
+}
+
+// The Conn travels from ServeHTTP to gws's Authorize hook in the request
+// context, and from there into the socket's session storage.
+
+type connKey struct{}
+
+func withConn(r *http.Request, c *Conn) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), connKey{}, c))
+}
+
+func authorizeWS(r *http.Request, session gws.SessionStorage) bool {
+	c, ok := r.Context().Value(connKey{}).(*Conn)
+	if ok {
+		session.(*wsSession).conn = c
+	}
+	return ok
+}
+
+func connOf(ws *gws.Conn) *Conn { return ws.Session().(*wsSession).conn }
+
+// wsSession is a gws.SessionStorage holding only the Conn (gws's default
+// is a map per socket).
+type wsSession struct{ conn *Conn }
+
+func (s *wsSession) Len() int                     { return 0 }
+func (s *wsSession) Load(string) (any, bool)      { return nil, false }
+func (s *wsSession) Delete(string)                {}
+func (s *wsSession) Store(string, any)            {}
+func (s *wsSession) Range(func(string, any) bool) {}
+
+// gwsLogger adapts slog to gws.Logger (used by gws.Recovery for panics in
+// OnMessage).
+type gwsLogger struct{ log *slog.Logger }
+
+func (l gwsLogger) Error(v ...any) { l.log.Error("engineio: gws", "msg", fmt.Sprint(v...)) }
