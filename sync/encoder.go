@@ -1,0 +1,147 @@
+package statesync
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/roomcast/roomcast/codec/mpack"
+)
+
+// EncoderOptions configures an Encoder. The zero value is ready to use.
+type EncoderOptions struct{}
+
+// Encoder tracks one room's state and encodes its snapshots and deltas.
+// It is owned by the room goroutine: neither it nor the state it tracks may
+// be used from two goroutines at once.
+type Encoder struct {
+	root    *Entity
+	reg     registry
+	schema  *Schema
+	schemaB []byte // encoded schema, appended to every snapshot
+
+	seq     uint64    // number of deltas encoded + 1; entities born at seq are new
+	base    uint32    // tick of the last non-empty delta
+	dirty   []*Entity // entities with changed fields since the last delta
+	conts   []container
+	nextRef uint32
+	free    []uint32 // reusable reference ids
+	pending []uint32 // released since the last delta: reusable after it
+}
+
+// NewEncoder starts tracking root, a pointer to a struct that embeds
+// Entity. It registers (by reflection, once) root's type and every entity
+// type reachable from it, and attaches root and everything below it; root
+// gets reference id 0. The state as it is now is the base of the first
+// delta: a snapshot encoded before any delta describes it.
+func NewEncoder(root any, opts EncoderOptions) (*Encoder, error) {
+	enc := &Encoder{
+		seq: 1,
+		reg: registry{byType: map[reflect.Type]*typeInfo{}, names: map[string]reflect.Type{}},
+	}
+	t := reflect.TypeOf(root)
+	if t == nil {
+		return nil, fmt.Errorf("%w: nil root", ErrSchema)
+	}
+	ti, err := enc.reg.typeOf(t)
+	if err != nil {
+		return nil, err
+	}
+	r := reflect.ValueOf(root)
+	if r.IsNil() {
+		return nil, fmt.Errorf("%w: nil root", ErrSchema)
+	}
+	enc.schema = enc.reg.schema()
+	enc.schemaB = appendSchema(nil, enc.schema)
+	enc.root = root.(tracked).syncEntity()
+	enc.attach(enc.root, ti)
+	enc.seq++ // what exists now is the base, not news
+	return enc, nil
+}
+
+// Schema returns the state's schema (do not modify it).
+func (enc *Encoder) Schema() *Schema { return enc.schema }
+
+// EncodeSnapshot appends the whole state at tick to dst:
+// [tick, schema, rootEntity] (PROTOCOL-state.md). It does not affect the
+// changes pending for the next delta. Within a tick, encode the delta first:
+// a snapshot encoded before EncodeDelta(dst, tick) already contains that
+// tick's changes and a mirror will refuse the delta.
+func (enc *Encoder) EncodeSnapshot(dst []byte, tick uint32) []byte {
+	dst = mpack.AppendArrayHeader(dst, 3)
+	dst = mpack.AppendUint(dst, uint64(tick))
+	dst = append(dst, enc.schemaB...)
+	return appendEntity(dst, enc.root)
+}
+
+// EncodeDelta appends to dst what changed since the previous delta and
+// clears the change set. If nothing changed it returns dst unchanged and
+// false, and the next delta still starts from the previous one (the
+// delta's base tick is the tick of the last delta that changed something).
+//
+// Layout: [tick, tick-base, token...] (PROTOCOL-state.md). Ticks must
+// increase from one changed delta to the next.
+func (enc *Encoder) EncodeDelta(dst []byte, tick uint32) (out []byte, changed bool) {
+	n := 2
+	var mask uint64
+	for _, e := range enc.dirty {
+		if e.enc != enc || e.born == enc.seq || e.dirty == 0 {
+			continue
+		}
+		if e.dirty != mask {
+			mask = e.dirty
+			n++
+		}
+		n += 1 + popcount(e.dirty)
+	}
+	ops := 0 // containers with an op are moved to the front of conts
+	for i, c := range enc.conts {
+		if c.prepare(enc) {
+			enc.conts[i], enc.conts[ops] = enc.conts[ops], c
+			ops++
+		}
+	}
+	n += ops
+	if n > 2 {
+		dst = mpack.AppendArrayHeader(dst, n)
+		dst = mpack.AppendUint(dst, uint64(tick))
+		dst = mpack.AppendUint(dst, uint64(tick-enc.base))
+		mask = 0
+		for _, e := range enc.dirty {
+			if e.enc != enc || e.born == enc.seq || e.dirty == 0 {
+				continue
+			}
+			if e.dirty != mask {
+				mask = e.dirty
+				dst = mpack.AppendInt(dst, -int64(mask))
+			}
+			dst = mpack.AppendUint(dst, uint64(e.ref))
+			fs := e.typ.fields
+			for m := mask; m != 0; m &= m - 1 {
+				dst = appendField(dst, e, &fs[trailingZeros(m)])
+			}
+		}
+		for _, c := range enc.conts[:ops] {
+			dst = c.appendOp(dst)
+		}
+		enc.base = tick
+	}
+	enc.finishTick()
+	return dst, n > 2
+}
+
+// finishTick clears the change set after a delta.
+func (enc *Encoder) finishTick() {
+	for _, e := range enc.dirty {
+		e.dirty = 0
+	}
+	clear(enc.dirty)
+	enc.dirty = enc.dirty[:0]
+	for _, c := range enc.conts {
+		c.clearLog()
+	}
+	clear(enc.conts)
+	enc.conts = enc.conts[:0]
+	enc.free = append(enc.free, enc.pending...)
+	enc.pending = enc.pending[:0]
+	enc.seq++
+}

@@ -1,0 +1,138 @@
+package statesync
+
+import (
+	"math/bits"
+	"unsafe"
+)
+
+// Entity is the tracking hook every replicated struct embeds (by value):
+//
+//	type Player struct {
+//		statesync.Entity
+//		X, Y statesync.Float32
+//		HP   statesync.Uint8
+//	}
+//
+// An entity is attached when it becomes reachable from an Encoder's root
+// (given to NewEncoder, stored in a Map, Array or Ref of an attached
+// entity) and detached when it is removed. It can be attached in one place
+// at a time. While attached it has a reference id that deltas use to
+// address it; its field changes are recorded in O(1) per Set.
+//
+// Entity's methods are for diagnostics; games use the fields.
+type Entity struct {
+	enc   *Encoder
+	typ   *typeInfo
+	base  unsafe.Pointer // start of the user's struct
+	ref   uint32
+	dirty uint64 // changed scalar/ref fields since the last delta
+	born  uint64 // enc.seq when attached: equal to enc.seq means "new since the last delta"
+}
+
+// tracked is implemented by every struct that embeds Entity.
+type tracked interface{ syncEntity() *Entity }
+
+func (e *Entity) syncEntity() *Entity { return e }
+
+// Attached reports whether the entity is part of an Encoder's state.
+func (e *Entity) Attached() bool { return e.enc != nil }
+
+// RefID returns the id deltas use for this entity while it is attached.
+func (e *Entity) RefID() uint32 { return e.ref }
+
+// markField records that scalar or ref field id changed.
+func (e *Entity) markField(id uint8) {
+	enc := e.enc
+	if enc == nil || e.born == enc.seq {
+		return // not replicated, or new: it will be sent whole
+	}
+	if e.dirty == 0 {
+		enc.dirty = append(enc.dirty, e)
+	}
+	e.dirty |= 1 << id
+}
+
+// fieldPtr returns the address of field fi inside e's struct.
+func (e *Entity) fieldPtr(fi *fieldInfo) unsafe.Pointer {
+	return unsafe.Add(e.base, fi.off)
+}
+
+// entityOf returns the Entity embedded in v, or nil if v is a nil pointer.
+// v must be a pointer to a struct embedding Entity (checked at registration).
+func entityOf[V any](v V) *Entity {
+	if *(*unsafe.Pointer)(unsafe.Pointer(&v)) == nil {
+		return nil
+	}
+	return any(v).(tracked).syncEntity()
+}
+
+// attach makes e (whose struct is described by ti) part of enc's state:
+// assigns it a reference id, binds its fields and attaches its children.
+func (enc *Encoder) attach(e *Entity, ti *typeInfo) {
+	if e.enc != nil {
+		panic("statesync: entity of type " + ti.name + " is already attached (an entity can be in one place at a time)")
+	}
+	e.enc = enc
+	e.typ = ti
+	e.base = unsafe.Add(unsafe.Pointer(e), -int(ti.entityOff))
+	e.ref = enc.allocRef()
+	e.born = enc.seq
+	e.dirty = 0
+	for i := range ti.fields {
+		fi := &ti.fields[i]
+		p := e.fieldPtr(fi)
+		h := (*fieldHead)(p)
+		h.owner = e
+		h.id = fi.id
+		switch fi.kind {
+		case KindFixed:
+			(*Fixed)(p).bindQuant(fi.q)
+		case KindRef, KindMap, KindArray:
+			c := fi.acc(p)
+			c.bindField(fi)
+			c.attachChildren(enc)
+		}
+	}
+}
+
+// detach removes e (and everything below it) from enc's state.
+func (enc *Encoder) detach(e *Entity) {
+	if e.enc != enc {
+		return
+	}
+	e.enc = nil
+	enc.pending = append(enc.pending, e.ref)
+	ti := e.typ
+	for i := range ti.fields {
+		fi := &ti.fields[i]
+		switch fi.kind {
+		case KindRef, KindMap, KindArray:
+			fi.acc(e.fieldPtr(fi)).detachChildren(enc)
+		}
+	}
+}
+
+// allocRef returns a free reference id. Ids released during a tick become
+// free only after the next delta, so a delta never reuses an id it frees.
+func (enc *Encoder) allocRef() uint32 {
+	if n := len(enc.free); n > 0 {
+		r := enc.free[n-1]
+		enc.free = enc.free[:n-1]
+		return r
+	}
+	r := enc.nextRef
+	enc.nextRef++
+	return r
+}
+
+// encoderOf returns the Encoder the owner of h is attached to, or nil.
+func (h *fieldHead) encoder() *Encoder {
+	if h.owner == nil {
+		return nil
+	}
+	return h.owner.enc
+}
+
+func popcount(m uint64) int { return bits.OnesCount64(m) }
+
+func trailingZeros(m uint64) int { return bits.TrailingZeros64(m) }
