@@ -46,6 +46,8 @@ type Room struct {
 	listingDirty  bool
 	listed        bool
 	disposeReason LeaveReason // set: dispose after this step
+	deltaHint     int         // capacity for the next delta buffer
+	snapHint      int
 	pendingKicks  []kick
 }
 
@@ -84,13 +86,14 @@ type inboxMsg struct {
 func newRoom(s *Server, t *roomType, id string, opts Options) *Room {
 	r := &Room{
 		id: id, typ: t, srv: s, settings: t.settings,
-		log:     s.log.With("room", id, "type", t.name),
-		created: s.clock.Now(),
-		opts:    opts,
-		inbox:   make(chan inboxMsg, t.settings.InboxSize),
-		done:    make(chan struct{}),
-		private: t.settings.Private,
-		resume:  newResumeBuffer(t.settings.ResumeTicks),
+		log:       s.log.With("room", id, "type", t.name),
+		created:   s.clock.Now(),
+		opts:      opts,
+		inbox:     make(chan inboxMsg, t.settings.InboxSize),
+		done:      make(chan struct{}),
+		private:   t.settings.Private,
+		resume:    newResumeBuffer(t.settings.ResumeTicks),
+		deltaHint: 64, snapHint: 256,
 	}
 	r.meta = cloneMap(t.settings.Metadata)
 	for _, k := range t.settings.FilterBy {
@@ -292,6 +295,10 @@ func (r *Room) trySend(m inboxMsg) bool {
 		return false
 	}
 }
+
+// emptyDelta is the state of an ack-only delta frame: zero bytes, meaning
+// "no state change; only the ack moved" (see PROTOCOL-rooms.md).
+var emptyDelta = []byte{}
 
 // errStop ends the room loop after a dispose.
 var errStop = errors.New("rooms: room stopped")
@@ -602,14 +609,19 @@ func (r *Room) sendState(now time.Time) {
 		return
 	}
 	T := r.tickN
-	delta, changed := r.state.EncodeDelta(T)
+	delta, changed := r.state.EncodeDelta(make([]byte, 0, r.deltaHint), uint32(T))
 	if changed {
+		r.deltaHint = max(r.deltaHint, len(delta)+len(delta)/4)
 		r.resume.push(T, delta)
+	} else {
+		delta = emptyDelta
 	}
 	var deltaPkt, snapPkt *StatePacket
 	snapshot := func() *StatePacket {
 		if snapPkt == nil {
-			snapPkt = &StatePacket{Event: EventSnapshot, Tick: T, State: r.state.EncodeSnapshot(T)}
+			b := r.state.EncodeSnapshot(make([]byte, 0, r.snapHint), uint32(T))
+			r.snapHint = max(r.snapHint, len(b)+len(b)/4)
+			snapPkt = &StatePacket{Event: EventSnapshot, Tick: T, State: b}
 		}
 		return snapPkt
 	}

@@ -1,17 +1,19 @@
 package rooms
 
-// State is a room's replicated state as the room loop needs it. A game sets
-// it with Room.SetState in OnCreate; SyncState adapts a statesync tracked
-// state. A room without State sends no state frames (messages only).
+// State is a room's replicated state as the room loop needs it; a
+// *statesync.Encoder (package sync) satisfies it as is:
+//
+//	enc, err := statesync.NewEncoder(&world, statesync.EncoderOptions{})
+//	r.SetState(enc)
+//
+// A room without State sends no state frames (messages only).
 type State interface {
-	// EncodeDelta encodes the changes since the previous EncodeDelta as
-	// tick's delta and clears them. changed is false when nothing changed
-	// (the bytes then still describe an empty delta at tick, sent when only
-	// a recipient's ack moved). The bytes must not be modified afterwards:
-	// the room keeps them for resume.
-	EncodeDelta(tick uint64) (delta []byte, changed bool)
-	// EncodeSnapshot encodes the full state at tick.
-	EncodeSnapshot(tick uint64) []byte
+	// EncodeDelta appends to dst the changes since the previous
+	// EncodeDelta as tick's delta and clears them. changed is false (and
+	// out == dst) when nothing changed.
+	EncodeDelta(dst []byte, tick uint32) (out []byte, changed bool)
+	// EncodeSnapshot appends the full state at tick.
+	EncodeSnapshot(dst []byte, tick uint32) []byte
 }
 
 // resumeBuffer keeps the last deltas (changed ticks only) to replay to a

@@ -1,0 +1,306 @@
+package rooms
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// frame is a state frame a fakeConn received.
+type frame struct {
+	event string
+	tick  uint64
+	state string
+	ack   uint64
+}
+
+// emitted is a control event a fakeConn received.
+type emitted struct {
+	event string
+	args  []any
+}
+
+// fakeConn is an in-memory connection; it records what the room sends.
+type fakeConn struct {
+	id string
+
+	mu      sync.Mutex
+	frames  []frame
+	events  []emitted
+	full    bool // SendState drops
+	closed  bool
+	sess    *Session
+	ackCBs  []func([]any, error)
+	onClose func()
+}
+
+func (f *fakeConn) ID() string { return f.id }
+
+func (f *fakeConn) SendState(p *StatePacket, ack uint64) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false, fmt.Errorf("closed")
+	}
+	if f.full {
+		return false, nil
+	}
+	f.frames = append(f.frames, frame{event: p.Event, tick: p.Tick, state: string(p.State), ack: ack})
+	return true, nil
+}
+
+func (f *fakeConn) Emit(event string, args ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return fmt.Errorf("closed")
+	}
+	f.events = append(f.events, emitted{event, args})
+	return nil
+}
+
+func (f *fakeConn) EmitWithAck(event string, cb func([]any, error), args ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, emitted{event, args})
+	f.ackCBs = append(f.ackCBs, cb)
+	return nil
+}
+
+// Close behaves like a transport: the session hears about it afterwards.
+func (f *fakeConn) Close() {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return
+	}
+	f.closed = true
+	s := f.sess
+	f.mu.Unlock()
+	go s.Close()
+}
+
+func (f *fakeConn) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}
+
+func (f *fakeConn) setFull(v bool) {
+	f.mu.Lock()
+	f.full = v
+	f.mu.Unlock()
+}
+
+func (f *fakeConn) takeFrames() []frame {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.frames
+	f.frames = nil
+	return out
+}
+
+func (f *fakeConn) takeEvents() []emitted {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.events
+	f.events = nil
+	return out
+}
+
+// tclient is a test client on a fakeConn.
+type tclient struct {
+	t    *testing.T
+	conn *fakeConn
+	sess *Session
+}
+
+func newClient(t *testing.T, srv *Server, id string) *tclient {
+	fc := &fakeConn{id: id}
+	s := srv.Connect(fc, ConnInfo{Auth: map[string]any{"user": id}})
+	fc.sess = s
+	return &tclient{t: t, conn: fc, sess: s}
+}
+
+// call sends a request and waits for its ack (inside a synctest bubble the
+// room ticks happen instantly).
+func (c *tclient) call(event string, args ...any) map[string]any {
+	c.t.Helper()
+	ch := make(chan map[string]any, 1)
+	c.sess.Handle(event, args, func(a ...any) { ch <- a[0].(map[string]any) })
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("no ack for %s", event)
+		return nil
+	}
+}
+
+func (c *tclient) mustJoin(event string, args ...any) map[string]any {
+	c.t.Helper()
+	m := c.call(event, args...)
+	require.Equal(c.t, true, m["ok"], "join failed: %v", m)
+	return m
+}
+
+// drop simulates the connection going away.
+func (c *tclient) drop() {
+	c.conn.mu.Lock()
+	c.conn.closed = true
+	c.conn.mu.Unlock()
+	c.sess.Close()
+}
+
+func errCode(m map[string]any) string {
+	if m["ok"] == true {
+		return ""
+	}
+	return m["error"].(map[string]any)["code"].(string)
+}
+
+// fakeState is a State whose frames are readable strings:
+// delta "D<tick>/<base>:<value>", snapshot "S<tick>:<value>".
+type fakeState struct {
+	value   int
+	changed bool
+	base    uint32
+	pad     int // extra bytes per delta (to make deltas big)
+}
+
+func (s *fakeState) Set(v int) {
+	if v != s.value {
+		s.value, s.changed = v, true
+	}
+}
+
+func (s *fakeState) EncodeDelta(dst []byte, tick uint32) ([]byte, bool) {
+	if !s.changed {
+		return dst, false
+	}
+	s.changed = false
+	dst = fmt.Appendf(dst, "D%d/%d:%d", tick, s.base, s.value)
+	dst = append(dst, strings.Repeat(".", s.pad)...)
+	s.base = tick
+	return dst, true
+}
+
+func (s *fakeState) EncodeSnapshot(dst []byte, tick uint32) []byte {
+	return fmt.Appendf(dst, "S%d:%d", tick, s.value)
+}
+
+// parseState returns tick and value of a fake frame.
+func parseState(t *testing.T, st string) (tick uint64, value int) {
+	t.Helper()
+	body := st[1:]
+	head, val, _ := strings.Cut(body, ":")
+	head, _, _ = strings.Cut(head, "/")
+	tk, err := strconv.ParseUint(head, 10, 64)
+	require.NoError(t, err)
+	v, err := strconv.Atoi(strings.TrimRight(val, "."))
+	require.NoError(t, err)
+	return tk, v
+}
+
+// counterGame adds each input's "d" (default 1) to a counter in the state.
+type counterGame struct {
+	NopGame
+	st       *fakeState
+	log      *eventLog
+	panicOn  string // panic in OnInput when payload "cmd" equals this
+	refuse   string // refuse joins with this option "name"
+	onCreate func(r *Room, opts Options) error
+	onMsg    func(r *Room, c *Client, m *Message)
+}
+
+type eventLog struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (l *eventLog) add(format string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.events = append(l.events, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *eventLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.events...)
+}
+
+func (g *counterGame) OnCreate(r *Room, opts Options) error {
+	g.st = &fakeState{}
+	r.SetState(g.st)
+	g.log.add("create %s", opts.String("tag", ""))
+	if g.onCreate != nil {
+		return g.onCreate(r, opts)
+	}
+	return nil
+}
+
+func (g *counterGame) OnJoin(r *Room, c *Client, opts Options) error {
+	if g.refuse != "" && opts.String("name", "") == g.refuse {
+		return Refuse("name taken")
+	}
+	g.log.add("join %s", opts.String("name", ""))
+	return nil
+}
+
+func (g *counterGame) OnInput(r *Room, c *Client, in Input) {
+	if g.panicOn != "" && in.String("cmd", "") == g.panicOn {
+		panic("boom")
+	}
+	g.st.Set(g.st.value + int(in.Int("d", 1)))
+}
+
+func (g *counterGame) OnMessage(r *Room, c *Client, m *Message) {
+	if g.onMsg != nil {
+		g.onMsg(r, c, m)
+	}
+}
+
+func (g *counterGame) OnDrop(r *Room, c *Client) {
+	g.log.add("drop %s", c.Options().String("name", ""))
+}
+func (g *counterGame) OnResume(r *Room, c *Client) {
+	g.log.add("resume %s", c.Options().String("name", ""))
+}
+func (g *counterGame) OnLeave(r *Room, c *Client, reason LeaveReason) {
+	g.log.add("leave %s %s", c.Options().String("name", ""), reason)
+}
+func (g *counterGame) OnDispose(r *Room) { g.log.add("dispose") }
+
+// testServer returns a server with type "counter"; it is shut down when
+// the test (bubble) ends.
+func testServer(t *testing.T, settings Settings, mk func() *counterGame) (*Server, *eventLog) {
+	t.Helper()
+	log := &eventLog{}
+	srv, err := NewServer(Config{Logger: discardLogger()})
+	require.NoError(t, err)
+	require.NoError(t, srv.Define("counter", func() Game {
+		g := &counterGame{}
+		if mk != nil {
+			g = mk()
+		}
+		g.log = log
+		return g
+	}, settings))
+	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
+	return srv, log
+}
+
+func bubble(t *testing.T, fn func(t *testing.T)) {
+	synctest.Test(t, fn)
+}
