@@ -193,7 +193,8 @@ func (s *fakeState) EncodeDelta(dst []byte, tick uint32) ([]byte, bool) {
 }
 
 func (s *fakeState) EncodeSnapshot(dst []byte, tick uint32) []byte {
-	return fmt.Appendf(dst, "S%d:%d", tick, s.value)
+	dst = fmt.Appendf(dst, "S%d:%d", tick, s.value)
+	return append(dst, strings.Repeat(".", 40)...) // a snapshot costs more than a few small deltas
 }
 
 // parseState returns tick and value of a fake frame.
