@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	siocodec "github.com/roomcast/roomcast/codec/socketio"
 )
@@ -427,10 +426,20 @@ func (c *Client) finish(de *DisconnectError) {
 	})
 }
 
-// ackDeadline is a helper for callers that want a bounded wait.
-func ackDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok || d <= 0 {
-		return context.WithCancel(ctx)
+// sendWith encodes one packet with fn into the client's buffer and sends
+// it: for ParserDefault dst already holds Engine.IO's "4" and fn appends the
+// text packet (no attachments); for ParserMsgpack fn appends the msgpack
+// packet.
+func (c *Client) sendWith(fn func(dst []byte, p Parser) []byte) error {
+	if c.e == nil {
+		return ErrNotConnected
 	}
-	return context.WithTimeout(ctx, d)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.cfg.Parser == ParserMsgpack {
+		c.wbuf = fn(c.wbuf[:0], ParserMsgpack)
+		return c.e.send(frame{data: c.wbuf, binary: true})
+	}
+	c.wbuf = fn(append(c.wbuf[:0], eioMessage), ParserDefault)
+	return c.e.send(frame{data: c.wbuf})
 }

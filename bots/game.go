@@ -1,0 +1,892 @@
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomcast/roomcast/codec/mpack"
+)
+
+// Game protocol event names (DESIGN.md "Game protocol", PROTOCOL.md).
+const (
+	EventList         = "rooms.list"
+	EventJoinOrCreate = "rooms.joinOrCreate"
+	EventCreate       = "rooms.create"
+	EventJoin         = "rooms.join"
+	EventJoinByID     = "rooms.joinById"
+	EventResume       = "rooms.resume"
+	EventLeave        = "rooms.leave"
+	EventInput        = "input"
+	EventMsg          = "msg"
+	EventLobbySub     = "lobby.subscribe"
+	EventLobbyUnsub   = "lobby.unsubscribe"
+	EventLobbyRooms   = "lobby.rooms"
+	EventLobbyUpdate  = "lobby.update"
+	EventLobbyRemove  = "lobby.remove"
+	EventSnapshot     = "snapshot"
+	EventDelta        = "delta"
+	EventRoomLeft     = "room.left"
+)
+
+// StateMirror rebuilds the room state from state frames;
+// *statesync.Mirror (package sync) satisfies it.
+type StateMirror interface {
+	ApplySnapshot(b []byte) error
+	ApplyDelta(b []byte) error
+}
+
+// InputPayload is an input payload that encodes itself for both parsers
+// without reflection: the swarm's hot path. Other payloads go through the
+// generic argument encoder.
+type InputPayload interface {
+	// AppendMsgpack appends the payload as one msgpack value.
+	AppendMsgpack(dst []byte) []byte
+	// AppendJSON appends the payload as one JSON value.
+	AppendJSON(dst []byte) []byte
+}
+
+// MoveInput is arena v1's input payload {dx, dy}.
+type MoveInput struct{ DX, DY float64 }
+
+// AppendMsgpack implements InputPayload (integral values as integers, as a
+// JavaScript client's msgpack encoder writes them).
+func (m MoveInput) AppendMsgpack(dst []byte) []byte {
+	dst = mpack.AppendMapHeader(dst, 2)
+	dst = appendMsgpackNumber(mpack.AppendString(dst, "dx"), m.DX)
+	return appendMsgpackNumber(mpack.AppendString(dst, "dy"), m.DY)
+}
+
+// AppendJSON implements InputPayload.
+func (m MoveInput) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"dx":`...)
+	dst = strconv.AppendFloat(dst, m.DX, 'g', -1, 64)
+	dst = append(dst, `,"dy":`...)
+	dst = strconv.AppendFloat(dst, m.DY, 'g', -1, 64)
+	return append(dst, '}')
+}
+
+func appendMsgpackNumber(dst []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return mpack.AppendInt(dst, int64(f))
+	}
+	return mpack.AppendFloat64(dst, f)
+}
+
+// GameConfig configures a Game.
+type GameConfig struct {
+	// Client configures the connection (and every reconnection).
+	Client Config
+	// Mirror, if set, receives every state frame (nil: frames are counted
+	// and acks tracked, state is not rebuilt: cheapest for a swarm).
+	Mirror StateMirror
+	// AckLatency, if set, records input→ack latency: the time from sending
+	// input seq N until a state frame acknowledging ≥ N arrives. Many
+	// games may share one Histogram.
+	AckLatency *Histogram
+	// AutoResume reconnects after a dropped connection and calls
+	// rooms.resume with the seat's token. Default off.
+	AutoResume bool
+	// ResumeAttempts bounds reconnection attempts per drop; default 5.
+	ResumeAttempts int
+	// ResumeBackoff is the pause before the first attempt, doubled after
+	// each failure; default 100 ms.
+	ResumeBackoff time.Duration
+}
+
+// JoinResult is a successful join's (or resume's) answer.
+type JoinResult struct {
+	RoomID    string
+	SessionID string
+	Token     string
+	TickRate  int
+}
+
+// RoomInfo is one room of rooms.list or the lobby.
+type RoomInfo struct {
+	ID         string
+	Name       string
+	Clients    int
+	MaxClients int
+	Locked     bool
+	Metadata   map[string]any
+}
+
+// ProtocolError is a request's {ok:false, error:{code, message}} answer.
+type ProtocolError struct {
+	Code    string
+	Message string
+}
+
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("bots: server error %s: %s", e.Code, e.Message)
+}
+
+// LobbyEvent is one lobby push: Kind is EventLobbyRooms (Rooms is the full
+// list), EventLobbyUpdate (Rooms holds the changed room) or
+// EventLobbyRemove (RoomID).
+type LobbyEvent struct {
+	Kind   string
+	Rooms  []RoomInfo
+	RoomID string
+}
+
+// GameStats are a Game's counters since it was created (over all its
+// connections).
+type GameStats struct {
+	Snapshots, Deltas int64 // state frames received
+	StateBytes        int64 // state payload bytes received
+	MirrorErrors      int64
+	InputsSent        int64
+	LastAck           uint64 // highest input seq acknowledged
+	Resumes           int64  // successful automatic resumes
+	ResumeFailures    int64
+	Wire              Stats // Engine.IO payload counters
+}
+
+// Game is a player of the roomcast game protocol: one connection, at most
+// one seat. Safe for concurrent use.
+type Game struct {
+	cfg GameConfig
+	cli atomic.Pointer[Client]
+
+	mu       sync.Mutex // guards seat fields, pending ring, closing
+	roomID   string
+	session  string
+	token    string
+	closing  bool
+	pending  [pendingRing]pendingInput
+	head     int // oldest pending
+	count    int
+	seq      uint64
+	resuming bool
+
+	rd          *mpack.Reader // read goroutine only
+	pendingKind string        // default parser: state frame awaiting its attachment
+	pendingAck  uint64
+
+	snapshots, deltas, stateBytes, mirrorErrs atomic.Int64
+	inputs, resumes, resumeFails              atomic.Int64
+	lastAck                                   atomic.Uint64
+	wireBase                                  struct{ in, out, fin, fout atomic.Int64 }
+
+	hmu       sync.Mutex // guards callbacks
+	onMsg     func(typ string, payload any)
+	onLeft    func(code, reason string)
+	onLobby   func(LobbyEvent)
+	onState   func(kind string, ack uint64)
+	onResumed func(JoinResult, error)
+	done      chan struct{}
+	doneOnce  sync.Once
+}
+
+const pendingRing = 512
+
+type pendingInput struct {
+	seq  uint64
+	sent time.Time
+}
+
+// NewGame returns an unconnected Game.
+func NewGame(cfg GameConfig) (*Game, error) {
+	if err := cfg.Client.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.ResumeAttempts == 0 {
+		cfg.ResumeAttempts = 5
+	}
+	if cfg.ResumeBackoff == 0 {
+		cfg.ResumeBackoff = 100 * time.Millisecond
+	}
+	return &Game{cfg: cfg, rd: mpack.NewReader(nil, mpack.Limits{}), done: make(chan struct{})}, nil
+}
+
+// Connect opens the connection.
+func (g *Game) Connect(ctx context.Context) error {
+	c, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	g.cli.Store(c)
+	return nil
+}
+
+func (g *Game) dial(ctx context.Context) (*Client, error) {
+	c, err := New(g.cfg.Client)
+	if err != nil {
+		return nil, err
+	}
+	c.OnRaw(g.onRaw)
+	c.On(EventSnapshot, func(args []any, _ func(...any) error) { g.onStateArgs(EventSnapshot, args) })
+	c.On(EventDelta, func(args []any, _ func(...any) error) { g.onStateArgs(EventDelta, args) })
+	c.On(EventMsg, g.handleMsg)
+	c.On(EventRoomLeft, g.handleRoomLeft)
+	c.On(EventLobbyRooms, func(args []any, _ func(...any) error) { g.handleLobby(EventLobbyRooms, args) })
+	c.On(EventLobbyUpdate, func(args []any, _ func(...any) error) { g.handleLobby(EventLobbyUpdate, args) })
+	c.On(EventLobbyRemove, func(args []any, _ func(...any) error) { g.handleLobby(EventLobbyRemove, args) })
+	c.OnDisconnect(func(reason string, err error) { g.onDisconnect(c, reason, err) })
+	if err := c.Connect(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Client returns the current connection (it changes after a resume).
+func (g *Game) Client() *Client { return g.cli.Load() }
+
+// OnMessage registers fn for room messages ("msg" type, payload).
+func (g *Game) OnMessage(fn func(typ string, payload any)) { g.setCB(func() { g.onMsg = fn }) }
+
+// OnRoomLeft registers fn for room.left {code, reason}.
+func (g *Game) OnRoomLeft(fn func(code, reason string)) { g.setCB(func() { g.onLeft = fn }) }
+
+// OnState registers fn, called on the read goroutine after each state
+// frame ("snapshot" or "delta") with the frame's input ack.
+func (g *Game) OnState(fn func(kind string, ack uint64)) { g.setCB(func() { g.onState = fn }) }
+
+// OnResumed registers fn, called after each automatic resume attempt
+// sequence (err non-nil when the seat could not be resumed).
+func (g *Game) OnResumed(fn func(JoinResult, error)) { g.setCB(func() { g.onResumed = fn }) }
+
+func (g *Game) setCB(set func()) {
+	g.hmu.Lock()
+	defer g.hmu.Unlock()
+	set()
+}
+
+// Seat returns the current room id, session id and reconnection token.
+func (g *Game) Seat() (roomID, sessionID, token string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.roomID, g.session, g.token
+}
+
+// request sends a game request and decodes its {ok, ...} answer.
+func (g *Game) request(ctx context.Context, event string, args ...any) (map[string]any, error) {
+	c := g.cli.Load()
+	if c == nil {
+		return nil, ErrNotConnected
+	}
+	return requestOn(ctx, c, event, args...)
+}
+
+func requestOn(ctx context.Context, c *Client, event string, args ...any) (map[string]any, error) {
+	res, err := c.EmitWithAck(ctx, event, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("bots: %s: empty answer", event)
+	}
+	m, ok := res[0].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("bots: %s: answer is %T, not an object", event, res[0])
+	}
+	if ok, _ := m["ok"].(bool); !ok {
+		pe := &ProtocolError{Code: "unknown", Message: "request failed"}
+		if e, _ := m["error"].(map[string]any); e != nil {
+			pe.Code, _ = e["code"].(string)
+			pe.Message, _ = e["message"].(string)
+		}
+		return nil, fmt.Errorf("bots: %s: %w", event, pe)
+	}
+	return m, nil
+}
+
+func parseJoin(m map[string]any) JoinResult {
+	var jr JoinResult
+	jr.RoomID, _ = m["roomId"].(string)
+	jr.SessionID, _ = m["sessionId"].(string)
+	jr.Token, _ = m["token"].(string)
+	jr.TickRate = int(toInt(m["tickRate"]))
+	return jr
+}
+
+func toInt(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case uint64:
+		return int64(n)
+	case float64:
+		return int64(n)
+	case float32:
+		return int64(n)
+	}
+	return 0
+}
+
+func (g *Game) join(ctx context.Context, event, target string, options map[string]any) (JoinResult, error) {
+	if options == nil {
+		options = map[string]any{}
+	}
+	m, err := g.request(ctx, event, target, options)
+	if err != nil {
+		return JoinResult{}, err
+	}
+	jr := parseJoin(m)
+	g.mu.Lock()
+	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.mu.Unlock()
+	return jr, nil
+}
+
+// JoinOrCreate joins an open room of type name, or creates one.
+func (g *Game) JoinOrCreate(ctx context.Context, name string, options map[string]any) (JoinResult, error) {
+	return g.join(ctx, EventJoinOrCreate, name, options)
+}
+
+// Create creates a room of type name and joins it.
+func (g *Game) Create(ctx context.Context, name string, options map[string]any) (JoinResult, error) {
+	return g.join(ctx, EventCreate, name, options)
+}
+
+// Join joins an open room of type name (an error if none).
+func (g *Game) Join(ctx context.Context, name string, options map[string]any) (JoinResult, error) {
+	return g.join(ctx, EventJoin, name, options)
+}
+
+// JoinByID joins room roomID.
+func (g *Game) JoinByID(ctx context.Context, roomID string, options map[string]any) (JoinResult, error) {
+	return g.join(ctx, EventJoinByID, roomID, options)
+}
+
+// Resume takes back a seat with its reconnection token (the seat gets a
+// fresh token).
+func (g *Game) Resume(ctx context.Context, token string) (JoinResult, error) {
+	m, err := g.request(ctx, EventResume, map[string]any{"token": token})
+	if err != nil {
+		return JoinResult{}, err
+	}
+	jr := parseJoin(m)
+	g.mu.Lock()
+	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.mu.Unlock()
+	return jr, nil
+}
+
+// Leave frees the seat at once.
+func (g *Game) Leave(ctx context.Context) error {
+	if _, err := g.request(ctx, EventLeave); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.roomID, g.session, g.token = "", "", ""
+	g.mu.Unlock()
+	return nil
+}
+
+// List returns the rooms of type name ("" for all) whose metadata match
+// filter (nil for none).
+func (g *Game) List(ctx context.Context, name string, filter map[string]any) ([]RoomInfo, error) {
+	q := map[string]any{}
+	if name != "" {
+		q["name"] = name
+	}
+	if filter != nil {
+		q["filter"] = filter
+	}
+	m, err := g.request(ctx, EventList, q)
+	if err != nil {
+		return nil, err
+	}
+	return parseRooms(m["rooms"]), nil
+}
+
+func parseRooms(v any) []RoomInfo {
+	arr, _ := v.([]any)
+	out := make([]RoomInfo, 0, len(arr))
+	for _, e := range arr {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, parseRoom(m))
+		}
+	}
+	return out
+}
+
+func parseRoom(m map[string]any) RoomInfo {
+	var r RoomInfo
+	r.ID, _ = m["id"].(string)
+	if r.ID == "" {
+		r.ID, _ = m["roomId"].(string)
+	}
+	r.Name, _ = m["name"].(string)
+	r.Clients = int(toInt(m["clients"]))
+	r.MaxClients = int(toInt(m["maxClients"]))
+	r.Locked, _ = m["locked"].(bool)
+	r.Metadata, _ = m["metadata"].(map[string]any)
+	return r
+}
+
+// SubscribeLobby subscribes to the live room list; fn gets the full list
+// first, then updates and removals.
+func (g *Game) SubscribeLobby(ctx context.Context, fn func(LobbyEvent)) error {
+	g.setCB(func() { g.onLobby = fn })
+	_, err := g.request(ctx, EventLobbySub)
+	return err
+}
+
+// UnsubscribeLobby stops lobby pushes.
+func (g *Game) UnsubscribeLobby(ctx context.Context) error {
+	_, err := g.request(ctx, EventLobbyUnsub)
+	return err
+}
+
+func (g *Game) handleLobby(kind string, args []any) {
+	g.hmu.Lock()
+	fn := g.onLobby
+	g.hmu.Unlock()
+	if fn == nil || len(args) == 0 {
+		return
+	}
+	ev := LobbyEvent{Kind: kind}
+	switch a := args[0].(type) {
+	case []any:
+		ev.Rooms = parseRooms(a)
+	case string:
+		ev.RoomID = a
+	case map[string]any:
+		switch {
+		case a["rooms"] != nil:
+			ev.Rooms = parseRooms(a["rooms"])
+		case kind == EventLobbyRemove:
+			ev.RoomID, _ = a["roomId"].(string)
+			if ev.RoomID == "" {
+				ev.RoomID, _ = a["id"].(string)
+			}
+		default:
+			ev.Rooms = []RoomInfo{parseRoom(a)}
+		}
+	}
+	fn(ev)
+}
+
+// SendMessage sends a room message ("msg" type, payload) without ack.
+func (g *Game) SendMessage(typ string, payload any) error {
+	c := g.cli.Load()
+	if c == nil {
+		return ErrNotConnected
+	}
+	return c.Emit(EventMsg, typ, payload)
+}
+
+func (g *Game) handleMsg(args []any, _ func(...any) error) {
+	g.hmu.Lock()
+	fn := g.onMsg
+	g.hmu.Unlock()
+	if fn == nil || len(args) == 0 {
+		return
+	}
+	typ, _ := args[0].(string)
+	var payload any
+	if len(args) > 1 {
+		payload = args[1]
+	}
+	fn(typ, payload)
+}
+
+func (g *Game) handleRoomLeft(args []any, _ func(...any) error) {
+	var code, reason string
+	if len(args) > 0 {
+		if m, ok := args[0].(map[string]any); ok {
+			code, _ = m["code"].(string)
+			reason, _ = m["reason"].(string)
+		}
+	}
+	g.mu.Lock()
+	g.roomID, g.session, g.token = "", "", ""
+	g.mu.Unlock()
+	g.hmu.Lock()
+	fn := g.onLeft
+	g.hmu.Unlock()
+	if fn != nil {
+		fn(code, reason)
+	}
+}
+
+// SendInput sends input(seq, payload) with the next sequence number and
+// returns it. An InputPayload takes the allocation-free path; any other
+// payload is encoded generically (codec/socketio's argument model).
+func (g *Game) SendInput(payload any) (uint64, error) {
+	c := g.cli.Load()
+	if c == nil {
+		return 0, ErrNotConnected
+	}
+	g.mu.Lock()
+	g.seq++
+	seq := g.seq
+	g.mu.Unlock()
+	var err error
+	if ip, ok := payload.(InputPayload); ok {
+		err = c.sendWith(func(dst []byte, p Parser) []byte { return appendInputPacket(dst, p, c.cfg.Namespace, seq, ip) })
+	} else {
+		err = c.Emit(EventInput, seq, payload)
+	}
+	if err != nil {
+		return seq, err
+	}
+	now := time.Now()
+	g.mu.Lock()
+	if g.count == pendingRing { // forget the oldest
+		g.head = (g.head + 1) % pendingRing
+		g.count--
+	}
+	g.pending[(g.head+g.count)%pendingRing] = pendingInput{seq: seq, sent: now}
+	g.count++
+	g.mu.Unlock()
+	g.inputs.Add(1)
+	return seq, nil
+}
+
+// appendInputPacket appends the Socket.IO EVENT input(seq, payload).
+func appendInputPacket(dst []byte, p Parser, nsp string, seq uint64, ip InputPayload) []byte {
+	if p == ParserMsgpack {
+		dst = mpack.AppendMapHeader(dst, 3)
+		dst = mpack.AppendInt(mpack.AppendString(dst, "type"), 2)
+		dst = mpack.AppendString(mpack.AppendString(dst, "nsp"), nsp)
+		dst = mpack.AppendArrayHeader(mpack.AppendString(dst, "data"), 3)
+		dst = mpack.AppendUint(mpack.AppendString(dst, EventInput), seq)
+		return ip.AppendMsgpack(dst)
+	}
+	dst = append(dst, '2')
+	if nsp != "/" {
+		dst = append(append(dst, nsp...), ',')
+	}
+	dst = append(dst, `["input",`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, ',')
+	dst = ip.AppendJSON(dst)
+	return append(dst, ']')
+}
+
+// onRaw is the allocation-free path for state frames.
+func (g *Game) onRaw(data []byte, binary bool) bool {
+	c := g.cli.Load()
+	if c == nil {
+		return false
+	}
+	if c.cfg.Parser == ParserMsgpack {
+		if !binary {
+			return false
+		}
+		kind, state, ack, ok := g.parseMsgpackState(data, c.cfg.Namespace)
+		if !ok {
+			return false
+		}
+		g.onStateFrame(kind, state, ack)
+		return true
+	}
+	if binary {
+		if g.pendingKind == "" {
+			return false
+		}
+		kind := g.pendingKind
+		g.pendingKind = ""
+		g.onStateFrame(kind, data, g.pendingAck)
+		return true
+	}
+	if c.cfg.Namespace != "/" {
+		return false
+	}
+	for _, kind := range [...]string{EventDelta, EventSnapshot} {
+		prefix := statePrefix(kind)
+		if len(data) > len(prefix) && string(data[:len(prefix)]) == prefix {
+			rest := data[len(prefix):]
+			if len(rest) < 2 || rest[len(rest)-1] != ']' {
+				return false
+			}
+			ack, err := strconv.ParseUint(string(rest[:len(rest)-1]), 10, 64)
+			if err != nil {
+				return false
+			}
+			g.pendingKind, g.pendingAck = kind, ack
+			return true
+		}
+	}
+	return false
+}
+
+func statePrefix(kind string) string {
+	if kind == EventDelta {
+		return `51-["delta",{"_placeholder":true,"num":0},`
+	}
+	return `51-["snapshot",{"_placeholder":true,"num":0},`
+}
+
+// parseMsgpackState recognizes {type:2, nsp, data:[kind, bin, ack]}.
+func (g *Game) parseMsgpackState(data []byte, nsp string) (kind string, state []byte, ack uint64, ok bool) {
+	r := g.rd
+	r.Reset(data)
+	n, err := r.ReadMapHeader()
+	if err != nil || n < 2 || n > 4 {
+		return "", nil, 0, false
+	}
+	haveType, haveData := false, false
+	nspOK := true
+	for range n {
+		key, err := r.ReadStringBytes()
+		if err != nil {
+			return "", nil, 0, false
+		}
+		switch string(key) {
+		case "type":
+			t, err := r.ReadInt()
+			if err != nil || (t != 2 && t != 5) {
+				return "", nil, 0, false
+			}
+			haveType = true
+		case "nsp":
+			s, err := r.ReadStringBytes()
+			if err != nil {
+				return "", nil, 0, false
+			}
+			nspOK = string(s) == nsp || (len(s) == 0 && nsp == "/")
+		case "data":
+			an, err := r.ReadArrayHeader()
+			if err != nil || an != 3 {
+				return "", nil, 0, false
+			}
+			name, err := r.ReadStringBytes()
+			if err != nil {
+				return "", nil, 0, false
+			}
+			switch string(name) {
+			case EventDelta:
+				kind = EventDelta
+			case EventSnapshot:
+				kind = EventSnapshot
+			default:
+				return "", nil, 0, false
+			}
+			if state, err = r.ReadBytes(); err != nil {
+				return "", nil, 0, false
+			}
+			if ack, err = r.ReadUint(); err != nil {
+				return "", nil, 0, false
+			}
+			haveData = true
+		default:
+			return "", nil, 0, false
+		}
+	}
+	if !haveType || !haveData || !nspOK || r.Len() != 0 {
+		return "", nil, 0, false
+	}
+	return kind, state, ack, true
+}
+
+// onStateArgs is the generic path: args = [state bin, ack uint].
+func (g *Game) onStateArgs(kind string, args []any) {
+	if len(args) < 2 {
+		return
+	}
+	state, ok := args[0].([]byte)
+	if !ok {
+		return
+	}
+	var ack uint64
+	switch a := args[1].(type) {
+	case int64:
+		if a > 0 {
+			ack = uint64(a)
+		}
+	case uint64:
+		ack = a
+	case float64:
+		if a > 0 {
+			ack = uint64(a)
+		}
+	}
+	g.onStateFrame(kind, state, ack)
+}
+
+// onStateFrame runs on the read goroutine for every state frame.
+func (g *Game) onStateFrame(kind string, state []byte, ack uint64) {
+	if kind == EventSnapshot {
+		g.snapshots.Add(1)
+	} else {
+		g.deltas.Add(1)
+	}
+	g.stateBytes.Add(int64(len(state)))
+	if m := g.cfg.Mirror; m != nil {
+		var err error
+		if kind == EventSnapshot {
+			err = m.ApplySnapshot(state)
+		} else {
+			err = m.ApplyDelta(state)
+		}
+		if err != nil {
+			g.mirrorErrs.Add(1)
+		}
+	}
+	if ack > g.lastAck.Load() {
+		g.lastAck.Store(ack)
+		g.ackUpTo(ack)
+	}
+	g.hmu.Lock()
+	fn := g.onState
+	g.hmu.Unlock()
+	if fn != nil {
+		fn(kind, ack)
+	}
+}
+
+// ackUpTo records the latency of every pending input with seq <= ack.
+func (g *Game) ackUpTo(ack uint64) {
+	h := g.cfg.AckLatency
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.count > 0 {
+		p := g.pending[g.head]
+		if p.seq > ack {
+			return
+		}
+		if h != nil {
+			h.Record(now.Sub(p.sent))
+		}
+		g.head = (g.head + 1) % pendingRing
+		g.count--
+	}
+}
+
+// Stats returns the counters.
+func (g *Game) Stats() GameStats {
+	s := GameStats{
+		Snapshots: g.snapshots.Load(), Deltas: g.deltas.Load(), StateBytes: g.stateBytes.Load(),
+		MirrorErrors: g.mirrorErrs.Load(), InputsSent: g.inputs.Load(), LastAck: g.lastAck.Load(),
+		Resumes: g.resumes.Load(), ResumeFailures: g.resumeFails.Load(),
+	}
+	s.Wire = Stats{BytesIn: g.wireBase.in.Load(), BytesOut: g.wireBase.out.Load(),
+		FramesIn: g.wireBase.fin.Load(), FramesOut: g.wireBase.fout.Load()}
+	if c := g.cli.Load(); c != nil {
+		cs := c.Stats()
+		s.Wire.BytesIn += cs.BytesIn
+		s.Wire.BytesOut += cs.BytesOut
+		s.Wire.FramesIn += cs.FramesIn
+		s.Wire.FramesOut += cs.FramesOut
+	}
+	return s
+}
+
+// Drop closes the connection abruptly, as a network failure would (no
+// DISCONNECT packet); with AutoResume the seat is then resumed.
+func (g *Game) Drop() {
+	if c := g.cli.Load(); c != nil {
+		c.e.closeWith(ReasonTransportClose, errors.New("bots: dropped on purpose"), false)
+	}
+}
+
+// Close leaves nothing behind: it closes the connection (the server frees
+// the seat after its grace period; call Leave first to free it at once).
+func (g *Game) Close() error {
+	g.mu.Lock()
+	g.closing = true
+	g.mu.Unlock()
+	g.doneOnce.Do(func() { close(g.done) })
+	if c := g.cli.Load(); c != nil {
+		return c.Close()
+	}
+	return nil
+}
+
+func (g *Game) onDisconnect(c *Client, reason string, _ error) {
+	// keep the wire counters of the connection that ended
+	cs := c.Stats()
+	if g.cli.Load() == c {
+		g.wireBase.in.Add(cs.BytesIn)
+		g.wireBase.out.Add(cs.BytesOut)
+		g.wireBase.fin.Add(cs.FramesIn)
+		g.wireBase.fout.Add(cs.FramesOut)
+	}
+	g.mu.Lock()
+	resume := g.cfg.AutoResume && !g.closing && !g.resuming && g.token != "" &&
+		reason != ReasonClientDisconnect && reason != ReasonServerDisconnect && g.cli.Load() == c
+	if resume {
+		g.resuming = true
+	}
+	g.mu.Unlock()
+	if resume {
+		go g.resumeLoop(c)
+	}
+}
+
+// resumeLoop reconnects and calls rooms.resume with the seat's token.
+func (g *Game) resumeLoop(old *Client) {
+	defer func() {
+		g.mu.Lock()
+		g.resuming = false
+		g.mu.Unlock()
+	}()
+	backoff := g.cfg.ResumeBackoff
+	var lastErr error
+	for attempt := 0; attempt < g.cfg.ResumeAttempts; attempt++ {
+		select {
+		case <-g.done:
+			return
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.Client.withDefaults().ConnectTimeout)
+		jr, err := g.resumeOnce(ctx, old)
+		cancel()
+		if err == nil {
+			g.resumes.Add(1)
+			g.notifyResumed(jr, nil)
+			return
+		}
+		lastErr = err
+		var pe *ProtocolError
+		if errors.As(err, &pe) { // the server said no: the seat is gone
+			break
+		}
+	}
+	g.resumeFails.Add(1)
+	g.mu.Lock()
+	g.roomID, g.session, g.token = "", "", ""
+	g.mu.Unlock()
+	g.notifyResumed(JoinResult{}, lastErr)
+}
+
+func (g *Game) resumeOnce(ctx context.Context, old *Client) (JoinResult, error) {
+	c, err := g.dial(ctx)
+	if err != nil {
+		return JoinResult{}, err
+	}
+	g.mu.Lock()
+	token := g.token
+	closing := g.closing
+	g.mu.Unlock()
+	if closing {
+		_ = c.Close()
+		return JoinResult{}, ErrClosed
+	}
+	g.cli.CompareAndSwap(old, c)
+	m, err := requestOn(ctx, c, EventResume, map[string]any{"token": token})
+	if err != nil {
+		var pe *ProtocolError
+		if !errors.As(err, &pe) {
+			_ = c.Close()
+		}
+		return JoinResult{}, err
+	}
+	jr := parseJoin(m)
+	g.mu.Lock()
+	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.mu.Unlock()
+	return jr, nil
+}
+
+func (g *Game) notifyResumed(jr JoinResult, err error) {
+	g.hmu.Lock()
+	fn := g.onResumed
+	g.hmu.Unlock()
+	if fn != nil {
+		fn(jr, err)
+	}
+}
