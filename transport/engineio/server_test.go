@@ -1,0 +1,543 @@
+package engineio
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestHandshakePolling(t *testing.T) {
+	ts := startServer(t, Config{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, MaxPayload: 1234})
+	p, op := dialPoll(t, ts)
+	require.Len(t, op.Sid, 20)
+	require.Equal(t, []string{"websocket"}, op.Upgrades)
+	require.Equal(t, 300, op.PingInterval)
+	require.Equal(t, 200, op.PingTimeout)
+	require.Equal(t, 1234, op.MaxPayload)
+	rec := ts.nextConn(t)
+	require.Equal(t, op.Sid, rec.conn.ID())
+	require.Equal(t, TransportPolling, rec.conn.Transport())
+	require.Equal(t, "4", rec.conn.Handshake().Query.Get("EIO"))
+	require.NotEmpty(t, rec.conn.Handshake().RemoteAddr)
+	require.Equal(t, 1, ts.Stats().PollingSessions)
+	_ = p
+}
+
+func TestHandshakeWebSocket(t *testing.T) {
+	ts := startServer(t, Config{})
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	op := parseOpen(t, c.next(t).data)
+	require.Empty(t, op.Upgrades)
+	require.Equal(t, 25000, op.PingInterval)
+	require.Equal(t, 20000, op.PingTimeout)
+	require.Equal(t, 1000000, op.MaxPayload)
+	rec := ts.nextConn(t)
+	require.Equal(t, TransportWebSocket, rec.conn.Transport())
+	require.Equal(t, 1, ts.Stats().WebSocketSessions)
+
+	require.NoError(t, c.conn.WriteString("4hello"))
+	require.NoError(t, c.conn.WriteMessage(2, []byte{0xca, 0xfe})) // binary
+	require.Equal(t, message{"hello", false}, rec.nextMessage(t))
+	require.Equal(t, message{"\xca\xfe", true}, rec.nextMessage(t))
+
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("hi")), BinaryFrame([]byte{1, 2})))
+	require.Equal(t, message{"4hi", false}, c.next(t))
+	require.Equal(t, message{"\x01\x02", true}, c.next(t))
+
+	require.NoError(t, c.conn.WriteString("1")) // close packet
+	require.Equal(t, ReasonTransportClose, rec.waitClose(t).reason)
+	require.ErrorIs(t, rec.conn.Send(TextFrame(nil)), ErrClosed)
+}
+
+func TestRequestErrors(t *testing.T) {
+	ts := startServer(t, Config{
+		AllowedOrigins: []string{"https://ok.example"},
+		AllowRequest: func(r *http.Request) error {
+			if r.Header.Get("X-Deny") != "" {
+				return http.ErrNoCookie
+			}
+			return nil
+		},
+	})
+	p, _ := dialPoll(t, ts)
+	for _, tc := range []struct {
+		name   string
+		method string
+		query  string
+		header http.Header
+		status int
+		code   int
+		msg    string
+	}{
+		{"no EIO", "GET", "transport=polling", nil, 400, 5, "Unsupported protocol version"},
+		{"EIO 3", "GET", "EIO=3&transport=polling", nil, 400, 5, "Unsupported protocol version"},
+		{"no transport", "GET", "EIO=4", nil, 400, 0, "Transport unknown"},
+		{"unknown transport", "GET", "EIO=4&transport=flashsocket", nil, 400, 0, "Transport unknown"},
+		{"unknown sid", "GET", "EIO=4&transport=polling&sid=nope", nil, 400, 1, "Session ID unknown"},
+		{"POST handshake", "POST", "EIO=4&transport=polling", nil, 400, 2, "Bad handshake method"},
+		{"PUT on session", "PUT", "EIO=4&transport=polling&sid=" + p.sid, nil, 400, 3, "Bad request"},
+		{"origin refused", "GET", "EIO=4&transport=polling", http.Header{"Origin": {"https://evil.example"}}, 403, 4, "Forbidden"},
+		{"AllowRequest refused", "GET", "EIO=4&transport=polling", http.Header{"X-Deny": {"1"}}, 403, 4, "Forbidden"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, ts.url(tc.query), nil)
+			require.NoError(t, err)
+			for k, v := range tc.header {
+				req.Header[k] = v
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, tc.status, resp.StatusCode)
+			require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			var body struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			require.Equal(t, tc.code, body.Code)
+			require.Equal(t, tc.msg, body.Message)
+		})
+	}
+}
+
+func TestPollingRoundTrip(t *testing.T) {
+	ts := startServer(t, Config{MaxPayload: 100})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+
+	status, body := p.post("4hello\x1eb" + base64.StdEncoding.EncodeToString([]byte{0, 1, 0xff}) + "\x1e4€")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ok", body)
+	require.Equal(t, message{"hello", false}, rec.nextMessage(t))
+	require.Equal(t, message{"\x00\x01\xff", true}, rec.nextMessage(t))
+	require.Equal(t, message{"€", false}, rec.nextMessage(t))
+
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("a")), BinaryFrame([]byte{0xca, 0xfe})))
+	status, body = p.get()
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "4a\x1ebyv4=", body)
+
+	// A long queue is split into responses of at most MaxPayload bytes.
+	big := strings.Repeat("x", 39)
+	for range 5 {
+		require.NoError(t, rec.conn.Send(TextFrame([]byte(big))))
+	}
+	var got []string
+	for len(got) < 5 {
+		_, body = p.get()
+		require.LessOrEqual(t, len(body), 100)
+		got = append(got, strings.Split(body, "\x1e")...)
+	}
+	require.Equal(t, []string{"4" + big, "4" + big, "4" + big, "4" + big, "4" + big}, got)
+	st := ts.Stats()
+	require.Equal(t, uint64(7), st.FramesOut)
+
+	// The client's close packet closes the session.
+	status, _ = p.post("1")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, ReasonTransportClose, rec.waitClose(t).reason)
+	status, _ = p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+}
+
+func TestPollingPendingGETGetsFrames(t *testing.T) {
+	ts := startServer(t, Config{})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	pending := p.getAsync()
+	waitGetPending(t, rec.conn)
+	require.Empty(t, pending)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("late"))))
+	_, body := waitResult(t, pending)
+	require.Equal(t, "4late", body)
+}
+
+func TestPingPongPolling(t *testing.T) {
+	ts := startServer(t, Config{PingInterval: 40 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	for range 3 { // answered pings keep the session open
+		_, body := p.get()
+		require.Equal(t, "2", body)
+		status, _ := p.post("3")
+		require.Equal(t, http.StatusOK, status)
+	}
+	require.Empty(t, rec.closed)
+	start := time.Now()
+	_, body := p.get()
+	require.Equal(t, "2", body)
+	ev := rec.waitClose(t) // no pong
+	require.Equal(t, ReasonPingTimeout, ev.reason)
+	require.ErrorIs(t, ev.err, ErrPingTimeout)
+	require.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond)
+}
+
+func TestPingTimeoutWebSocket(t *testing.T) {
+	ts := startServer(t, Config{PingInterval: 40 * time.Millisecond, PingTimeout: 60 * time.Millisecond})
+	answering, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	recA := ts.nextConn(t)
+	silent, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	recS := ts.nextConn(t)
+
+	// The answering client replies to pings in the background.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case m := <-answering.frames:
+				if m.data == "2" {
+					_ = answering.conn.WriteString("3")
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	require.Equal(t, ReasonPingTimeout, recS.waitClose(t).reason)
+	silent.waitClosed(t)
+	require.Never(t, func() bool { return len(recA.closed) > 0 }, 300*time.Millisecond, 10*time.Millisecond)
+	close(stop)
+	<-done
+}
+
+func TestConcurrentGETClosesSession(t *testing.T) {
+	ts := startServer(t, Config{})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	first := p.getAsync()
+	waitGetPending(t, rec.conn)
+	status, _ := p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+	ev := rec.waitClose(t)
+	require.Equal(t, ReasonTransportError, ev.reason)
+	require.ErrorIs(t, ev.err, ErrOverlap)
+	_, body := waitResult(t, first)
+	require.Equal(t, "1", body)
+}
+
+func TestOversizedPOST(t *testing.T) {
+	ts := startServer(t, Config{MaxPayload: 64})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	status, _ := p.post("4" + strings.Repeat("x", 64))
+	require.Equal(t, http.StatusRequestEntityTooLarge, status)
+	ev := rec.waitClose(t)
+	require.Equal(t, ReasonTransportError, ev.reason)
+	require.ErrorIs(t, ev.err, ErrPayloadTooLarge)
+
+	// Others keep working.
+	p2, _ := dialPoll(t, ts)
+	rec2 := ts.nextConn(t)
+	status, _ = p2.post("4" + strings.Repeat("x", 63))
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, rec2.nextMessage(t).data, 63)
+}
+
+func TestOversizedWebSocketMessage(t *testing.T) {
+	ts := startServer(t, Config{MaxPayload: 64})
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	rec := ts.nextConn(t)
+	require.NoError(t, c.conn.WriteString("4"+strings.Repeat("x", 100)))
+	require.Equal(t, ReasonTransportError, rec.waitClose(t).reason)
+}
+
+func TestBadPacketsAreParseErrors(t *testing.T) {
+	ts := startServer(t, Config{})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	status, _ := p.post("4ok\x1e9bad")
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, message{"ok", false}, rec.nextMessage(t))
+	require.Equal(t, ReasonParseError, rec.waitClose(t).reason)
+
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	rec = ts.nextConn(t)
+	require.NoError(t, c.conn.WriteString("x"))
+	require.Equal(t, ReasonParseError, rec.waitClose(t).reason)
+}
+
+func TestUpgrade(t *testing.T) {
+	ts := startServer(t, Config{})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	pending := p.getAsync()
+	waitGetPending(t, rec.conn)
+
+	ws, _, err := dialWS(t, ts, "EIO=4&transport=websocket&sid="+p.sid, nil)
+	require.NoError(t, err)
+	require.NoError(t, ws.conn.WriteString("2probe"))
+	require.Equal(t, message{"3probe", false}, ws.next(t))
+	_, body := waitResult(t, pending)
+	require.Equal(t, "6", body) // the pending GET is released with a noop
+	require.Equal(t, TransportPolling, rec.conn.Transport())
+
+	// Frames sent meanwhile wait for the new transport.
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("queued"))))
+	require.NoError(t, ws.conn.WriteString("5"))
+	require.Equal(t, message{"4queued", false}, ws.next(t))
+	require.Equal(t, TransportWebSocket, rec.conn.Transport())
+	st := ts.Stats()
+	require.Equal(t, uint64(1), st.Upgrades)
+	require.Equal(t, 1, st.WebSocketSessions)
+	require.Equal(t, 0, st.PollingSessions)
+
+	require.NoError(t, ws.conn.WriteString("4over ws"))
+	require.Equal(t, message{"over ws", false}, rec.nextMessage(t))
+
+	// Polling is over for this session, and a second WebSocket is refused
+	// before any upgrade.
+	status, _ := p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+	status, _ = p.post("4x")
+	require.Equal(t, http.StatusBadRequest, status)
+	line, _ := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket&sid="+p.sid, "")
+	require.Equal(t, "400 Bad Request", line)
+	require.Empty(t, rec.closed)
+}
+
+func TestUpgradeProbeFailureKeepsPolling(t *testing.T) {
+	ts := startServer(t, Config{UpgradeTimeout: 50 * time.Millisecond})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+
+	// A second probe while one is open is refused.
+	ws, _, err := dialWS(t, ts, "EIO=4&transport=websocket&sid="+p.sid, nil)
+	require.NoError(t, err)
+	line, _ := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket&sid="+p.sid, "")
+	require.Equal(t, "400 Bad Request", line)
+
+	// The probe never sends "5": closed after UpgradeTimeout; polling goes on.
+	require.NoError(t, ws.conn.WriteString("2probe"))
+	require.Equal(t, message{"3probe", false}, ws.next(t))
+	ws.waitClosed(t)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("still polling"))))
+	_, body := p.get()
+	require.Equal(t, "4still polling", body)
+	require.Equal(t, TransportPolling, rec.conn.Transport())
+	require.Empty(t, rec.closed)
+}
+
+func TestOriginRefusedBeforeUpgrade(t *testing.T) {
+	ts := startServer(t, Config{AllowedOrigins: []string{"https://ok.example"}})
+	line, _ := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "Origin: https://evil.example\r\n")
+	require.Equal(t, "403 Forbidden", line)
+	line, _ = rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "Origin: https://ok.example\r\n")
+	require.Equal(t, "101 Switching Protocols", line)
+	require.Equal(t, uint64(1), ts.Stats().SessionsOpened)
+}
+
+func TestCORS(t *testing.T) {
+	ts := startServer(t, Config{AllowedOrigins: []string{"https://ok.example"}})
+	req, err := http.NewRequest(http.MethodOptions, ts.url("EIO=4&transport=polling"), nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "https://ok.example")
+	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	require.Equal(t, "https://ok.example", resp.Header.Get("Access-Control-Allow-Origin"))
+	require.Equal(t, "true", resp.Header.Get("Access-Control-Allow-Credentials"))
+	require.Contains(t, resp.Header.Get("Access-Control-Allow-Methods"), "POST")
+	require.Equal(t, "content-type", resp.Header.Get("Access-Control-Allow-Headers"))
+
+	req, err = http.NewRequest(http.MethodGet, ts.url("EIO=4&transport=polling"), nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "https://ok.example")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "https://ok.example", resp.Header.Get("Access-Control-Allow-Origin"))
+}
+
+func TestMaxSessions(t *testing.T) {
+	ts := startServer(t, Config{MaxSessions: 1})
+	dialPoll(t, ts)
+	resp, err := http.Get(ts.url("EIO=4&transport=polling"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+func TestSendDroppable(t *testing.T) {
+	ts := startServer(t, Config{SendQueueFrames: 4, SendQueueBytes: 1 << 20})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	f := TextFrame([]byte("x"))
+	for i := range 6 {
+		queued, err := rec.conn.SendDroppable(f)
+		require.NoError(t, err)
+		require.Equal(t, i < 4, queued, "frame %d", i)
+	}
+	require.Equal(t, uint64(2), ts.Stats().DroppedFrames)
+	_, body := p.get()
+	require.Equal(t, "4x\x1e4x\x1e4x\x1e4x", body)
+
+	// Bytes bound too.
+	queued, err := rec.conn.SendDroppable(TextFrame(make([]byte, 2<<20)))
+	require.NoError(t, err)
+	require.False(t, queued)
+
+	// Send on a full queue closes the session.
+	for range 4 {
+		require.NoError(t, rec.conn.Send(f))
+	}
+	require.ErrorIs(t, rec.conn.Send(f), ErrSlowConsumer)
+	require.Equal(t, ReasonSlowConsumer, rec.waitClose(t).reason)
+	require.Equal(t, uint64(1), ts.Stats().SlowConsumerCloses)
+	_, err = rec.conn.SendDroppable(f)
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestSlowConsumerWebSocket(t *testing.T) {
+	ts := startServer(t, Config{SendQueueFrames: 64, SendQueueBytes: 256 << 10})
+	good, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	recGood := ts.nextConn(t)
+	_ = good.next(t) // open packet
+	_, never := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "")
+	_ = never // never read: the kernel buffers fill, then our queue
+	recSlow := ts.nextConn(t)
+
+	frame := TextFrame(make([]byte, 16<<10))
+	sent := 0
+	var slowErr error
+	for sent < 100_000 && slowErr == nil {
+		slowErr = recSlow.conn.Send(frame)
+		require.NoError(t, recGood.conn.Send(frame))
+		sent++
+		got := good.nextMessage(t) // the good client keeps up
+		require.Len(t, got.data, 1+16<<10)
+	}
+	require.ErrorIs(t, slowErr, ErrSlowConsumer)
+	require.Equal(t, ReasonSlowConsumer, recSlow.waitClose(t).reason)
+	require.Equal(t, uint64(1), ts.Stats().SlowConsumerCloses)
+	require.NoError(t, recGood.conn.Send(TextFrame([]byte("after"))))
+	require.Equal(t, message{"4after", false}, good.nextMessage(t))
+	t.Logf("slow consumer closed after %d frames of 16 KiB", sent)
+}
+
+func TestOnMessageSequential(t *testing.T) {
+	srv, err := NewServer(Config{})
+	require.NoError(t, err)
+	var running, overlaps atomic.Int32
+	got := make(chan string, 1000)
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{
+			msg: func(data []byte) {
+				if running.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				got <- string(data)
+				running.Add(-1)
+			},
+		})
+	})
+	// Over WebSocket, 500 messages arrive in order, one at a time.
+	ts := startServerWith(t, srv)
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	for i := range 500 {
+		require.NoError(t, c.conn.WriteString("4m"+itoa(i)))
+	}
+	for i := range 500 {
+		select {
+		case m := <-got:
+			require.Equal(t, "m"+itoa(i), m)
+		case <-time.After(waitFor):
+			t.Fatal("missing message")
+		}
+	}
+	require.Zero(t, overlaps.Load())
+}
+
+func TestCloseFromHandlerDefersOnClose(t *testing.T) {
+	srv, err := NewServer(Config{})
+	require.NoError(t, err)
+	events := make(chan string, 10)
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{
+			msg: func(data []byte) {
+				c.Close(ReasonForcedClose)
+				events <- "message returns"
+			},
+			close: func(reason CloseReason) { events <- "close " + string(reason) },
+		})
+	})
+	ts := startServerWith(t, srv)
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	require.NoError(t, c.conn.WriteString("4bye"))
+	require.Equal(t, "message returns", <-events)
+	require.Equal(t, "close forced close", <-events)
+	c.waitClosed(t)
+}
+
+func TestShutdown(t *testing.T) {
+	base := runtimeGoroutines()
+	func() {
+		ts := startServer(t, Config{})
+		p, _ := dialPoll(t, ts)
+		recP := ts.nextConn(t)
+		pending := p.getAsync()
+		waitGetPending(t, recP.conn)
+		ws, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+		require.NoError(t, err)
+		recW := ts.nextConn(t)
+		_ = ws.next(t) // open
+		require.NoError(t, recW.conn.Send(TextFrame([]byte("last words"))))
+
+		require.NoError(t, ts.Shutdown(t.Context()))
+		require.Equal(t, ReasonServerShuttingDown, recP.waitClose(t).reason)
+		require.Equal(t, ReasonServerShuttingDown, recW.waitClose(t).reason)
+		_, body := waitResult(t, pending)
+		require.Equal(t, "1", body)
+		require.Equal(t, message{"4last words", false}, ws.next(t)) // flushed before the close frame
+		ws.waitClosed(t)
+		require.Zero(t, ts.Stats().Sessions)
+
+		resp, err := http.Get(ts.url("EIO=4&transport=polling"))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		http.DefaultClient.CloseIdleConnections()
+		p.http.CloseIdleConnections()
+	}()
+	// t.Cleanup's hs.Close has not run yet: its Serve goroutine remains.
+	checkGoroutines(t, base+1)
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"path", Config{Path: "socket.io"}, "Path"},
+		{"ping", Config{PingInterval: -1}, "PingInterval"},
+		{"payload", Config{MaxPayload: -1}, "MaxPayload"},
+		{"transport", Config{Transports: []string{"flashsocket"}}, "flashsocket"},
+		{"empty transports", Config{Transports: []string{}}, "Transports"},
+		{"queue", Config{SendQueueFrames: -1}, "SendQueueFrames"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewServer(tc.cfg)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
