@@ -24,10 +24,11 @@ type Room struct {
 	created  time.Time
 	opts     Options // the creating request's options
 
-	inbox  chan inboxMsg
-	done   chan struct{} // closed when the room stops taking messages
-	sendMu sync.RWMutex  // senders hold R while sending; dispose takes W after closing done
-	closed bool          // guarded by sendMu
+	inbox   chan inboxMsg
+	done    chan struct{} // closed when the room stops taking messages
+	sendMu  sync.RWMutex  // senders hold R while sending; dispose takes W after closing done
+	closed  bool          // guarded by sendMu
+	stopErr *Error        // why the room stopped; set before done is closed
 
 	// Guarded by typ.mu (matchmaking).
 	seats     int
@@ -262,7 +263,7 @@ func (r *Room) send(m inboxMsg) error {
 	r.sendMu.RLock()
 	defer r.sendMu.RUnlock()
 	if r.closed {
-		return errorf(CodeRoomNotFound, "room %q is gone", r.id)
+		return r.stopErr
 	}
 	select {
 	case r.inbox <- m:
@@ -275,7 +276,7 @@ func (r *Room) send(m inboxMsg) error {
 	case r.inbox <- m:
 		return nil
 	case <-r.done:
-		return errorf(CodeRoomNotFound, "room %q is gone", r.id)
+		return r.stopErr
 	case <-timer.C():
 		return ErrRoomBusy
 	}
@@ -778,6 +779,7 @@ func (r *Room) stop(reqErr *Error) {
 		}
 	}
 	t.mu.Unlock()
+	r.stopErr = reqErr
 	close(r.done)
 	r.sendMu.Lock()
 	r.closed = true

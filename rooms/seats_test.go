@@ -109,6 +109,7 @@ func TestResumeReplaysDeltas(t *testing.T) {
 		require.NotZero(t, lastTick)
 
 		a.drop()
+		time.Sleep(50 * time.Millisecond) // inputs land mid-tick
 		// b keeps playing: 3 changes while a is away.
 		for i := range 3 {
 			b.sess.Handle(EventInput, []any{int64(i + 1), nil}, nil)
@@ -170,6 +171,7 @@ func TestResumeSnapshotWhenCheaper(t *testing.T) {
 		a.drop()
 		r := srv.Room(ackA["roomId"].(string))
 		r.Do(func(r *Room) { r.State().(*fakeState).pad = 100 }) // big deltas
+		time.Sleep(50 * time.Millisecond)
 		for i := range 2 {
 			b.sess.Handle(EventInput, []any{int64(i + 1), nil}, nil)
 			time.Sleep(100 * time.Millisecond)

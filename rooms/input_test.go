@@ -1,0 +1,186 @@
+package rooms
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A session that never reads does not delay its room: the others get a
+// frame every tick; it is marked for a snapshot, gets one when its queue
+// drains, and is disconnected after SlowConsumerTimeout of drops.
+func TestSlowConsumer(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, log := testServer(t, Settings{TickRate: 10, SlowConsumerTimeout: 2 * time.Second}, nil)
+		fast, slow := newClient(t, srv, "fast"), newClient(t, srv, "slow")
+		fast.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "fast"})
+		slow.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "slow"})
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		fast.conn.takeFrames()
+		slow.conn.takeFrames()
+
+		slow.conn.setFull(true)
+		time.Sleep(50 * time.Millisecond) // inputs land mid-tick
+		start := time.Now()
+		for i := range 10 {
+			fast.sess.Handle(EventInput, []any{int64(i + 1), nil}, nil)
+			time.Sleep(100 * time.Millisecond)
+		}
+		synctest.Wait()
+		assert.Equal(t, 1*time.Second, time.Since(start))
+		fr := fast.conn.takeFrames()
+		require.Len(t, fr, 10, "one delta per tick for the fast client")
+		for i, f := range fr {
+			assert.Equal(t, uint64(i+1), f.ack)
+		}
+		assert.Empty(t, slow.conn.takeFrames())
+		assert.GreaterOrEqual(t, srv.Stats().FramesDropped, uint64(9))
+
+		// Queue drains: a snapshot, then deltas again.
+		slow.conn.setFull(false)
+		fast.sess.Handle(EventInput, []any{int64(11), nil}, nil)
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		fr = slow.conn.takeFrames()
+		require.Len(t, fr, 1)
+		assert.Equal(t, EventSnapshot, fr[0].event)
+		_, v := parseState(t, fr[0].state)
+		assert.Equal(t, 11, v)
+		fast.sess.Handle(EventInput, []any{int64(12), nil}, nil)
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		fr = slow.conn.takeFrames()
+		require.Len(t, fr, 1)
+		assert.Equal(t, EventDelta, fr[0].event)
+
+		// Stuck for longer than the timeout: disconnected (seat held).
+		slow.conn.setFull(true)
+		fast.conn.takeFrames()
+		for i := range 25 {
+			fast.sess.Handle(EventInput, []any{int64(13 + i), nil}, nil)
+			time.Sleep(100 * time.Millisecond)
+		}
+		synctest.Wait()
+		assert.True(t, slow.conn.isClosed())
+		assert.Equal(t, uint64(1), srv.Stats().SlowDisconnects)
+		assert.Contains(t, log.all(), "drop slow")
+		assert.Len(t, fast.conn.takeFrames(), 25)
+	})
+}
+
+func TestInputRules(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, _ := testServer(t, Settings{TickRate: 10, MaxInputsPerSecond: 20, MaxInputBytes: 64}, nil)
+		a := newClient(t, srv, "a")
+		a.mustJoin(EventJoinOrCreate, "counter", nil)
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		a.conn.takeFrames()
+
+		// Stale seqs are ignored and counted.
+		for _, seq := range []int64{5, 3, 5, 6} {
+			a.sess.Handle(EventInput, []any{seq, nil}, nil)
+		}
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		fr := a.conn.takeFrames()
+		require.Len(t, fr, 1)
+		assert.Equal(t, uint64(6), fr[0].ack)
+		_, v := parseState(t, fr[0].state)
+		assert.Equal(t, 2, v, "two inputs applied")
+		assert.Equal(t, uint64(2), srv.Stats().InputsStale)
+
+		// Oversized and malformed inputs are dropped.
+		before := srv.Stats().InputsDropped
+		a.sess.Handle(EventInput, []any{int64(7), map[string]any{"junk": strings.Repeat("x", 100)}}, nil)
+		a.sess.Handle(EventInput, []any{"seven", nil}, nil)
+		a.sess.Handle(EventInput, []any{int64(-1), nil}, nil)
+		assert.Equal(t, before+3, srv.Stats().InputsDropped)
+
+		// Within the rate: all pass. Twice the rate for a second: dropped,
+		// and past the abuse threshold the connection is closed.
+		time.Sleep(2 * time.Second)
+		seq := int64(100)
+		for range 20 {
+			seq++
+			a.sess.Handle(EventInput, []any{seq, nil}, nil)
+		}
+		assert.False(t, a.conn.isClosed())
+		for range 30 {
+			seq++
+			a.sess.Handle(EventInput, []any{seq, nil}, nil)
+		}
+		assert.True(t, a.conn.isClosed())
+		assert.Equal(t, uint64(1), srv.Stats().AbuseDisconnects)
+	})
+}
+
+// Inputs before a join (or after a leave) go nowhere.
+func TestInputWithoutSeat(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, _ := testServer(t, Settings{}, nil)
+		a := newClient(t, srv, "a")
+		a.sess.Handle(EventInput, []any{int64(1), nil}, nil)
+		assert.Equal(t, uint64(1), srv.Stats().InputsDropped)
+	})
+}
+
+func TestLobby(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, err := NewServer(Config{Logger: discardLogger(), LobbyInterval: time.Second})
+		require.NoError(t, err)
+		defer srv.Shutdown(t.Context())
+		require.NoError(t, srv.Define("counter", func() Game { return &counterGame{} }, Settings{MaxClients: 4}))
+		require.NoError(t, srv.Define("other", func() Game { return &counterGame{} }, Settings{}))
+
+		a := newClient(t, srv, "a")
+		a.mustJoin(EventCreate, "counter", nil)
+		time.Sleep(100 * time.Millisecond)
+
+		sub := newClient(t, srv, "sub")
+		require.Equal(t, true, sub.call(EventLobbySubscribe, map[string]any{"name": "counter"})["ok"])
+		ev := sub.conn.takeEvents()
+		require.Len(t, ev, 1)
+		assert.Equal(t, EventLobbyRooms, ev[0].event)
+		require.Len(t, ev[0].args[0], 1)
+
+		// Three joins within one interval: one coalesced update after the first push.
+		var roomID string
+		for i, name := range []string{"b", "c", "d"} {
+			c := newClient(t, srv, name)
+			roomID = c.mustJoin(EventJoinOrCreate, "counter", nil)["roomId"].(string)
+			if i == 0 {
+				time.Sleep(100 * time.Millisecond)
+				synctest.Wait()
+			}
+		}
+		o := newClient(t, srv, "o")
+		o.mustJoin(EventCreate, "other", nil) // filtered out by name
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		ev = sub.conn.takeEvents()
+		require.Len(t, ev, 1, "first change pushed at once: %v", ev)
+		assert.Equal(t, int64(2), ev[0].args[0].(map[string]any)["clients"])
+		time.Sleep(time.Second)
+		synctest.Wait()
+		ev = sub.conn.takeEvents()
+		require.Len(t, ev, 1, "the rest coalesced into one update: %v", ev)
+		assert.Equal(t, EventLobbyUpdate, ev[0].event)
+		assert.Equal(t, roomID, ev[0].args[0].(map[string]any)["roomId"])
+		assert.Equal(t, int64(4), ev[0].args[0].(map[string]any)["clients"])
+
+		// Disposal: lobby.remove.
+		for _, x := range []*tclient{a} {
+			x.call(EventLeave)
+		}
+		require.NoError(t, srv.Shutdown(t.Context()))
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		sub.sess.Close()
+	})
+}
