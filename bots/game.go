@@ -146,6 +146,7 @@ type GameStats struct {
 	LastAck           uint64 // highest input seq acknowledged
 	Resumes           int64  // successful automatic resumes
 	ResumeFailures    int64
+	Disconnects       int64 // connections lost without Close (server or network)
 	Wire              Stats // Engine.IO payload counters
 }
 
@@ -171,7 +172,7 @@ type Game struct {
 	pendingAck  uint64
 
 	snapshots, deltas, stateBytes, mirrorErrs atomic.Int64
-	inputs, resumes, resumeFails              atomic.Int64
+	inputs, resumes, resumeFails, disconnects atomic.Int64
 	lastAck                                   atomic.Uint64
 	wireBase                                  struct{ in, out, fin, fout atomic.Int64 }
 
@@ -359,7 +360,7 @@ func (g *Game) JoinByID(ctx context.Context, roomID string, options map[string]a
 // Resume takes back a seat with its reconnection token (the seat gets a
 // fresh token).
 func (g *Game) Resume(ctx context.Context, token string) (JoinResult, error) {
-	m, err := g.request(ctx, EventResume, map[string]any{"token": token})
+	m, err := g.request(ctx, EventResume, g.resumeArg(token))
 	if err != nil {
 		return JoinResult{}, err
 	}
@@ -760,7 +761,7 @@ func (g *Game) Stats() GameStats {
 	s := GameStats{
 		Snapshots: g.snapshots.Load(), Deltas: g.deltas.Load(), StateBytes: g.stateBytes.Load(),
 		MirrorErrors: g.mirrorErrs.Load(), InputsSent: g.inputs.Load(), LastAck: g.lastAck.Load(),
-		Resumes: g.resumes.Load(), ResumeFailures: g.resumeFails.Load(),
+		Resumes: g.resumes.Load(), ResumeFailures: g.resumeFails.Load(), Disconnects: g.disconnects.Load(),
 	}
 	s.Wire = Stats{BytesIn: g.wireBase.in.Load(), BytesOut: g.wireBase.out.Load(),
 		FramesIn: g.wireBase.fin.Load(), FramesOut: g.wireBase.fout.Load()}
@@ -803,6 +804,9 @@ func (g *Game) onDisconnect(c *Client, reason string, _ error) {
 		g.wireBase.out.Add(cs.BytesOut)
 		g.wireBase.fin.Add(cs.FramesIn)
 		g.wireBase.fout.Add(cs.FramesOut)
+	}
+	if reason != ReasonClientDisconnect {
+		g.disconnects.Add(1)
 	}
 	g.mu.Lock()
 	resume := g.cfg.AutoResume && !g.closing && !g.resuming && g.token != "" &&
@@ -867,7 +871,7 @@ func (g *Game) resumeOnce(ctx context.Context, old *Client) (JoinResult, error) 
 		return JoinResult{}, ErrClosed
 	}
 	g.cli.CompareAndSwap(old, c)
-	m, err := requestOn(ctx, c, EventResume, map[string]any{"token": token})
+	m, err := requestOn(ctx, c, EventResume, g.resumeArg(token))
 	if err != nil {
 		var pe *ProtocolError
 		if !errors.As(err, &pe) {
@@ -880,6 +884,18 @@ func (g *Game) resumeOnce(ctx context.Context, old *Client) (JoinResult, error) 
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
 	g.mu.Unlock()
 	return jr, nil
+}
+
+// resumeArg is rooms.resume's {token, tick?}: with a Mirror that knows its
+// tick, the server can replay the missed deltas instead of a snapshot.
+func (g *Game) resumeArg(token string) map[string]any {
+	arg := map[string]any{"token": token}
+	if t, ok := g.cfg.Mirror.(interface{ Tick() uint32 }); ok {
+		if tick := t.Tick(); tick > 0 {
+			arg["tick"] = int64(tick)
+		}
+	}
+	return arg
 }
 
 func (g *Game) notifyResumed(jr JoinResult, err error) {
