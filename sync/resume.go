@@ -9,26 +9,117 @@ type ResumeOptions struct {
 	MaxBytes int
 }
 
+type resumeEntry struct {
+	tick, base uint32
+	b          []byte
+}
+
 // ResumeBuffer keeps the most recent non-empty deltas so that a client that
-// reconnects can be sent what it missed instead of a snapshot.
+// reconnects can be sent what it missed instead of a snapshot. It is owned
+// by the room goroutine.
 type ResumeBuffer struct {
-	opts ResumeOptions
+	max, maxBytes int
+	ring          []resumeEntry // ring[(head+i)%len] for i < n, oldest first
+	head, n       int
+	bytes         int
+	newest        uint32
+	pushed        bool // something was ever pushed
+	spare         [][]byte
 }
 
 // NewResumeBuffer returns an empty buffer.
 func NewResumeBuffer(opts ResumeOptions) *ResumeBuffer {
-	return &ResumeBuffer{opts: opts}
+	if opts.MaxDeltas <= 0 {
+		opts.MaxDeltas = 64
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 1 << 20
+	}
+	return &ResumeBuffer{max: opts.MaxDeltas, maxBytes: opts.MaxBytes, ring: make([]resumeEntry, opts.MaxDeltas)}
 }
 
-// Push records the delta encoded for tick (the bytes EncodeDelta appended,
-// copied). Push only deltas that changed something, in tick order.
-func (rb *ResumeBuffer) Push(tick uint32, delta []byte) {}
+// Len returns how many deltas are kept.
+func (rb *ResumeBuffer) Len() int { return rb.n }
+
+// Bytes returns the total size of the kept deltas.
+func (rb *ResumeBuffer) Bytes() int { return rb.bytes }
+
+// Newest returns the tick of the last pushed delta.
+func (rb *ResumeBuffer) Newest() (tick uint32, ok bool) { return rb.newest, rb.pushed }
+
+func (rb *ResumeBuffer) at(i int) *resumeEntry { return &rb.ring[(rb.head+i)%len(rb.ring)] }
+
+func (rb *ResumeBuffer) dropOldest() {
+	e := rb.at(0)
+	rb.bytes -= len(e.b)
+	rb.spare = append(rb.spare, e.b[:0])
+	*e = resumeEntry{}
+	rb.head = (rb.head + 1) % len(rb.ring)
+	rb.n--
+}
+
+// Push records delta, the bytes EncodeDelta appended for tick (Push copies
+// them). Push only deltas that changed something, in tick order; a delta
+// whose tick does not increase, or that cannot be parsed, empties the buffer
+// (every resume then needs a snapshot).
+func (rb *ResumeBuffer) Push(tick uint32, delta []byte) {
+	t, base, err := DeltaTick(delta)
+	if err != nil || t != tick || (rb.pushed && (tick <= rb.newest || base != rb.newest)) {
+		// Not a continuation of the chain: older clients need a snapshot.
+		for rb.n > 0 {
+			rb.dropOldest()
+		}
+		if err != nil || t != tick {
+			rb.newest, rb.pushed = tick, true
+			return
+		}
+	}
+	if rb.n == rb.max {
+		rb.dropOldest()
+	}
+	for rb.n > 0 && rb.bytes+len(delta) > rb.maxBytes {
+		rb.dropOldest()
+	}
+	rb.newest, rb.pushed = tick, true
+	if len(delta) > rb.maxBytes {
+		return // an empty buffer with newest set: older clients need a snapshot
+	}
+	var b []byte
+	if k := len(rb.spare); k > 0 {
+		b, rb.spare = rb.spare[k-1], rb.spare[:k-1]
+	}
+	e := rb.at(rb.n)
+	*e = resumeEntry{tick: tick, base: base, b: append(b, delta...)}
+	rb.n++
+	rb.bytes += len(delta)
+}
 
 // Resume returns what a client whose state is at tick lastSeen needs: the
-// deltas to replay, in order (aliasing the buffer, valid until the next
+// deltas to replay, in order (aliasing the buffer: valid until the next
 // Push), or useSnapshot when they are not all in the buffer or their total
-// size is at least snapshotSize. No deltas and !useSnapshot means the client
-// is up to date.
+// size is at least snapshotSize. No deltas and !useSnapshot means the
+// client is up to date.
 func (rb *ResumeBuffer) Resume(lastSeen uint32, snapshotSize int) (deltas [][]byte, useSnapshot bool) {
-	return nil, true
+	if !rb.pushed || lastSeen >= rb.newest {
+		return nil, false
+	}
+	i := 0
+	for i < rb.n && rb.at(i).tick <= lastSeen {
+		i++
+	}
+	if i == rb.n || rb.at(i).base > lastSeen {
+		return nil, true
+	}
+	size := 0
+	for j := i; j < rb.n; j++ {
+		size += len(rb.at(j).b)
+	}
+	if size >= snapshotSize {
+		return nil, true
+	}
+	deltas = make([][]byte, 0, rb.n-i)
+	for j := i; j < rb.n; j++ {
+		deltas = append(deltas, rb.at(j).b)
+	}
+	return deltas, false
 }
