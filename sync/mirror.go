@@ -74,10 +74,10 @@ type Mirror struct {
 // Node is one entity in a Mirror.
 type Node struct {
 	depth int
-	ref  uint32
-	typ  *TypeSchema
-	tix  int
-	vals []any
+	ref   uint32
+	typ   *TypeSchema
+	tix   int
+	vals  []any
 }
 
 // MapValue is a map field's value in a Mirror. Keys are string for string
