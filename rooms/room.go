@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roomcast/roomcast/codec/mpack"
 	"github.com/roomcast/roomcast/tick"
 )
 
@@ -49,6 +50,7 @@ type Room struct {
 	disposeReason LeaveReason // set: dispose after this step
 	deltaHint     int         // capacity for the next delta buffer
 	snapHint      int
+	deltaBase     uint32 // tick of the last delta that changed something
 	pendingKicks  []kick
 }
 
@@ -297,9 +299,23 @@ func (r *Room) trySend(m inboxMsg) bool {
 	}
 }
 
-// emptyDelta is the state of an ack-only delta frame: zero bytes, meaning
-// "no state change; only the ack moved" (see PROTOCOL-rooms.md).
-var emptyDelta = []byte{}
+// EmptyDeltaEncoder is implemented by a State that encodes its own
+// "nothing changed" delta for ack-only frames.
+type EmptyDeltaEncoder interface {
+	EncodeEmptyDelta(dst []byte, tick uint32) []byte
+}
+
+// emptyDelta is the state of an ack-only delta frame at tick: statesync's
+// delta layout [tick, tick-base] with no change tokens (PROTOCOL-state.md),
+// which a mirror applies as "no change, now at tick".
+func (r *Room) emptyDelta(tick uint32) []byte {
+	if e, ok := r.state.(EmptyDeltaEncoder); ok {
+		return e.EncodeEmptyDelta(nil, tick)
+	}
+	b := mpack.AppendArrayHeader(make([]byte, 0, 11), 2)
+	b = mpack.AppendUint(b, uint64(tick))
+	return mpack.AppendUint(b, uint64(tick-r.deltaBase))
+}
 
 // errStop ends the room loop after a dispose.
 var errStop = errors.New("rooms: room stopped")
@@ -614,8 +630,9 @@ func (r *Room) sendState(now time.Time) {
 	if changed {
 		r.deltaHint = max(r.deltaHint, len(delta)+len(delta)/4)
 		r.resume.push(T, delta)
+		r.deltaBase = uint32(T)
 	} else {
-		delta = emptyDelta
+		delta = nil // an ack-only delta, built below if someone needs it
 	}
 	var deltaPkt, snapPkt *StatePacket
 	snapshot := func() *StatePacket {
@@ -642,6 +659,9 @@ func (r *Room) sendState(now time.Time) {
 			continue
 		}
 		if deltaPkt == nil {
+			if delta == nil {
+				delta = r.emptyDelta(uint32(T))
+			}
 			deltaPkt = &StatePacket{Event: EventDelta, Tick: T, State: delta}
 		}
 		r.sendFrame(c, deltaPkt, now)
