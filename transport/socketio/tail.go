@@ -145,9 +145,18 @@ func (p *TailPacket) TailAttachments(parser Parser) ([]*engineio.Frame, error) {
 	return e.attachments, err
 }
 
-// tailScratch holds per-recipient encoding scratch (engineio frames copy
-// their payload, so the buffer is reused at once).
-var tailScratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+// tailScratch holds per-recipient encoding scratch: the bytes (engineio
+// frames copy their payload) and the frames slice (Conn.Send and
+// SendDroppable copy the pointers into their queue and do not keep the
+// slice), so both are reused at once.
+var tailScratch = sync.Pool{New: func() any {
+	return &tailBuf{buf: make([]byte, 0, 256), frames: make([]*engineio.Frame, 0, 2)}
+}}
+
+type tailBuf struct {
+	buf    []byte
+	frames []*engineio.Frame
+}
 
 // EmitTail sends p with tail to this socket. With droppable, a full send
 // queue drops the packet (ErrDropped) instead of closing the session.
@@ -163,22 +172,23 @@ func (s *Socket) EmitTail(p *TailPacket, tail uint64, droppable bool) error {
 	if err != nil {
 		return err
 	}
-	bp := tailScratch.Get().(*[]byte)
-	b := append((*bp)[:0], e.prefix...)
-	var frames []*engineio.Frame
+	tb := tailScratch.Get().(*tailBuf)
+	b := append(tb.buf[:0], e.prefix...)
+	frames := tb.frames[:0]
 	if parser == ParserMsgpack {
 		b = mpack.AppendUint(b, tail)
-		frames = []*engineio.Frame{engineio.BinaryFrame(b)}
+		frames = append(frames, engineio.BinaryFrame(b))
 	} else {
 		b = strconv.AppendUint(b, tail, 10)
 		b = append(b, ']')
-		frames = make([]*engineio.Frame, 0, 1+len(e.attachments))
 		frames = append(frames, engineio.TextFrame(b))
 		frames = append(frames, e.attachments...)
 	}
-	*bp = b
-	if cap(b) <= 64<<10 {
-		tailScratch.Put(bp)
+	err = s.cl.sendFrames(frames, droppable)
+	clear(frames)
+	tb.buf, tb.frames = b[:0], frames[:0]
+	if cap(b) <= 64<<10 && cap(frames) <= 64 {
+		tailScratch.Put(tb)
 	}
-	return s.cl.sendFrames(frames, droppable)
+	return err
 }
