@@ -23,9 +23,9 @@ func (n *nullConn) SendState(p *StatePacket, ack uint64) (bool, error) {
 	n.bytes.Add(int64(len(p.State)))
 	return true, nil
 }
-func (n *nullConn) Emit(string, ...any) error                           { return nil }
+func (n *nullConn) Emit(string, ...any) error                            { return nil }
 func (n *nullConn) EmitWithAck(string, func([]any, error), ...any) error { return nil }
-func (n *nullConn) Close()                                              {}
+func (n *nullConn) Close()                                               {}
 
 // arena v1 state: player {x, y float32; hp uint8; score uint16; name 8 chars}.
 type benchPlayer struct {
