@@ -160,7 +160,7 @@ func (p *poller) do(method, url, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (p *poller) get() (int, string)            { return p.do(http.MethodGet, p.url(), "") }
+func (p *poller) get() (int, string)             { return p.do(http.MethodGet, p.url(), "") }
 func (p *poller) post(body string) (int, string) { return p.do(http.MethodPost, p.url(), body) }
 
 // getAsync starts a GET and returns a channel with its result.
@@ -286,7 +286,6 @@ func checkGoroutines(t *testing.T, base int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
 
 // funcHandler adapts functions to Handler.
 type funcHandler struct {

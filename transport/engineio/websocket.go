@@ -26,9 +26,13 @@ func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	c.mu.Lock()
+	if c.closed || !c.acquireLocked() { // Shutdown came first
+		c.mu.Unlock()
+		_ = ws.NetConn().Close()
+		return
+	}
 	c.ws = ws
 	c.enqueueLocked(controlFrame(string(s.openPacket(c))))
-	c.refs++ // the read loop
 	c.mu.Unlock()
 	s.open(c)
 	go c.readLoop(ws)
@@ -218,12 +222,12 @@ func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 		c.upgradeTimer.Stop()
 		c.probe, c.probing, c.upgrading = nil, false, false
 		c.ws, c.transport = ws, TransportWebSocket
-		c.signalPoll() // a GET still pending returns a noop
-		c.kickLocked()
-		c.mu.Unlock()
 		c.srv.stats.polling.Add(-1)
 		c.srv.stats.websocket.Add(1)
 		c.srv.stats.upgrades.Add(1)
+		c.signalPoll() // a GET still pending returns a noop
+		c.kickLocked()
+		c.mu.Unlock()
 	default:
 		_ = ws.NetConn().Close()
 	}
