@@ -174,7 +174,11 @@ func (e *engine) receive(data []byte, binary bool) {
 // receivePacket handles one Engine.IO packet; transports call it
 // sequentially. p.Data is valid only during the call.
 func (e *engine) receivePacket(p eiocodec.Packet) {
-	e.bytesIn.Add(int64(len(p.Data) + 1))
+	n := len(p.Data)
+	if !p.Binary {
+		n++ // the type digit
+	}
+	e.bytesIn.Add(int64(n))
 	e.framesIn.Add(1)
 	switch p.Type {
 	case eiocodec.Message:

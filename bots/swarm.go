@@ -381,25 +381,33 @@ func (s *Swarm) runShard(ctx context.Context, sh *shard) {
 	if p := time.Duration(float64(time.Second) / s.cfg.InputRate); p < slotInterval {
 		perSlot = int(slotInterval / p)
 	}
-	for k := 0; ; k++ {
+	start := time.Now()
+	next := 0 // next slot to run; slots are run by wall time, late ones caught up
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		sh.mu.Lock()
-		for _, b := range sh.slots[k%period] {
-			if !b.joined.Load() {
-				continue
-			}
-			if sh.rnd.Float64() < turnP {
-				b.dx, b.dy = randomDirection(sh.rnd)
-			}
-			for range perSlot {
-				_, _ = b.g.SendInput(MoveInput{DX: b.dx, DY: b.dy})
-			}
+		due := int(time.Since(start)/slotInterval) + 1
+		if due-next > 4*period { // far behind (paused process): skip, don't burst
+			next = due - period
 		}
-		sh.mu.Unlock()
+		for ; next < due; next++ {
+			sh.mu.Lock()
+			for _, b := range sh.slots[next%period] {
+				if !b.joined.Load() {
+					continue
+				}
+				if sh.rnd.Float64() < turnP {
+					b.dx, b.dy = randomDirection(sh.rnd)
+				}
+				for range perSlot {
+					_, _ = b.g.SendInput(MoveInput{DX: b.dx, DY: b.dy})
+				}
+			}
+			sh.mu.Unlock()
+		}
 	}
 }
 
