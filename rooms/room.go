@@ -491,8 +491,11 @@ func (r *Room) handleJoin(m *inboxMsg) {
 	r.srv.tokens.issue(c.token, r, c)
 	c.needsSnapshot = true
 	r.listingDirty = true
+	// Seat the session before the ack: the client may send inputs as soon
+	// as it reads it.
+	seated := sess.endSeat(c)
 	m.ack(r.seatAck(c))
-	if !sess.endSeat(c) {
+	if !seated {
 		r.dropClient(c) // the connection closed meanwhile
 	}
 }
@@ -536,9 +539,10 @@ func (r *Room) handleResume(m *inboxMsg) {
 	r.srv.tokens.issue(c.token, r, c)
 	c.resumeFrom = m.lastTick
 	c.needsSnapshot = m.lastTick == 0
+	seated := sess.endSeat(c)
 	m.ack(r.seatAck(c))
 	r.game.OnResume(r, c)
-	if !sess.endSeat(c) {
+	if !seated {
 		r.dropClient(c)
 	}
 }
