@@ -1,0 +1,135 @@
+package statesync
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// resumeTraffic encodes one changed delta per tick in ticks, and a snapshot
+// after each (plus one at tick 0).
+func resumeTraffic(t *testing.T, ticks []uint32) (*Encoder, map[uint32][]byte, map[uint32][]byte) {
+	_, ps, enc := newBenchArena(t, 4)
+	deltas, snaps := map[uint32][]byte{}, map[uint32][]byte{0: enc.EncodeSnapshot(nil, 0)}
+	for _, tick := range ticks {
+		ps[tick%4].X.Set(float32(tick))
+		d, changed := enc.EncodeDelta(nil, tick)
+		require.True(t, changed)
+		deltas[tick] = d
+		snaps[tick] = enc.EncodeSnapshot(nil, tick)
+	}
+	return enc, deltas, snaps
+}
+
+func TestResumeBuffer(t *testing.T) {
+	ticks := []uint32{1, 2, 5, 6, 9}
+	enc, deltas, snaps := resumeTraffic(t, ticks)
+	rb := NewResumeBuffer(ResumeOptions{MaxDeltas: 4})
+	d, snap := rb.Resume(0, 1000)
+	require.Empty(t, d)
+	require.False(t, snap, "nothing pushed yet: nothing to send")
+	for _, tick := range ticks {
+		rb.Push(tick, deltas[tick])
+	}
+	require.Equal(t, 4, rb.Len())
+	newest, ok := rb.Newest()
+	require.True(t, ok)
+	require.Equal(t, uint32(9), newest)
+	size := func(ts ...uint32) int {
+		n := 0
+		for _, t := range ts {
+			n += len(deltas[t])
+		}
+		return n
+	}
+	require.Equal(t, size(2, 5, 6, 9), rb.Bytes())
+
+	cases := []struct {
+		name     string
+		lastSeen uint32
+		snapSize int
+		want     []uint32
+		snapshot bool
+	}{
+		{"up to date", 9, 1000, nil, false},
+		{"between deltas", 7, 1000, []uint32{9}, false},
+		{"at a delta", 5, 1000, []uint32{6, 9}, false},
+		{"oldest kept base", 1, 1000, []uint32{2, 5, 6, 9}, false},
+		{"evicted", 0, 1000, nil, true},
+		{"deltas not smaller than snapshot", 1, size(2, 5, 6, 9), nil, true},
+		{"just smaller", 1, size(2, 5, 6, 9) + 1, []uint32{2, 5, 6, 9}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, snap := rb.Resume(c.lastSeen, c.snapSize)
+			require.Equal(t, c.snapshot, snap)
+			require.Len(t, got, len(c.want))
+			for i, tick := range c.want {
+				require.Equal(t, deltas[tick], got[i])
+			}
+			if snap || c.lastSeen > 9 {
+				return
+			}
+			// Replaying them on the client's state reaches the server's.
+			m := NewMirror(MirrorLimits{})
+			base := c.lastSeen
+			for base > 0 && snaps[base] == nil {
+				base-- // the client's state at an empty tick is the last changed one's
+			}
+			require.NoError(t, m.ApplySnapshot(snaps[base]))
+			m.tick = c.lastSeen
+			for _, b := range got {
+				require.NoError(t, m.ApplyDelta(b))
+			}
+			require.Equal(t, enc.Checksum(), m.Checksum())
+		})
+	}
+}
+
+func TestResumeBufferBrokenChain(t *testing.T) {
+	_, deltas, _ := resumeTraffic(t, []uint32{1, 2, 3, 4})
+	rb := NewResumeBuffer(ResumeOptions{})
+	rb.Push(1, deltas[1])
+	rb.Push(2, deltas[2])
+	rb.Push(4, deltas[4]) // 3 was never pushed: 4's base is 3
+	_, snap := rb.Resume(1, 1<<20)
+	require.True(t, snap)
+	got, snap := rb.Resume(3, 1<<20)
+	require.False(t, snap)
+	require.Equal(t, [][]byte{deltas[4]}, got)
+
+	rb.Push(9, []byte{0xc1}) // garbage: everything before 9 needs a snapshot
+	require.Equal(t, 0, rb.Len())
+	_, snap = rb.Resume(4, 1<<20)
+	require.True(t, snap)
+}
+
+func TestResumeBufferMaxBytes(t *testing.T) {
+	_, deltas, _ := resumeTraffic(t, []uint32{1, 2, 3})
+	rb := NewResumeBuffer(ResumeOptions{MaxBytes: len(deltas[2]) + len(deltas[3])})
+	for _, tick := range []uint32{1, 2, 3} {
+		rb.Push(tick, deltas[tick])
+	}
+	require.Equal(t, 2, rb.Len())
+	_, snap := rb.Resume(0, 1<<20)
+	require.True(t, snap)
+	got, snap := rb.Resume(1, 1<<20)
+	require.False(t, snap)
+	require.Len(t, got, 2)
+
+	small := NewResumeBuffer(ResumeOptions{MaxBytes: 4})
+	small.Push(1, deltas[1]) // larger than the whole buffer
+	require.Equal(t, 0, small.Len())
+	_, snap = small.Resume(0, 1<<20)
+	require.True(t, snap)
+}
+
+func TestResumeBufferCopies(t *testing.T) {
+	_, deltas, _ := resumeTraffic(t, []uint32{1})
+	rb := NewResumeBuffer(ResumeOptions{})
+	b := append([]byte(nil), deltas[1]...)
+	rb.Push(1, b)
+	b[0] = 0
+	got, _ := rb.Resume(0, 1<<20)
+	require.Equal(t, deltas[1], got[0])
+}
