@@ -1,0 +1,203 @@
+package engineio
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Client fleets for the benchmarks run in a child process (this test
+// binary re-executed into TestHelperClientFleet), so that their memory,
+// goroutines and file descriptors are not the server's.
+
+const fleetEnv = "ENGINEIO_CLIENT_FLEET" // "mode addr n": mode ws-idle | ws-drain | polling-idle
+
+// TestHelperClientFleet is not a test: it is the child process of the
+// benchmarks. It opens n sessions, prints "ready", and holds them until
+// stdin closes.
+func TestHelperClientFleet(t *testing.T) {
+	spec := os.Getenv(fleetEnv)
+	if spec == "" {
+		t.Skip("only runs as a benchmark's child process")
+	}
+	var (
+		mode, addr string
+		n          int
+	)
+	_, err := fmt.Sscan(spec, &mode, &addr, &n)
+	require.NoError(t, err)
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		conn, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		br := bufio.NewReader(conn)
+		switch mode {
+		case "ws-idle", "ws-drain":
+			_, err = fmt.Fprintf(conn, "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"+
+				"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+			require.NoError(t, err)
+			resp, err := http.ReadResponse(br, nil)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+			if mode == "ws-drain" {
+				go func() { _, _ = io.Copy(io.Discard, br) }()
+			}
+		case "polling-idle":
+			sid := pollHandshake(t, conn, br, addr)
+			// The pending GET that an idle polling client keeps open.
+			_, err = fmt.Fprintf(conn, "GET /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: %s\r\n\r\n", sid, addr)
+			require.NoError(t, err)
+		}
+		conns = append(conns, conn)
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+func pollHandshake(t *testing.T, conn net.Conn, br *bufio.Reader, addr string) string {
+	_, err := fmt.Fprintf(conn, "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	s := string(body)
+	i := strings.Index(s, `"sid":"`)
+	require.GreaterOrEqual(t, i, 0, s)
+	return s[i+7 : i+7+20]
+}
+
+// startFleet starts the child process and waits until its n sessions are
+// open on srv.
+func startFleet(b *testing.B, srv *Server, addr, mode string, n int) (stop func()) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperClientFleet$", "-test.count=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d", fleetEnv, mode, addr, n))
+	stdin, err := cmd.StdinPipe()
+	require.NoError(b, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(b, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(b, cmd.Start())
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(b, err, "client fleet: %q", line)
+	require.Equal(b, "ready\n", line)
+	require.Eventually(b, func() bool { return srv.Stats().Sessions == n }, time.Minute, 10*time.Millisecond)
+	return func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	}
+}
+
+func serveBench(b *testing.B, cfg Config) (*Server, string) {
+	srv, err := NewServer(cfg)
+	require.NoError(b, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(ln) }()
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = hs.Close()
+	})
+	return srv, ln.Addr().String()
+}
+
+func sessionsFromEnv(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("ENGINEIO_BENCH_SESSIONS")); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// benchIdle measures the server's memory per idle session: heap and
+// goroutine stacks, after GC, with n sessions open (default 10 000,
+// ENGINEIO_BENCH_SESSIONS overrides). Run with -benchtime=1x.
+func benchIdle(b *testing.B, mode string) {
+	n := sessionsFromEnv(10_000)
+	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	srv.OnConnection(func(c *Conn) { c.SetHandler(funcHandler{}) })
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	stop := startFleet(b, srv, addr, mode, n)
+	defer stop()
+	time.Sleep(200 * time.Millisecond) // let handshake goroutines finish (not an assertion)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+	stack := float64(after.StackInuse-before.StackInuse) / float64(n)
+	goroutines := float64(runtime.NumGoroutine()) / float64(n)
+	for b.Loop() {
+	}
+	b.ReportMetric(heap, "heapB/session")
+	b.ReportMetric(stack, "stackB/session")
+	b.ReportMetric(heap+stack, "B/session")
+	b.ReportMetric(goroutines, "goroutines/session")
+}
+
+func BenchmarkIdleWebSocketSessions(b *testing.B) { benchIdle(b, "ws-idle") }
+
+func BenchmarkIdlePollingSessions(b *testing.B) { benchIdle(b, "polling-idle") }
+
+// BenchmarkBroadcast1000 sends one 100-byte frame (built once) to 1 000
+// WebSocket sessions per op, and counts the op done when every copy has
+// been written to the sockets. The clients (a child process) drain.
+func BenchmarkBroadcast1000(b *testing.B) {
+	const n = 1000
+	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	conns := make(chan *Conn, n)
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{})
+		conns <- c
+	})
+	stop := startFleet(b, srv, addr, "ws-drain", n)
+	defer stop()
+	all := make([]*Conn, 0, n)
+	for range n {
+		all = append(all, <-conns)
+	}
+	payload := []byte(strings.Repeat("x", 100))
+	waitWritten := func(frames uint64) {
+		for srv.Stats().FramesOut < frames {
+			runtime.Gosched()
+		}
+	}
+	waitWritten(n) // the open packets
+	base := srv.Stats().FramesOut
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := uint64(0)
+	for b.Loop() {
+		f := TextFrame(payload)
+		for _, c := range all {
+			if err := c.Send(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+		if i%256 == 0 { // keep queues far below their bound
+			waitWritten(base + i*n)
+		}
+	}
+	waitWritten(base + i*n)
+	b.StopTimer()
+	elapsed := b.Elapsed()
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(i*n), "ns/recipient")
+}
