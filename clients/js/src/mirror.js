@@ -1,0 +1,492 @@
+// Mirror rebuilds the server's replicated state from the `state` bytes of
+// snapshot and delta frames (format: PROTOCOL-state.md at the repository
+// root). It agrees with the Go reference decoder (package statesync,
+// Mirror): the tests decode the same recorded frames with both.
+//
+// Entities are plain objects with one property per schema field
+// (non-enumerable `$ref` and `$type` say which entity it is); maps are JS
+// Maps (keys keep their kind: strings, or numbers/BigInts for integer
+// keys); arrays are JS arrays; ref fields hold an entity or null; fixed
+// ("q") fields hold the decoded Number; u64/i64 beyond 2^53 are BigInts;
+// bin fields are Uint8Arrays.
+
+import { decode, toUint8Array } from "./msgpack.js";
+
+/** Error codes of MirrorError. */
+export const MirrorErrors = Object.freeze({
+  malformed: "malformed", // bytes do not follow the format; a new snapshot is needed
+  outOfOrder: "out_of_order", // delta does not follow the mirror's tick; state unchanged
+  noSnapshot: "no_snapshot", // no valid snapshot to apply the delta to
+});
+
+/** A decoding failure; .code is one of MirrorErrors. */
+export class MirrorError extends Error {
+  constructor(code, message) {
+    super(`mirror: ${message}`);
+    this.name = "MirrorError";
+    this.code = code;
+  }
+}
+
+const scalarKinds = new Set(["bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "str", "bin"]);
+const intBits = { i8: 8, i16: 16, i32: 32, i64: 64, u8: 8, u16: 16, u32: 32, u64: 64 };
+
+/** Default bounds (like the Go mirror's MirrorLimits). */
+export const defaultMirrorLimits = Object.freeze({
+  maxBytes: 16 << 20,
+  maxEntities: 1 << 20,
+  maxTypes: 256,
+  maxDepth: 32,
+  maxContainerLen: 1 << 20,
+});
+
+function bad(msg) {
+  return new MirrorError(MirrorErrors.malformed, msg);
+}
+
+/**
+ * Mirror of one room's state.
+ *
+ * Listeners (all optional, set with on(event, fn)):
+ *   "add"    (entity, info)            an entity appeared (snapshot or delta)
+ *   "change" (entity, fields, info)    fields (array of names) of a live entity changed
+ *   "remove" (entity, info)            an entity is gone (with everything below it)
+ *   "state"  (mirror, kind)            after each applied frame ("snapshot" | "delta")
+ * info = {ref, type, parent, field, key}: parent entity (null for the
+ * root), the field of the parent holding it, and its map key or array
+ * index at the time it was placed.
+ */
+export class Mirror {
+  constructor(limits = {}) {
+    this.limits = { ...defaultMirrorLimits, ...limits };
+    this.tick = 0;
+    this.schema = null; // [{name, fields: [{name, kind, ...}]}]
+    this.root = null;
+    this.entities = new Map(); // ref -> entity
+    this.valid = false;
+    this._info = new Map(); // ref -> info
+    this._listeners = { add: [], change: [], remove: [], state: [] };
+  }
+
+  /** Adds a listener; returns a function removing it. */
+  on(event, fn) {
+    const l = this._listeners[event];
+    if (!l) throw new Error(`mirror: unknown event ${event}`);
+    l.push(fn);
+    return () => {
+      const i = l.indexOf(fn);
+      if (i >= 0) l.splice(i, 1);
+    };
+  }
+
+  /** The entity with reference id ref, or undefined. */
+  entity(ref) {
+    return this.entities.get(ref);
+  }
+
+  /** Where an entity sits: {ref, type, parent, field, key}. */
+  info(entity) {
+    return this._info.get(entity?.$ref);
+  }
+
+  /** Replaces the state with snapshot bytes [tick, schema, root]. On error the mirror is unchanged. */
+  applySnapshot(bytes) {
+    const u8 = toUint8Array(bytes);
+    if (u8.length > this.limits.maxBytes) throw bad(`snapshot of ${u8.length} bytes`);
+    const v = decodeOrThrow(u8, this.limits);
+    if (!Array.isArray(v) || v.length !== 3) throw bad("snapshot is not [tick, schema, root]");
+    const tick = u32(v[0], "tick");
+    const schema = readSchema(v[1], this.limits);
+    const d = new Decoder(this, schema, new Map(), new Map());
+    const root = d.entity(v[2], 0, 0, null, null, null);
+    const old = this.entities;
+    const oldInfo = this._info;
+    this.tick = tick;
+    this.schema = schema;
+    this.root = root;
+    this.entities = d.entities;
+    this._info = d.info;
+    this.valid = true;
+    // Entities that survive by ref and type count as changed, others as removed/added.
+    if (this._listeners.remove.length + this._listeners.add.length + this._listeners.change.length > 0) {
+      for (const [ref, e] of old) {
+        const n = d.entities.get(ref);
+        if (!n || n.$type !== e.$type) this._emit("remove", e, oldInfo.get(ref));
+      }
+      for (const [ref, e] of d.entities) {
+        const o = old.get(ref);
+        if (!o || o.$type !== e.$type) this._emit("add", e, d.info.get(ref));
+        else this._emit("change", e, schema[e.$typeIndex].fields.map((f) => f.name), d.info.get(ref));
+      }
+    }
+    this._emit("state", this, "snapshot");
+  }
+
+  /**
+   * Applies delta bytes [tick, gap, token...]. A zero-length delta (ack
+   * only) is ignored. Throws MirrorError: out_of_order leaves the state
+   * unchanged; malformed leaves the mirror invalid (needs a snapshot).
+   */
+  applyDelta(bytes) {
+    const u8 = toUint8Array(bytes);
+    if (u8.length === 0) return;
+    if (!this.valid) throw new MirrorError(MirrorErrors.noSnapshot, "delta without a valid snapshot");
+    if (u8.length > this.limits.maxBytes) throw bad(`delta of ${u8.length} bytes`);
+    const v = decodeOrThrow(u8, this.limits);
+    if (!Array.isArray(v) || v.length < 2) throw bad("delta is not [tick, gap, ...]");
+    const tick = u32(v[0], "tick");
+    const gap = u32(v[1], "tick gap");
+    if (gap === 0 || gap > tick) throw bad(`tick ${tick} with gap ${gap}`);
+    const base = tick - gap;
+    if (base > this.tick || this.tick >= tick) {
+      throw new MirrorError(MirrorErrors.outOfOrder, `delta from tick ${base} to ${tick}, mirror at ${this.tick}`);
+    }
+    const d = new Decoder(this, this.schema, this.entities, this._info);
+    try {
+      d.tokens(v);
+    } catch (err) {
+      this.valid = false;
+      throw err;
+    }
+    this.tick = tick;
+    for (const [e, inf] of d.removed) this._emit("remove", e, inf);
+    for (const e of d.added) if (this.entities.get(e.$ref) === e) this._emit("add", e, this._info.get(e.$ref));
+    for (const [e, fields] of d.changed) {
+      if (this.entities.get(e.$ref) === e && !d.added.has(e)) this._emit("change", e, [...fields], this._info.get(e.$ref));
+    }
+    this._emit("state", this, "delta");
+  }
+
+  /**
+   * The whole state as plain values (like Go's Mirror.Value): entities as
+   * objects by field name, maps as objects (keys as strings), arrays as
+   * arrays. null before the first snapshot.
+   */
+  value() {
+    return this.root ? plain(this.root) : null;
+  }
+
+  _emit(event, ...args) {
+    for (const fn of this._listeners[event]) fn(...args);
+  }
+}
+
+function decodeOrThrow(u8, limits) {
+  try {
+    return decode(u8, { maxDepth: 2 * limits.maxDepth + 8, maxItems: limits.maxContainerLen * 4 });
+  } catch (err) {
+    throw bad(err.message);
+  }
+}
+
+function isUint(v) {
+  return (typeof v === "number" && Number.isInteger(v) && v >= 0) || (typeof v === "bigint" && v >= 0n);
+}
+
+function u32(v, what) {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw bad(`${what} is not a uint32`);
+  return v;
+}
+
+function readSchema(v, limits) {
+  if (!Array.isArray(v) || v.length === 0) throw bad("schema has no types");
+  if (v.length > limits.maxTypes) throw bad(`schema has ${v.length} types`);
+  const ntypes = v.length;
+  return v.map((t, ti) => {
+    if (!Array.isArray(t) || t.length !== 2 || typeof t[0] !== "string" || !Array.isArray(t[1])) throw bad(`type ${ti} is not [name, fields]`);
+    if (t[1].length > 63) throw bad(`type ${t[0]} has ${t[1].length} fields`);
+    return { name: t[0], fields: t[1].map((f) => readField(f, ntypes)) };
+  });
+}
+
+function readField(f, ntypes) {
+  if (!Array.isArray(f) || f.length < 2 || typeof f[0] !== "string" || typeof f[1] !== "string") throw bad("field is not [name, kind, ...]");
+  const [name, kind] = f;
+  const want = (n) => {
+    if (f.length !== n) throw bad(`${kind} field has ${f.length} elements, want ${n}`);
+  };
+  const elem = (e) => {
+    if (typeof e === "number") {
+      if (!Number.isInteger(e) || e < 0 || e >= ntypes) throw bad("bad element type index");
+      return { elem: "ref", type: e };
+    }
+    if (e === "bin" || !scalarKinds.has(e)) throw bad(`bad element kind ${e}`);
+    return { elem: e, type: -1 };
+  };
+  if (scalarKinds.has(kind)) {
+    want(2);
+    return { name, kind };
+  }
+  switch (kind) {
+    case "q": {
+      want(5);
+      const [min, max, step] = f.slice(2);
+      if (![min, max, step].every((x) => typeof x === "number")) throw bad("bad fixed range");
+      const steps = Math.round((max - min) / step);
+      if (!(step > 0) || !(max > min) || !(steps <= 2 ** 53)) throw bad("bad fixed range");
+      return { name, kind, min, max, step, qmax: steps };
+    }
+    case "ref":
+      want(3);
+      if (!Number.isInteger(f[2]) || f[2] < 0 || f[2] >= ntypes) throw bad("bad ref type index");
+      return { name, kind, type: f[2], elem: "ref" };
+    case "map": {
+      want(4);
+      const key = f[2];
+      if (key !== "str" && !(key in intBits)) throw bad(`bad map key kind ${key}`);
+      return { name, kind, key, ...elem(f[3]) };
+    }
+    case "arr":
+      want(3);
+      return { name, kind, ...elem(f[2]) };
+  }
+  throw bad(`unknown kind ${kind}`);
+}
+
+function scalar(kind, v) {
+  switch (kind) {
+    case "bool":
+      if (typeof v !== "boolean") throw bad(`want bool, have ${typeof v}`);
+      return v;
+    case "f32":
+    case "f64":
+      // The width is not visible after decoding; the Go mirror checks it,
+      // a JS client only needs the value.
+      if (typeof v !== "number") throw bad(`want ${kind}, have ${typeof v}`);
+      return v;
+    case "str":
+      if (typeof v !== "string") throw bad(`want str, have ${typeof v}`);
+      return v;
+    case "bin":
+      if (!(v instanceof Uint8Array)) throw bad(`want bin, have ${typeof v}`);
+      return v;
+  }
+  const bits = intBits[kind];
+  if (typeof v === "number") {
+    if (!Number.isInteger(v)) throw bad(`want ${kind}, have ${v}`);
+  } else if (typeof v !== "bigint") {
+    throw bad(`want ${kind}, have ${typeof v}`);
+  }
+  const b = BigInt(v);
+  const lo = kind[0] === "u" ? 0n : -(1n << BigInt(bits - 1));
+  const hi = kind[0] === "u" ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
+  if (b < lo || b > hi) throw bad(`${v} overflows ${kind}`);
+  return v;
+}
+
+class Decoder {
+  constructor(mirror, schema, entities, info) {
+    this.m = mirror;
+    this.lim = mirror.limits;
+    this.schema = schema;
+    this.entities = entities;
+    this.info = info;
+    this.added = new Set();
+    this.removed = new Map(); // entity -> info
+    this.changed = new Map(); // entity -> Set of field names
+  }
+
+  entity(v, ti, depth, parent, field, key) {
+    if (depth >= this.lim.maxDepth) throw bad(`entities nest deeper than ${this.lim.maxDepth}`);
+    const t = this.schema[ti];
+    if (!Array.isArray(v) || v.length !== 1 + t.fields.length) throw bad(`${t.name} entity is not [ref, ${t.fields.length} fields]`);
+    const ref = u32(v[0], "ref id");
+    if (this.entities.has(ref)) throw bad(`ref id ${ref} already in use`);
+    if (this.entities.size >= this.lim.maxEntities) throw bad(`more than ${this.lim.maxEntities} entities`);
+    const e = {};
+    Object.defineProperties(e, {
+      $ref: { value: ref },
+      $type: { value: t.name },
+      $typeIndex: { value: ti },
+      $depth: { value: depth },
+    });
+    this.entities.set(ref, e);
+    this.info.set(ref, { ref, type: t.name, parent, field, key });
+    this.added.add(e);
+    for (let i = 0; i < t.fields.length; i++) {
+      const f = t.fields[i];
+      e[f.name] = this.field(f, v[i + 1], depth, e, null);
+    }
+    return e;
+  }
+
+  field(f, v, depth, owner) {
+    switch (f.kind) {
+      case "q":
+        if (!isUint(v)) throw bad(`want q step, have ${v}`);
+        if (Number(v) > f.qmax) throw bad(`fixed step ${v} beyond range`);
+        return f.min + Number(v) * f.step;
+      case "ref":
+        if (v === null) return null;
+        return this.entity(v, f.type, depth + 1, owner, f.name, null);
+      case "map": {
+        if (!(v instanceof Map)) throw bad(`want map for ${f.name}`);
+        if (v.size > this.lim.maxContainerLen) throw bad(`map of ${v.size} elements`);
+        const out = new Map();
+        for (const [k, x] of v) {
+          const key = scalar(f.key, k);
+          if (out.has(key)) throw bad(`duplicate map key ${key}`);
+          out.set(key, this.elem(f, x, depth, owner, key));
+        }
+        return out;
+      }
+      case "arr": {
+        if (!Array.isArray(v)) throw bad(`want array for ${f.name}`);
+        if (v.length > this.lim.maxContainerLen) throw bad(`array of ${v.length} elements`);
+        return v.map((x, i) => this.elem(f, x, depth, owner, i));
+      }
+    }
+    return scalar(f.kind, v);
+  }
+
+  elem(f, v, depth, owner, key) {
+    if (f.elem === "ref") return this.entity(v, f.type, depth + 1, owner, f.name, key);
+    return scalar(f.elem, v);
+  }
+
+  free(v) {
+    if (v === null || typeof v !== "object") return;
+    if (v instanceof Map) {
+      for (const x of v.values()) this.free(x);
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) this.free(x);
+      return;
+    }
+    if (v instanceof Uint8Array) return;
+    if (typeof v.$ref !== "number" || this.entities.get(v.$ref) !== v) return;
+    this.entities.delete(v.$ref);
+    const inf = this.info.get(v.$ref);
+    this.info.delete(v.$ref);
+    if (this.added.has(v)) this.added.delete(v);
+    else this.removed.set(v, inf);
+    this.changed.delete(v);
+    for (const f of this.schema[v.$typeIndex].fields) this.free(v[f.name]);
+  }
+
+  touch(e, name) {
+    let s = this.changed.get(e);
+    if (!s) this.changed.set(e, (s = new Set()));
+    s.add(name);
+  }
+
+  tokens(v) {
+    let mask = 0n;
+    for (let i = 2; i < v.length; ) {
+      const t = v[i++];
+      if (Array.isArray(t)) {
+        this.op(t);
+        continue;
+      }
+      if (typeof t === "bigint") {
+        if (t >= 0n) throw bad(`ref id ${t} exceeds uint32`);
+        mask = -t;
+        continue;
+      }
+      if (typeof t !== "number" || !Number.isInteger(t)) throw bad(`unexpected token ${typeof t}`);
+      if (t < 0) {
+        mask = BigInt(-t);
+        continue;
+      }
+      i = this.patch(u32(t, "ref id"), mask, v, i);
+    }
+  }
+
+  patch(ref, mask, v, i) {
+    const e = this.entities.get(ref);
+    if (!e) throw bad(`patch of unknown entity ${ref}`);
+    if (mask === 0n) throw bad("patch before any mask");
+    const t = this.schema[e.$typeIndex];
+    const nf = t.fields.length;
+    if (mask >> BigInt(nf) !== 0n) throw bad(`mask 0x${mask.toString(16)} beyond the ${nf} fields of ${t.name}`);
+    for (let fi = 0; fi < nf; fi++) {
+      if (((mask >> BigInt(fi)) & 1n) === 0n) continue;
+      const f = t.fields[fi];
+      if (f.kind === "map" || f.kind === "arr") throw bad(`patch of container field ${t.name}.${f.name}`);
+      if (i >= v.length) throw bad(`patch of ${t.name} runs past the delta`);
+      const nv = this.field(f, v[i++], e.$depth, e);
+      if (f.kind === "ref") this.free(e[f.name]);
+      e[f.name] = nv;
+      this.touch(e, f.name);
+    }
+    return i;
+  }
+
+  op(t) {
+    if (t.length < 2) throw bad(`container op with ${t.length} elements`);
+    const ref = u32(t[0], "owner ref");
+    const e = this.entities.get(ref);
+    if (!e) throw bad(`op on unknown entity ${ref}`);
+    if (!isUint(t[1])) throw bad("bad field id");
+    const ty = this.schema[e.$typeIndex];
+    const fid = Number(t[1]);
+    if (fid >= ty.fields.length) throw bad(`op on field ${fid} of ${ty.name}`);
+    const f = ty.fields[fid];
+    if (f.kind === "map") {
+      if ((t.length - 2) % 2 !== 0) throw bad("map op with odd length");
+      const m = e[f.name];
+      for (let i = 2; i < t.length; i += 2) {
+        const key = scalar(f.key, t[i]);
+        const had = m.has(key);
+        const old = m.get(key);
+        if (t[i + 1] === null) {
+          if (!had) throw bad(`delete of missing key ${key}`);
+          m.delete(key);
+          this.free(old);
+          continue;
+        }
+        if (had) this.free(old);
+        const nv = this.elem(f, t[i + 1], e.$depth, e, key);
+        if (!had && m.size >= this.lim.maxContainerLen) throw bad(`map grows beyond ${this.lim.maxContainerLen}`);
+        m.set(key, nv);
+      }
+      this.touch(e, f.name);
+      return;
+    }
+    if (f.kind === "arr") {
+      if (t.length < 4) throw bad(`array op with ${t.length} elements`);
+      const a = e[f.name];
+      if (!isUint(t[2]) || !isUint(t[3])) throw bad("bad splice position");
+      const at = Number(t[2]);
+      const del = Number(t[3]);
+      if (at > a.length || del > a.length - at) throw bad(`splice ${at},${del} of ${a.length} elements`);
+      const ins = t.length - 4;
+      if (a.length - del + ins > this.lim.maxContainerLen) throw bad(`array grows beyond ${this.lim.maxContainerLen}`);
+      const removed = a.slice(at, at + del);
+      const items = [];
+      for (let i = 4; i < t.length; i++) {
+        const x = t[i];
+        if (f.elem === "ref" && (typeof x === "number" || typeof x === "bigint")) {
+          const mref = u32(typeof x === "bigint" ? -1 : x, "moved ref");
+          const j = removed.findIndex((r) => r && r.$ref === mref);
+          if (j < 0) throw bad(`moved entity ${mref} was not in the replaced span`);
+          items.push(removed[j]);
+          removed[j] = null;
+          continue;
+        }
+        items.push(this.elem(f, x, e.$depth, e, at + items.length));
+      }
+      for (const r of removed) this.free(r);
+      a.splice(at, del, ...items);
+      this.touch(e, f.name);
+      return;
+    }
+    throw bad(`op on ${f.kind} field ${ty.name}.${f.name}`);
+  }
+}
+
+/** Plain copy of a mirrored value (entities → objects, Maps → objects). */
+export function plain(v) {
+  if (v === null || typeof v !== "object") return v;
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof Map) {
+    const o = {};
+    for (const [k, x] of v) o[String(k)] = plain(x);
+    return o;
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  const o = {};
+  for (const k of Object.keys(v)) o[k] = plain(v[k]);
+  return o;
+}

@@ -1,0 +1,551 @@
+// roomcast JavaScript client: matchmaking, a mirrored room state, inputs
+// with client-side prediction and reconciliation, interpolation of other
+// entities, automatic seat resume after a dropped connection, and the
+// lobby. Built on socket.io-client with socket.io-msgpack-parser; the game
+// protocol is DESIGN.md "Game protocol", the state bytes PROTOCOL-state.md.
+//
+//   import { connect } from "./roomcast.js";
+//   const client = await connect("http://127.0.0.1:2567");
+//   const room = await client.joinOrCreate("arena", { name: "ada" });
+//   room.on("state", () => draw(room.state));
+//   room.send({ dx: 1, dy: 0 });
+
+import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
+import { Mirror, MirrorError, MirrorErrors, plain } from "./mirror.js";
+
+export { Mirror, MirrorError, MirrorErrors, plain };
+
+/** Error of a refused request; .code is the server's stable error code (e.g. "room_full"). */
+export class RoomcastError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.name = "RoomcastError";
+    this.code = code;
+  }
+}
+
+/** Tiny event emitter (works in browsers and Node without dependencies). */
+class Emitter {
+  constructor() {
+    this._ev = new Map();
+  }
+  /** Adds a listener; returns a function removing it. */
+  on(event, fn) {
+    let l = this._ev.get(event);
+    if (!l) this._ev.set(event, (l = []));
+    l.push(fn);
+    return () => this.off(event, fn);
+  }
+  off(event, fn) {
+    const l = this._ev.get(event);
+    const i = l ? l.indexOf(fn) : -1;
+    if (i >= 0) l.splice(i, 1);
+  }
+  once(event, fn) {
+    const off = this.on(event, (...a) => {
+      off();
+      fn(...a);
+    });
+    return off;
+  }
+  emit(event, ...args) {
+    const l = this._ev.get(event);
+    if (!l) return;
+    for (const fn of [...l]) {
+      try {
+        fn(...args);
+      } catch (err) {
+        // A listener's bug must not break the client's bookkeeping.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}
+
+const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+/**
+ * Connects to a roomcast server (Socket.IO at url + "/socket.io/", the
+ * msgpack parser). Resolves once connected; rejects after opts.timeout ms
+ * (default 10 s) with the last connection error.
+ *
+ * opts: transports (e.g. ["polling"] to force long-polling; default
+ * websocket with polling fallback as socket.io-client does), auth, query,
+ * stallTimeout (ms an input may wait for its ack with no state frame at
+ * all before the connection is considered dead and re-established; default
+ * 2500, 0 = off),
+ * reconnectionDelay / reconnectionDelayMax (ms, default 250 / 2000), and
+ * any other socket.io-client option.
+ */
+export async function connect(url, opts = {}) {
+  const client = new Client(url, opts);
+  await client._connected(opts.timeout ?? 10_000);
+  return client;
+}
+
+/** Client is one connection to a server; it holds at most one room at a time. */
+export class Client extends Emitter {
+  constructor(url, opts = {}) {
+    super();
+    const { stallTimeout = 2500, timeout, ...ioOpts } = opts;
+    this.stallTimeout = stallTimeout;
+    this.socket = io(url, {
+      parser: msgpackParser,
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 2000,
+      ackTimeout: undefined,
+      ...ioOpts,
+    });
+    /** The current room (or null). */
+    this.room = null;
+    this._lobbies = new Set();
+    this._everConnected = false;
+    const s = this.socket;
+    s.on("connect", () => {
+      const again = this._everConnected;
+      this._everConnected = true;
+      this.emit("connect", { reconnect: again });
+      if (again) {
+        if (this.room) this.room._resume();
+        for (const l of this._lobbies) l._subscribe().catch(() => {});
+      }
+    });
+    s.on("disconnect", (reason) => {
+      this.emit("disconnect", reason);
+      if (this.room) this.room._dropped(reason);
+    });
+    s.on("connect_error", (err) => this.emit("connect_error", err));
+    s.on("snapshot", (state, ack) => this.room?._frame("snapshot", state, ack));
+    s.on("delta", (state, ack) => this.room?._frame("delta", state, ack));
+    s.on("msg", (type, payload, cb) => this.room?.emit("message", type, payload, cb));
+    s.on("room.left", (info) => this.room?._left(info ?? {}));
+    s.on("lobby.rooms", (list) => {
+      for (const l of this._lobbies) l._all(list);
+    });
+    s.on("lobby.update", (listing) => {
+      for (const l of this._lobbies) l._update(listing);
+    });
+    s.on("lobby.remove", (id) => {
+      for (const l of this._lobbies) l._remove(id);
+    });
+  }
+
+  /** True while the socket is connected. */
+  get connected() {
+    return this.socket.connected;
+  }
+
+  /** The transport in use: "websocket" or "polling" (null when disconnected). */
+  get transport() {
+    return this.socket.io.engine?.transport?.name ?? null;
+  }
+
+  _connected(ms) {
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let lastErr;
+      const onErr = (err) => (lastErr = err);
+      const timer = setTimeout(() => {
+        this.socket.off("connect_error", onErr);
+        this.close();
+        reject(new Error(`roomcast: could not connect in ${ms} ms${lastErr ? ": " + lastErr.message : ""}`));
+      }, ms);
+      this.socket.on("connect_error", onErr);
+      this.socket.once("connect", () => {
+        clearTimeout(timer);
+        this.socket.off("connect_error", onErr);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Emits event with args and resolves with the ack's fields; a reply
+   * {ok:false, error:{code,message}} rejects with a RoomcastError.
+   */
+  request(event, ...args) {
+    return new Promise((resolve, reject) => {
+      this.socket.timeout(10_000).emit(event, ...args, (err, reply) => {
+        if (err) return reject(new RoomcastError("timeout", `no reply to ${event}: ${err.message}`));
+        if (!reply || reply.ok !== true) {
+          const e = reply?.error ?? {};
+          return reject(new RoomcastError(e.code ?? "bad_reply", e.message ?? `bad reply to ${event}`));
+        }
+        resolve(reply);
+      });
+    });
+  }
+
+  /** Joins a room of type name with a free seat, or creates one. Resolves to a Room. */
+  joinOrCreate(name, options = {}, roomOpts = {}) {
+    return this._join("rooms.joinOrCreate", [name, options], roomOpts);
+  }
+
+  /** Creates a new room of type name. */
+  create(name, options = {}, roomOpts = {}) {
+    return this._join("rooms.create", [name, options], roomOpts);
+  }
+
+  /** Joins an existing room of type name (room_not_found if none has a seat). */
+  join(name, options = {}, roomOpts = {}) {
+    return this._join("rooms.join", [name, options], roomOpts);
+  }
+
+  /** Joins the room with this id. */
+  joinById(roomId, options = {}, roomOpts = {}) {
+    return this._join("rooms.joinById", [roomId, options], roomOpts);
+  }
+
+  async _join(event, args, roomOpts) {
+    if (this.room && !this.room.left) throw new RoomcastError("already_in_room", "leave the current room first");
+    // The room must exist before the ack returns: the snapshot follows it
+    // immediately on the same socket.
+    const room = new Room(this, roomOpts);
+    this.room = room;
+    try {
+      const reply = await this.request(event, ...args);
+      room._seated(reply);
+      return room;
+    } catch (err) {
+      if (this.room === room) this.room = null;
+      throw err;
+    }
+  }
+
+  /** Lists rooms: query {name?, filter?}. Resolves to [{roomId, name, clients, maxClients, locked, metadata}]. */
+  async list(query = {}) {
+    const reply = await this.request("rooms.list", query);
+    return reply.rooms ?? [];
+  }
+
+  /**
+   * Subscribes to the lobby (query {name?, filter?}). The Lobby's rooms
+   * Map (roomId → listing) is kept live; it emits "change" (rooms) after
+   * every update. Resubscribes by itself after a reconnect.
+   */
+  async lobby(query = {}) {
+    const l = new Lobby(this, query);
+    this._lobbies.add(l);
+    try {
+      await l._subscribe();
+    } catch (err) {
+      this._lobbies.delete(l);
+      throw err;
+    }
+    return l;
+  }
+
+  /** Closes the connection (the seat, if any, is held for the room's grace period). */
+  close() {
+    for (const l of this._lobbies) l._closed = true;
+    this._lobbies.clear();
+    if (this.room) this.room._stopStallTimer();
+    this.socket.disconnect();
+  }
+}
+
+/** Lobby is a live list of rooms. */
+export class Lobby extends Emitter {
+  constructor(client, query) {
+    super();
+    this.client = client;
+    this.query = query;
+    /** roomId → {roomId, name, clients, maxClients, locked, metadata} */
+    this.rooms = new Map();
+    this._closed = false;
+  }
+
+  _subscribe() {
+    return this.client.request("lobby.subscribe", this.query);
+  }
+
+  _all(list) {
+    this.rooms = new Map((list ?? []).map((r) => [r.roomId, r]));
+    this.emit("change", this.rooms);
+  }
+
+  _update(listing) {
+    if (!listing?.roomId) return;
+    this.rooms.set(listing.roomId, listing);
+    this.emit("change", this.rooms);
+  }
+
+  _remove(id) {
+    if (this.rooms.delete(id)) this.emit("change", this.rooms);
+  }
+
+  /** Stops the subscription. */
+  async close() {
+    this._closed = true;
+    this.client._lobbies.delete(this);
+    if (this.client._lobbies.size === 0 && this.client.connected) await this.client.request("lobby.unsubscribe");
+  }
+}
+
+/**
+ * Room is one seat in a room: its mirrored state, inputs, prediction,
+ * interpolation and the connection status.
+ *
+ * roomOpts:
+ *   predict: { entity(room) → the own entity in room.state (or null),
+ *              apply(predicted, input, dt) mutating a copy of it }
+ *   interpolate: field names to interpolate on other entities (default ["x", "y"])
+ *
+ * Events: "state" (kind, ack), "add"/"change"/"remove" (entity, ...) from
+ * the mirror, "message" (type, payload, ackFn?), "drop" (reason),
+ * "resume" (), "leave" ({code, reason}), "error" (err).
+ */
+export class Room extends Emitter {
+  constructor(client, opts = {}) {
+    super();
+    this.client = client;
+    this.opts = opts;
+    this.id = null;
+    this.sessionId = null;
+    this.token = null;
+    this.name = null;
+    this.tickRate = 20;
+    /** "joining" | "connected" | "resuming" | "left" */
+    this.status = "joining";
+    this.left = null; // {code, reason} once gone
+    this.mirror = new Mirror(opts.limits);
+    this.mirror.on("add", (e, info) => this.emit("add", e, info));
+    this.mirror.on("change", (e, fields, info) => this.emit("change", e, fields, info));
+    this.mirror.on("remove", (e, info) => {
+      this._hist.delete(e);
+      this.emit("remove", e, info);
+    });
+    /** The last input seq the server processed (from state frames). */
+    this.ackedSeq = 0;
+    this.seq = 0;
+    this.pending = []; // [{seq, input, at}] not yet acked
+    /** Smoothed input→ack round trip in ms (null until measured). */
+    this.ping = null;
+    /** The own entity as predicted (a plain copy), or null without opts.predict. */
+    this.predicted = null;
+    this.stats = { snapshots: 0, deltas: 0, resumes: 0, resyncs: 0, bytes: 0 };
+    this._interp = opts.interpolate ?? ["x", "y"];
+    this._hist = new Map(); // entity → {prev, cur} samples of interpolated fields
+    this._needSnapshot = false;
+    this._stallTimer = null;
+    this._lastFrame = 0;
+  }
+
+  /** The mirrored state root (null before the first snapshot). */
+  get state() {
+    return this.mirror.root;
+  }
+
+  /** The server tick of the mirrored state. */
+  get tick() {
+    return this.mirror.tick;
+  }
+
+  /** Seconds per server tick. */
+  get dt() {
+    return 1 / (this.tickRate || 20);
+  }
+
+  _seated(reply) {
+    this.id = reply.roomId;
+    this.sessionId = reply.sessionId;
+    this.token = reply.token;
+    this.name = reply.name ?? this.name;
+    if (reply.tickRate) this.tickRate = Number(reply.tickRate);
+    this.status = "connected";
+    this._lastFrame = now();
+    this._armStallTimer();
+  }
+
+  _frame(kind, state, ack) {
+    const t = now();
+    this._lastFrame = t;
+    const bytes = state instanceof ArrayBuffer || ArrayBuffer.isView(state) ? state : new Uint8Array(0);
+    this.stats.bytes += bytes.byteLength;
+    try {
+      if (kind === "snapshot") {
+        this.mirror.applySnapshot(bytes);
+        this.stats.snapshots++;
+        this._needSnapshot = false;
+      } else if (!this._needSnapshot) {
+        this.mirror.applyDelta(bytes);
+        this.stats.deltas++;
+      }
+    } catch (err) {
+      // Lost sync (a missed delta or bad bytes): the server sends a
+      // snapshot on resume; ask for one by resuming on this connection is
+      // not possible (one seat per connection), so reconnect.
+      this._needSnapshot = true;
+      this.stats.resyncs++;
+      this.emit("error", err);
+      if (err instanceof MirrorError && this.client.connected) this.client.socket.io.engine?.close();
+      return;
+    }
+    const a = typeof ack === "bigint" ? Number(ack) : Number(ack ?? 0);
+    if (a > this.ackedSeq) this.ackedSeq = a;
+    while (this.pending.length && this.pending[0].seq <= this.ackedSeq) {
+      const p = this.pending.shift();
+      if (p.seq === this.ackedSeq) {
+        const rtt = t - p.at;
+        this.ping = this.ping === null ? rtt : this.ping * 0.8 + rtt * 0.2;
+      }
+    }
+    this._sample(t);
+    this._reconcile();
+    this.emit("state", kind, this.ackedSeq);
+  }
+
+  // _sample records the interpolated fields of every entity that has them.
+  _sample(t) {
+    if (!this._interp.length) return;
+    for (const e of this.mirror.entities.values()) {
+      if (typeof e[this._interp[0]] !== "number") continue;
+      const vals = this._interp.map((f) => e[f]);
+      const h = this._hist.get(e);
+      if (!h) this._hist.set(e, { prev: { t, vals }, cur: { t, vals } });
+      else {
+        h.prev = h.cur;
+        h.cur = { t, vals };
+      }
+    }
+  }
+
+  /**
+   * The interpolated fields of entity at time t (ms, performance.now()):
+   * between its values at the two latest server frames, so it moves
+   * smoothly one tick behind. Returns an object {field: value}.
+   */
+  interpolated(entity, t = now()) {
+    const h = this._hist.get(entity);
+    const out = {};
+    if (!h) {
+      for (const f of this._interp) out[f] = entity[f];
+      return out;
+    }
+    const span = Math.max(1, h.cur.t - h.prev.t, 1000 / this.tickRate);
+    const a = Math.min(1, Math.max(0, (t - h.cur.t) / span));
+    this._interp.forEach((f, i) => {
+      const p = h.prev.vals[i];
+      const c = h.cur.vals[i];
+      out[f] = typeof p === "number" && typeof c === "number" ? p + (c - p) * a : c;
+    });
+    return out;
+  }
+
+  /** The own entity in the mirrored (authoritative) state, via opts.predict.entity. */
+  get me() {
+    return this.state && this.opts.predict ? this.opts.predict.entity(this) : null;
+  }
+
+  _reconcile() {
+    const p = this.opts.predict;
+    if (!p) return;
+    const me = this.me;
+    if (!me) {
+      this.predicted = null;
+      return;
+    }
+    const pred = plain(me);
+    for (const q of this.pending) p.apply(pred, q.input, this.dt);
+    this.predicted = pred;
+  }
+
+  /**
+   * Sends an input (any msgpack-able value) with the next seq and applies
+   * it to the prediction at once. Returns the seq, or 0 if the room is not
+   * connected (inputs are not queued while the seat is being resumed).
+   */
+  send(input) {
+    if (this.status !== "connected" || !this.client.connected) return 0;
+    const seq = ++this.seq;
+    this.pending.push({ seq, input, at: now() });
+    if (this.pending.length > 256) this.pending.shift();
+    this.client.socket.emit("input", seq, input);
+    if (this.opts.predict && this.predicted) this.opts.predict.apply(this.predicted, input, this.dt);
+    return seq;
+  }
+
+  /** Sends a room message msg(type, payload); resolves with the game's ack reply. */
+  message(type, payload) {
+    return new Promise((resolve, reject) => {
+      this.client.socket.timeout(10_000).emit("msg", type, payload, (err, reply) => {
+        if (err) return reject(new RoomcastError("timeout", err.message));
+        if (reply && reply.ok === false) return reject(new RoomcastError(reply.error?.code ?? "bad_reply", reply.error?.message ?? ""));
+        resolve(reply);
+      });
+    });
+  }
+
+  /** Leaves the room at once (the seat is freed, no grace). */
+  async leave() {
+    if (this.left) return;
+    try {
+      if (this.client.connected && this.status === "connected") await this.client.request("rooms.leave");
+    } finally {
+      this._left({ code: "left", reason: "left" });
+    }
+  }
+
+  _dropped(reason) {
+    if (this.left || this.status === "joining") return;
+    this.status = "resuming";
+    this._stopStallTimer();
+    this.pending = [];
+    this.emit("drop", reason);
+  }
+
+  async _resume() {
+    if (this.left || !this.token) return;
+    this.status = "resuming";
+    const tick = this.mirror.valid && !this._needSnapshot ? this.mirror.tick : 0;
+    try {
+      const reply = await this.client.request("rooms.resume", { token: this.token, tick });
+      this._seated(reply);
+      this.stats.resumes++;
+      this.emit("resume");
+    } catch (err) {
+      if (err.code === "timeout" || err.code === "room_busy") {
+        // Try again on this connection soon.
+        setTimeout(() => this.client.connected && this._resume(), 250);
+        return;
+      }
+      this.emit("error", err);
+      this._left({ code: err.code, reason: err.message });
+    }
+  }
+
+  _left(info) {
+    if (this.left) return;
+    this.left = { code: info.code ?? "left", reason: info.reason ?? "" };
+    this.status = "left";
+    this._stopStallTimer();
+    if (this.client.room === this) this.client.room = null;
+    this.emit("leave", this.left);
+  }
+
+  // The stall check: while an input waits for its ack and no frame has
+  // arrived for stallTimeout ms, the connection is dead even if the socket
+  // has not noticed (e.g. the network went away): drop the transport;
+  // socket.io-client reconnects and the seat is resumed. A room whose
+  // state does not change sends nothing, so silence alone proves nothing.
+  _armStallTimer() {
+    this._stopStallTimer();
+    const ms = this.client.stallTimeout;
+    if (!ms) return;
+    this._stallTimer = setInterval(() => {
+      if (this.status !== "connected" || !this.pending.length) return;
+      if (now() - Math.max(this.pending[0].at, this._lastFrame) >= ms) {
+        this._stopStallTimer();
+        this.client.socket.io.engine?.close();
+      }
+    }, Math.max(50, Math.min(250, ms / 4)));
+  }
+
+  _stopStallTimer() {
+    if (this._stallTimer) clearInterval(this._stallTimer);
+    this._stallTimer = null;
+  }
+}
