@@ -1,0 +1,217 @@
+package bots_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/bench/arena"
+	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/rooms"
+	"github.com/roomcast/roomcast/rooms/roomsio"
+	statesync "github.com/roomcast/roomcast/sync"
+	"github.com/roomcast/roomcast/transport/socketio"
+)
+
+// arenaServer serves the arena v1 room type over the real stack.
+func arenaServer(t *testing.T) string {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sio, err := socketio.NewServer(socketio.Config{Logger: log})
+	require.NoError(t, err)
+	rs, err := rooms.NewServer(rooms.Config{Logger: log})
+	require.NoError(t, err)
+	require.NoError(t, rs.Define("arena", arena.New(false), rooms.Settings{TickRate: 20, MaxClients: 8}))
+	roomsio.Attach(rs, sio.Of("/"))
+	hs := httptest.NewServer(sio)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = rs.Shutdown(ctx)
+		_ = sio.Shutdown(ctx)
+		hs.Close()
+	})
+	return hs.URL
+}
+
+// lockedMirror lets the test read a Mirror the read goroutine writes.
+type lockedMirror struct {
+	mu sync.Mutex
+	m  *statesync.Mirror
+}
+
+func (l *lockedMirror) ApplySnapshot(b []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m.ApplySnapshot(b)
+}
+
+func (l *lockedMirror) ApplyDelta(b []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m.ApplyDelta(b)
+}
+
+func (l *lockedMirror) Tick() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m.Tick()
+}
+
+// x returns player id's x in the mirrored state.
+func (l *lockedMirror) x(id string) (float32, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	players, _ := l.m.Value()["players"].(map[string]any)
+	p, ok := players[id].(map[string]any)
+	if !ok {
+		return 0, false
+	}
+	x, ok := p["x"].(float32)
+	return x, ok
+}
+
+var modes = []struct {
+	name      string
+	transport bots.Transport
+	parser    bots.Parser
+}{
+	{"ws-msgpack", bots.TransportWebSocket, bots.ParserMsgpack},
+	{"ws-default", bots.TransportWebSocket, bots.ParserDefault},
+	{"polling-msgpack", bots.TransportPolling, bots.ParserMsgpack},
+	{"polling-default", bots.TransportPolling, bots.ParserDefault},
+	{"upgrade-msgpack", bots.TransportPollingUpgrade, bots.ParserMsgpack},
+}
+
+func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			url := arenaServer(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var lat bots.Histogram
+			mirror := &lockedMirror{m: statesync.NewMirror(statesync.MirrorLimits{})}
+			g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url, Transport: m.transport, Parser: m.parser},
+				Mirror: mirror, AckLatency: &lat, AutoResume: true, ResumeBackoff: 10 * time.Millisecond})
+			require.NoError(t, err)
+			require.NoError(t, g.Connect(ctx))
+			defer g.Close()
+
+			jr, err := g.Create(ctx, "arena", map[string]any{"name": "tester"})
+			require.NoError(t, err)
+			require.NotEmpty(t, jr.RoomID)
+			require.Equal(t, 20, jr.TickRate)
+			require.NotEmpty(t, jr.Token)
+
+			list, err := g.List(ctx, "arena", nil)
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			require.Equal(t, jr.RoomID, list[0].ID)
+			require.Equal(t, 8, list[0].MaxClients)
+
+			require.Eventually(t, func() bool { _, ok := mirror.x(jr.SessionID); return ok }, 5*time.Second, 5*time.Millisecond)
+			x0, _ := mirror.x(jr.SessionID)
+			for i := 1; i <= 5; i++ {
+				seq, err := g.SendInput(bots.MoveInput{DX: 1, DY: 0})
+				require.NoError(t, err)
+				require.EqualValues(t, i, seq)
+			}
+			_, err = g.SendInput(map[string]any{"dx": 0.5, "dy": int64(0)}) // generic path
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return g.Stats().LastAck == 6 }, 5*time.Second, 5*time.Millisecond)
+			require.EqualValues(t, 6, lat.Snapshot().Total)
+			require.Eventually(t, func() bool { x, _ := mirror.x(jr.SessionID); return x != x0 }, 5*time.Second, 5*time.Millisecond)
+			st := g.Stats()
+			require.EqualValues(t, 1, st.Snapshots)
+			require.Positive(t, st.Deltas)
+			require.Zero(t, st.MirrorErrors)
+
+			// drop the connection: the seat comes back with a fresh token
+			resumed := make(chan error, 1)
+			g.OnResumed(func(_ bots.JoinResult, err error) { resumed <- err })
+			_, _, tok := g.Seat()
+			g.Drop()
+			select {
+			case err := <-resumed:
+				require.NoError(t, err)
+			case <-ctx.Done():
+				t.Fatal("no resume")
+			}
+			_, _, tok2 := g.Seat()
+			require.NotEqual(t, tok, tok2)
+			require.EqualValues(t, 1, g.Stats().Resumes)
+			seq, err := g.SendInput(bots.MoveInput{DX: 0, DY: 1})
+			require.NoError(t, err)
+			require.EqualValues(t, 7, seq)
+			require.Eventually(t, func() bool { return g.Stats().LastAck == 7 }, 5*time.Second, 5*time.Millisecond)
+			require.Zero(t, g.Stats().MirrorErrors)
+
+			// a used token is refused with a stable code
+			_, err = g.Resume(ctx, tok)
+			var pe *bots.ProtocolError
+			require.ErrorAs(t, err, &pe)
+			require.Contains(t, []string{rooms.CodeTokenUsed, rooms.CodeAlreadyInRoom}, pe.Code)
+
+			require.NoError(t, g.Leave(ctx))
+			_, err = g.JoinByID(ctx, "nope", nil)
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, rooms.CodeRoomNotFound, pe.Code)
+		})
+	}
+}
+
+func TestGame_Lobby(t *testing.T) {
+	url := arenaServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	watcher, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url}})
+	require.NoError(t, err)
+	require.NoError(t, watcher.Connect(ctx))
+	defer watcher.Close()
+	events := make(chan bots.LobbyEvent, 16)
+	require.NoError(t, watcher.SubscribeLobby(ctx, func(ev bots.LobbyEvent) { events <- ev }))
+	require.Equal(t, bots.EventLobbyRooms, (<-events).Kind)
+
+	g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url, Parser: bots.ParserDefault}})
+	require.NoError(t, err)
+	require.NoError(t, g.Connect(ctx))
+	defer g.Close()
+	jr, err := g.JoinOrCreate(ctx, "arena", nil)
+	require.NoError(t, err)
+	ev := <-events
+	require.Equal(t, bots.EventLobbyUpdate, ev.Kind)
+	require.Equal(t, jr.RoomID, ev.Rooms[0].ID)
+	require.NoError(t, g.Leave(ctx))
+	for ev = range events {
+		if ev.Kind == bots.EventLobbyRemove {
+			break
+		}
+	}
+	require.Equal(t, jr.RoomID, ev.RoomID)
+	require.NoError(t, watcher.UnsubscribeLobby(ctx))
+}
+
+func TestSwarm_Arena(t *testing.T) {
+	url := arenaServer(t)
+	sw, err := bots.NewSwarm(bots.SwarmConfig{Client: bots.Config{URL: url}, Bots: 16, Ramp: 200})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sw.Run(ctx) }()
+	require.Eventually(t, func() bool {
+		s := sw.Sample()
+		return s.Joined == 16 && s.Latency.Total > 100 && s.Frames > 16*10
+	}, 15*time.Second, 20*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	s := sw.Sample()
+	require.Zero(t, s.ConnectErrors+s.JoinErrors)
+	require.Positive(t, s.Inputs)
+}
