@@ -98,27 +98,45 @@ export class Mirror {
     const tick = u32(v[0], "tick");
     const schema = readSchema(v[1], this.limits);
     const d = new Decoder(this, schema, new Map(), new Map());
-    const root = d.entity(v[2], 0, 0, null, null, null);
+    d.root = d.entity(v[2], 0, 0, null, null, null);
+    // Entities that survive (same ref and type) keep their object, so a
+    // game's per-entity bookkeeping survives a resync; they get "change"
+    // for the fields that differ, the others "remove" / "add".
     const old = this.entities;
     const oldInfo = this._info;
+    const entities = new Map();
+    const info = new Map();
+    const changed = [];
+    const added = [];
+    const adopt = (e, parent, field, key) => {
+      const o = old.get(e.$ref);
+      const keep = o !== undefined && o.$type === e.$type;
+      const target = keep ? o : e;
+      entities.set(e.$ref, target);
+      info.set(e.$ref, { ref: e.$ref, type: e.$type, parent, field, key });
+      if (!keep) added.push(target); // parents before children
+      const fields = [];
+      for (const f of schema[e.$typeIndex].fields) {
+        let v = e[f.name];
+        if (v instanceof Map) v = new Map([...v].map(([k, x]) => [k, x !== null && typeof x === "object" && "$ref" in x ? adopt(x, target, f.name, k) : x]));
+        else if (Array.isArray(v)) v = v.map((x, i) => (x !== null && typeof x === "object" && "$ref" in x ? adopt(x, target, f.name, i) : x));
+        else if (v !== null && typeof v === "object" && "$ref" in v) v = adopt(v, target, f.name, null);
+        if (keep && !sameValue(o[f.name], v)) fields.push(f.name);
+        target[f.name] = v;
+      }
+      if (keep && fields.length) changed.push([target, fields]);
+      return target;
+    };
+    const root = adopt(d.root, null, null, null);
     this.tick = tick;
     this.schema = schema;
     this.root = root;
-    this.entities = d.entities;
-    this._info = d.info;
+    this.entities = entities;
+    this._info = info;
     this.valid = true;
-    // Entities that survive by ref and type count as changed, others as removed/added.
-    if (this._listeners.remove.length + this._listeners.add.length + this._listeners.change.length > 0) {
-      for (const [ref, e] of old) {
-        const n = d.entities.get(ref);
-        if (!n || n.$type !== e.$type) this._emit("remove", e, oldInfo.get(ref));
-      }
-      for (const [ref, e] of d.entities) {
-        const o = old.get(ref);
-        if (!o || o.$type !== e.$type) this._emit("add", e, d.info.get(ref));
-        else this._emit("change", e, schema[e.$typeIndex].fields.map((f) => f.name), d.info.get(ref));
-      }
-    }
+    for (const [ref, e] of old) if (entities.get(ref) !== e) this._emit("remove", e, oldInfo.get(ref));
+    for (const e of added) this._emit("add", e, info.get(e.$ref));
+    for (const [e, fields] of changed) this._emit("change", e, fields, info.get(e.$ref));
     this._emit("state", this, "snapshot");
   }
 
@@ -169,6 +187,20 @@ export class Mirror {
   _emit(event, ...args) {
     for (const fn of this._listeners[event]) fn(...args);
   }
+}
+
+// sameValue compares a field's old and new value after adoption: entities
+// by identity, containers element by element, bin by bytes.
+function sameValue(a, b) {
+  if (Object.is(a, b)) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [k, x] of a) if (!b.has(k) || !sameValue(x, b.get(k))) return false;
+    return true;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  return false;
 }
 
 function decodeOrThrow(u8, limits) {
