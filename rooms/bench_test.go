@@ -149,26 +149,53 @@ func BenchmarkRoomTickFanout(b *testing.B) {
 	}
 }
 
-// BenchmarkJoinOrCreate: matchmaking throughput, parallel joiners over
-// rooms of 8 (seat reservation + room creation + the join's trip through
-// the room inbox and tick).
-func BenchmarkJoinOrCreate(b *testing.B) {
+// BenchmarkReserveSeat: the matchmaker's critical section alone (find a
+// room with a free seat under the type's lock, or create one), parallel.
+func BenchmarkReserveSeat(b *testing.B) {
 	srv, err := NewServer(Config{Logger: discardLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer srv.Shutdown(context.Background())
-	if err := srv.Define("arena", func() Game { return &benchGame{} }, Settings{MaxClients: 8, TickRate: 1000}); err != nil {
+	if err := srv.Define("arena", func() Game { return &benchGame{} }, Settings{MaxClients: 8, TickRate: 1}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		var wg sync.WaitGroup
 		for pb.Next() {
-			s := srv.Connect(&nullConn{}, ConnInfo{})
-			wg.Add(1)
-			s.Handle(EventJoinOrCreate, []any{"arena", nil}, func(a ...any) {
+			if _, err := srv.reserve("arena", nil, matchJoinOrCreate); err != nil {
+				panic(err)
+			}
+		}
+	})
+}
+
+// BenchmarkJoinOrCreateBurst: 1000 simultaneous rooms.joinOrCreate calls
+// (rooms of 8, 20 Hz) until every ack arrived: reservation, room creation,
+// the trip through each room's inbox, OnJoin, token, ack. One op = one
+// burst; joins/s is the burst's throughput (bounded below by the one-tick
+// wait for the join to be drained).
+func BenchmarkJoinOrCreateBurst(b *testing.B) {
+	const burst = 1000
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		srv, err := NewServer(Config{Logger: discardLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Define("arena", func() Game { return &benchGame{} }, Settings{MaxClients: 8}); err != nil {
+			b.Fatal(err)
+		}
+		sessions := make([]*Session, burst)
+		for i := range sessions {
+			sessions[i] = srv.Connect(&nullConn{}, ConnInfo{})
+		}
+		var wg sync.WaitGroup
+		wg.Add(burst)
+		b.StartTimer()
+		for _, s := range sessions {
+			go s.Handle(EventJoinOrCreate, []any{"arena", nil}, func(a ...any) {
 				if a[0].(map[string]any)["ok"] != true {
 					panic(fmt.Sprint(a[0]))
 				}
@@ -176,5 +203,9 @@ func BenchmarkJoinOrCreate(b *testing.B) {
 			})
 		}
 		wg.Wait()
-	})
+		b.StopTimer()
+		_ = srv.Shutdown(context.Background())
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(burst*b.N)/b.Elapsed().Seconds(), "joins/s")
 }

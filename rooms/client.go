@@ -75,7 +75,7 @@ func (c *Client) SendWithAck(typ string, payload any, cb func(reply []any, err e
 	}
 	r := c.room
 	return c.conn.EmitWithAck("msg", func(args []any, err error) {
-		r.send(inboxMsg{kind: msgCall, fn: func() { cb(args, err) }}) //nolint:errcheck // room gone: nobody to tell
+		r.send(inboxMsg{kind: msgCall, payload: func() { cb(args, err) }}) //nolint:errcheck // room gone: nobody to tell
 	}, typ, payload)
 }
 

@@ -14,7 +14,7 @@ const (
 	DefaultTickRate            = 20
 	DefaultMaxClients          = 8
 	DefaultReconnectGrace      = 20 * time.Second
-	DefaultInboxSize           = 1024
+	DefaultInboxSize           = 256
 	DefaultMaxInputBytes       = 512
 	DefaultMaxInputsPerSecond  = 60
 	DefaultSlowConsumerTimeout = 5 * time.Second
@@ -46,7 +46,7 @@ type Settings struct {
 	FilterBy []string
 	// InboxSize bounds the room's inbox (joins, inputs, messages). A full
 	// inbox drops inputs (counted) and makes other requests wait up to one
-	// tick before failing with room_busy. Default 1024.
+	// tick before failing with room_busy. Default 256.
 	InboxSize int
 	// MaxInputBytes bounds one input's payload (approximate encoded size).
 	// Default 512.

@@ -36,6 +36,7 @@ type Room struct {
 	locked    bool
 	private   bool
 	disposing bool
+	inOpen    bool // in typ.open
 	matchMeta map[string]any
 
 	// Room goroutine only.
@@ -74,16 +75,13 @@ const (
 
 // inboxMsg is one message to a room (by value, so inputs do not allocate).
 type inboxMsg struct {
-	kind     inboxKind
-	sess     *Session
-	client   *Client
-	seq      uint64
-	payload  any
-	str      string
-	opts     Options
-	ack      func(...any)
-	fn       func()
-	lastTick uint64
+	kind    inboxKind
+	sess    *Session
+	client  *Client
+	seq     uint64
+	payload any
+	str     string
+	ack     func(...any)
 }
 
 func newRoom(s *Server, t *roomType, id string, opts Options) *Room {
@@ -237,7 +235,7 @@ func (r *Room) BroadcastExcept(except *Client, typ string, payload any) {
 // Do runs fn on the room goroutine before its next tick (safe from any
 // goroutine). It returns false if the room is gone or its inbox is full.
 func (r *Room) Do(fn func(r *Room)) bool {
-	return r.trySend(inboxMsg{kind: msgCall, fn: func() { fn(r) }})
+	return r.trySend(inboxMsg{kind: msgCall, payload: func() { fn(r) }})
 }
 
 // Listing returns the room's current listing (safe from any goroutine).
@@ -461,7 +459,7 @@ func (r *Room) handle(m *inboxMsg) {
 			m.ack(okAck(nil))
 		}
 	case msgCall:
-		m.fn()
+		m.payload.(func())()
 	}
 }
 
@@ -473,12 +471,13 @@ func (r *Room) handleJoin(m *inboxMsg) {
 		m.ack(errorAck(errorf(CodeNotInRoom, "connection closed before the join completed")))
 		return
 	}
+	opts, _ := m.payload.(Options)
 	c := &Client{
-		id: r.srv.randomID(9), room: r, opts: m.opts, auth: sess.info.Auth,
+		id: r.srv.randomID(9), room: r, opts: opts, auth: sess.info.Auth,
 		joinedAt: r.srv.clock.Now(),
 	}
 	c.attach(sess)
-	if err := r.game.OnJoin(r, c, m.opts); err != nil {
+	if err := r.game.OnJoin(r, c, opts); err != nil {
 		c.detach()
 		c.gone = true
 		r.releaseSeat()
@@ -537,8 +536,8 @@ func (r *Room) handleResume(m *inboxMsg) {
 	c.dropped = false
 	c.token = r.srv.randomID(16)
 	r.srv.tokens.issue(c.token, r, c)
-	c.resumeFrom = m.lastTick
-	c.needsSnapshot = m.lastTick == 0
+	c.resumeFrom = m.seq // the client's last tick
+	c.needsSnapshot = m.seq == 0
 	seated := sess.endSeat(c)
 	m.ack(r.seatAck(c))
 	r.game.OnResume(r, c)
@@ -604,6 +603,7 @@ func (r *Room) releaseSeat() {
 	t := r.typ
 	t.mu.Lock()
 	r.seats--
+	t.openLocked(r)
 	t.mu.Unlock()
 }
 
@@ -618,6 +618,7 @@ func (r *Room) autoDisposeDue() bool {
 	defer t.mu.Unlock()
 	if r.seats == 0 && !r.disposing {
 		r.disposing = true
+		t.openLocked(r)
 		return true
 	}
 	return false
@@ -758,6 +759,7 @@ func (r *Room) dispose(reason LeaveReason) {
 	t := r.typ
 	t.mu.Lock()
 	r.disposing = true
+	t.openLocked(r)
 	t.mu.Unlock()
 	for len(r.clients) > 0 {
 		c := r.clients[0]
@@ -796,6 +798,7 @@ func (r *Room) stop(reqErr *Error) {
 	t := r.typ
 	t.mu.Lock()
 	r.disposing = true
+	t.openLocked(r)
 	for i, x := range t.rooms {
 		if x == r {
 			t.rooms = append(t.rooms[:i], t.rooms[i+1:]...)

@@ -161,6 +161,26 @@ type roomType struct {
 	// Server.mu and the token table, never after.
 	mu    sync.Mutex
 	rooms []*Room // live, creation order
+	open  []*Room // live rooms with a free seat (matchmaking candidates)
+}
+
+// openLocked keeps r in t.open exactly while it has a free seat.
+func (t *roomType) openLocked(r *Room) {
+	want := !r.disposing && r.seats < t.settings.MaxClients
+	if want == r.inOpen {
+		return
+	}
+	r.inOpen = want
+	if want {
+		t.open = append(t.open, r)
+		return
+	}
+	for i, x := range t.open {
+		if x == r {
+			t.open = append(t.open[:i], t.open[i+1:]...)
+			return
+		}
+	}
 }
 
 // joinable reports whether r can take a matchmaking joiner with options
@@ -194,9 +214,10 @@ func (s *Server) reserve(name string, opts Options, mode matchMode) (*Room, erro
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if mode != matchCreate {
-		for _, r := range t.rooms {
+		for _, r := range t.open {
 			if t.joinableLocked(r, opts) {
 				r.seats++
+				t.openLocked(r)
 				return r, nil
 			}
 		}
@@ -209,6 +230,7 @@ func (s *Server) reserve(name string, opts Options, mode matchMode) (*Room, erro
 		return nil, err
 	}
 	r.seats = 1
+	t.openLocked(r)
 	return r, nil
 }
 
@@ -235,6 +257,7 @@ func (s *Server) reserveByID(id string) (*Room, error) {
 		return nil, errorf(CodeRoomFull, "room %q is full", id)
 	}
 	r.seats++
+	t.openLocked(r)
 	return r, nil
 }
 

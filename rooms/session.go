@@ -168,7 +168,7 @@ func (s *Session) join(reserve func() (*Room, error), opts Options, reply func(m
 		return
 	}
 	ack := func(args ...any) { reply(args[0].(map[string]any)) }
-	if err := r.send(inboxMsg{kind: msgJoin, sess: s, opts: opts, ack: ack}); err != nil {
+	if err := r.send(inboxMsg{kind: msgJoin, sess: s, payload: opts, ack: ack}); err != nil {
 		// The room never saw the request: give the seat back.
 		r.releaseSeat()
 		s.endSeat(nil)
@@ -204,7 +204,7 @@ func (s *Session) resume(args []any, reply func(map[string]any)) {
 		return
 	}
 	ack := func(args ...any) { reply(args[0].(map[string]any)) }
-	if err := r.send(inboxMsg{kind: msgResume, sess: s, client: c, lastTick: lastTick, ack: ack}); err != nil {
+	if err := r.send(inboxMsg{kind: msgResume, sess: s, client: c, seq: lastTick, ack: ack}); err != nil {
 		s.srv.stats.resumeFailures.Add(1)
 		s.endSeat(nil)
 		reply(errorAck(ErrTokenExpired))
