@@ -70,7 +70,7 @@ func TestClient_EmitAckEcho(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, []any{"x"}, res)
 			}
-			// survives several heartbeats (server pings every 100 ms, timeout 200 ms):
+			// survives several heartbeats (server pings every 150 ms):
 			// every pong is a frame out
 			before := c.Stats().FramesOut
 			require.Eventually(t, func() bool { return c.Stats().FramesOut >= before+4 }, 5*time.Second, 10*time.Millisecond)

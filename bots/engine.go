@@ -290,12 +290,14 @@ func (e *engine) upgrade(ctx context.Context) {
 		return
 	}
 	poll.stopWriter()
+	// deliver before sending 5: the server flushes its buffer on the
+	// WebSocket as soon as it sees 5
+	ws.activate()
 	if err := ws.write([]frame{{data: []byte{eioUpgrade}}}); err != nil {
 		ws.close(false)
 		go e.closeWith(ReasonTransportError, err, false)
 		return
 	}
-	ws.activate()
 	e.tr = ws
 	poll.close(false)
 }

@@ -20,11 +20,11 @@ import (
 //   - "kick": the server disconnects the socket
 //
 // Auth {"token":"bad"} is refused with CONNECT_ERROR "not authorized".
-// Pings every 100 ms (timeout 200 ms), so tests see several heartbeats.
+// Pings every 150 ms (timeout 1 s), so tests see several heartbeats.
 func testServerURL(t *testing.T) (string, func()) {
 	t.Helper()
 	srv, err := socketio.NewServer(socketio.Config{Engine: engineio.Config{
-		PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond}})
+		PingInterval: 150 * time.Millisecond, PingTimeout: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
