@@ -56,6 +56,9 @@ func (a *Array[V]) Set(i int, v V) {
 	if a.items[i] == v {
 		return
 	}
+	if isEntityElem[V]() && a.h.encoder() != nil {
+		mustBeFree(entityOf(v))
+	}
 	enc := a.touch(v)
 	if enc != nil && isEntityElem[V]() {
 		enc.detach(entityOf(a.items[i]))

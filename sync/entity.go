@@ -66,6 +66,14 @@ func entityOf[V any](v V) *Entity {
 	return any(v).(tracked).syncEntity()
 }
 
+// mustBeFree panics if e is already attached: called before a container
+// changes anything, so that a misuse leaves the state as it was.
+func mustBeFree(e *Entity) {
+	if e != nil && e.enc != nil {
+		panic("statesync: entity is already attached (an entity can be in one place at a time; remove it first)")
+	}
+}
+
 // attach makes e (whose struct is described by ti) part of enc's state:
 // assigns it a reference id, binds its fields and attaches its children.
 func (enc *Encoder) attach(e *Entity, ti *typeInfo) {

@@ -218,3 +218,14 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScript drives the encoder with random mutation scripts and checks
+// every delta against the mirror (the property test, with fuzzed seeds).
+func FuzzScript(f *testing.F) {
+	for seed := range uint64(8) {
+		f.Add(seed, uint8(20))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, ticks uint8) {
+		runScript(t, seed, int(ticks%40))
+	})
+}

@@ -86,6 +86,9 @@ func (m *Map[K, V]) Set(k K, v V) {
 			return
 		}
 		if entity && enc != nil {
+			mustBeFree(entityOf(v))
+		}
+		if entity && enc != nil {
 			enc.detach(entityOf(s.val))
 		}
 		s.val = v

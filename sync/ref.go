@@ -54,6 +54,7 @@ func (f *Ref[T]) Set(v T) {
 	}
 	enc := f.h.encoder()
 	if enc != nil {
+		mustBeFree(entityOf(v))
 		if old := entityOf(f.v); old != nil {
 			enc.detach(old)
 		}

@@ -316,6 +316,7 @@ func parseQuant(opts string) (*quant, error) {
 		return nil, fmt.Errorf("range/step = %v steps: too many", n)
 	}
 	q.maxN = uint64(n)
+	q.inv = 1 / q.step
 	return q, nil
 }
 
