@@ -1,0 +1,39 @@
+// Client-side rules of the arena example (examples/arena): what a client
+// needs to predict its own player. They must match the server's move():
+// input {dx, dy} snapped to {-1, 0, 1}, 100 units/s, diagonals normalised,
+// clamped to the 1000 × 1000 field.
+
+export const SIZE = 1000;
+export const SPEED = 100;
+export const PLAYER_RADIUS = 16;
+export const PICKUP_RADIUS = 10;
+export const MAX_HP = 100;
+
+/** Snaps an input axis to {-1, 0, 1} like the server (≥ 0.5 → 1, ≤ -0.5 → -1). */
+export function axis(v) {
+  v = Number(v) || 0;
+  return v >= 0.5 ? 1 : v <= -0.5 ? -1 : 0;
+}
+
+/** Moves player {x, y} by input {dx, dy} for dt seconds (mutates and returns it). */
+export function applyInput(player, input, dt) {
+  let dx = axis(input?.dx);
+  let dy = axis(input?.dy);
+  if (dx === 0 && dy === 0) return player;
+  if (dx !== 0 && dy !== 0) {
+    dx *= Math.SQRT2 / 2;
+    dy *= Math.SQRT2 / 2;
+  }
+  player.x = Math.min(SIZE, Math.max(0, player.x + dx * SPEED * dt));
+  player.y = Math.min(SIZE, Math.max(0, player.y + dy * SPEED * dt));
+  return player;
+}
+
+/** Room options for Client.joinOrCreate & co: predict the own player of an arena room. */
+export const arenaRoomOptions = Object.freeze({
+  predict: {
+    entity: (room) => room.state?.players?.get(room.sessionId) ?? null,
+    apply: applyInput,
+  },
+  interpolate: ["x", "y"],
+});
