@@ -1,0 +1,386 @@
+package gameserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/rooms"
+	statesync "github.com/roomcast/roomcast/sync"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// running is a Server serving on a free 127.0.0.1 port.
+type running struct {
+	srv    *Server
+	url    string
+	cancel context.CancelFunc
+	done   chan error
+	stdout *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func start(t *testing.T, cfg Config) *running {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	srv, err := New(cfg)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{srv: srv, url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), stdout: &syncBuffer{}}
+	go func() { r.done <- srv.Serve(ctx, ln, r.stdout) }()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
+
+// stop cancels the Run context and returns Run's result.
+func (r *running) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // for Cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not return")
+		return nil
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// player is a bot with a mirror, what it was told on room.left, and its
+// acked state frames.
+type player struct {
+	g      *bots.Game
+	mirror *statesync.Mirror
+	left   chan string
+	acks   chan uint64
+}
+
+func newPlayer(t *testing.T, url string, tr bots.Transport, p bots.Parser, autoResume bool) *player {
+	t.Helper()
+	pl := &player{mirror: statesync.NewMirror(statesync.MirrorLimits{}), left: make(chan string, 4), acks: make(chan uint64, 1024)}
+	g, err := bots.NewGame(bots.GameConfig{
+		Client:     bots.Config{URL: url, Transport: tr, Parser: p, Logger: quietLogger()},
+		Mirror:     pl.mirror,
+		AutoResume: autoResume,
+	})
+	require.NoError(t, err)
+	g.OnRoomLeft(func(code, _ string) { pl.left <- code })
+	g.OnState(func(_ string, ack uint64) {
+		select {
+		case pl.acks <- ack:
+		default:
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, g.Connect(ctx))
+	t.Cleanup(func() { _ = g.Close() })
+	pl.g = g
+	return pl
+}
+
+// moveAndWait sends one input and waits for a state frame acking it.
+func (pl *player) moveAndWait(t *testing.T, dx, dy float64) {
+	t.Helper()
+	seq, err := pl.g.SendInput(bots.MoveInput{DX: dx, DY: dy})
+	require.NoError(t, err)
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ack := <-pl.acks:
+			if ack >= seq {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("input %d not acked", seq)
+		}
+	}
+}
+
+type combo struct {
+	tr bots.Transport
+	p  bots.Parser
+}
+
+var combos = []combo{
+	{bots.TransportWebSocket, bots.ParserMsgpack},
+	{bots.TransportWebSocket, bots.ParserDefault},
+	{bots.TransportPolling, bots.ParserMsgpack},
+	{bots.TransportPolling, bots.ParserDefault},
+	{bots.TransportPollingUpgrade, bots.ParserMsgpack},
+}
+
+// A drain with clients in two rooms on every transport and parser: every
+// client is told room.left {code: "shutdown"}, /readyz says draining, and
+// Run returns nil (the drain finished within the grace).
+func TestDrainTellsEveryClient(t *testing.T) {
+	t.Parallel()
+	r := start(t, Config{DrainGrace: 5 * time.Second})
+	require.Eventually(t, func() bool { return r.stdout.String() == "listening on "+r.url+"\n" }, 5*time.Second, time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var players []*player
+	for i, c := range combos {
+		pl := newPlayer(t, r.url, c.tr, c.p, false)
+		_, err := pl.g.JoinOrCreate(ctx, arena.RoomType, map[string]any{"name": fmt.Sprintf("p%d", i)})
+		require.NoError(t, err, "%v/%v", c.tr, c.p)
+		players = append(players, pl)
+	}
+	for i := range 2 { // a bench room with quantized positions
+		pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserMsgpack, false)
+		opts := map[string]any{"name": fmt.Sprintf("b%d", i), arena.OptionMode: arena.ModeBench, arena.OptionQuantized: true}
+		_, err := pl.g.JoinOrCreate(ctx, arena.RoomType, opts)
+		require.NoError(t, err)
+		players = append(players, pl)
+	}
+	require.Len(t, r.srv.Rooms().Rooms(), 2)
+	for _, pl := range players {
+		pl.moveAndWait(t, 1, 0)
+	}
+
+	require.NoError(t, r.stop(t))
+	for i, pl := range players {
+		select {
+		case code := <-pl.left:
+			require.Equal(t, rooms.LeftCodeShutdown, code, "player %d", i)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("player %d (%v) was not told room.left", i, combos[min(i, len(combos)-1)])
+		}
+	}
+	require.True(t, r.srv.Draining())
+	rec := httptest.NewRecorder()
+	r.srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, PathReadyz, nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Empty(t, r.srv.Rooms().Rooms())
+}
+
+func gather(t *testing.T, s *Server) map[string]*dto.MetricFamily {
+	t.Helper()
+	mfs, err := s.Registry().Gather()
+	require.NoError(t, err)
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+// value returns the value of the series of family name whose labels
+// include want (label=value pairs).
+func value(t *testing.T, mfs map[string]*dto.MetricFamily, name string, want ...string) float64 {
+	t.Helper()
+	mf := mfs[name]
+	require.NotNil(t, mf, "no family %s", name)
+next:
+	for _, m := range mf.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(want); i += 2 {
+			if labels[want[i]] != want[i+1] {
+				continue next
+			}
+		}
+		switch {
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
+		}
+	}
+	t.Fatalf("no series %s%v", name, want)
+	return 0
+}
+
+// After some traffic /metrics exposes the named series with values that
+// match it.
+func TestMetricsAfterTraffic(t *testing.T) {
+	t.Parallel()
+	r := start(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	ws := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserMsgpack, true)
+	poll := newPlayer(t, r.url, bots.TransportPolling, bots.ParserDefault, false)
+	for _, pl := range []*player{ws, poll} {
+		_, err := pl.g.JoinOrCreate(ctx, arena.RoomType, map[string]any{"name": "m"})
+		require.NoError(t, err)
+		pl.moveAndWait(t, 0, 1)
+	}
+	// A dropped connection resumes its seat: a resume hit.
+	resumed := make(chan error, 1)
+	ws.g.OnResumed(func(_ bots.JoinResult, err error) { resumed <- err })
+	ws.g.Drop()
+	select {
+	case err := <-resumed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no resume")
+	}
+	ws.moveAndWait(t, -1, 0)
+
+	code, body := get(t, r.url+PathMetrics)
+	require.Equal(t, http.StatusOK, code)
+	for _, name := range []string{
+		MetricSessions, MetricSessionsOpened, MetricSockets, MetricRooms, MetricTickDuration, MetricTickLateness,
+		MetricFramesOut, MetricBytesOut, MetricFramesDropped, MetricStateFrames, MetricSlowDisconnects,
+		MetricResumes, MetricInputsDropped, MetricDraining, MetricRoomsCreated,
+	} {
+		require.Contains(t, body, "\n"+name, "metric %s missing", name)
+	}
+
+	mfs := gather(t, r.srv)
+	require.Equal(t, 1.0, value(t, mfs, MetricSessions, "transport", "websocket"))
+	require.Equal(t, 1.0, value(t, mfs, MetricSessions, "transport", "polling"))
+	require.Equal(t, 1.0, value(t, mfs, MetricSockets, "parser", "msgpack"))
+	require.Equal(t, 1.0, value(t, mfs, MetricSockets, "parser", "default"))
+	require.Equal(t, 1.0, value(t, mfs, MetricRooms, "type", arena.RoomType))
+	require.GreaterOrEqual(t, value(t, mfs, MetricSessionsOpened), 3.0)
+	require.Positive(t, value(t, mfs, MetricTickDuration, "type", arena.RoomType))
+	require.Positive(t, value(t, mfs, MetricTickLateness, "type", arena.RoomType))
+	require.Positive(t, value(t, mfs, MetricFramesOut))
+	require.Positive(t, value(t, mfs, MetricBytesOut))
+	require.Positive(t, value(t, mfs, MetricStateFrames, "kind", "delta"))
+	require.GreaterOrEqual(t, value(t, mfs, MetricStateFrames, "kind", "snapshot"), 2.0)
+	require.Equal(t, 1.0, value(t, mfs, MetricResumes, "result", "hit_replay")+value(t, mfs, MetricResumes, "result", "hit_snapshot"))
+	require.Equal(t, 0.0, value(t, mfs, MetricResumes, "result", "miss"))
+	require.Equal(t, 0.0, value(t, mfs, MetricSlowDisconnects, "layer", "rooms"))
+	require.Equal(t, 0.0, value(t, mfs, MetricDraining))
+	_ = value(t, mfs, MetricInputsDropped, "reason", "stale")
+}
+
+func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Logger: quietLogger()})
+	require.NoError(t, err)
+	do := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	code, body := do(PathHealthz)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "ok\n", body)
+	code, body = do(PathReadyz)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "ready\n", body)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Drain(ctx))
+	code, body = do(PathReadyz)
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Equal(t, "draining\n", body)
+	code, _ = do(PathHealthz)
+	require.Equal(t, http.StatusOK, code, "alive while draining")
+}
+
+func TestPageAndPprof(t *testing.T) {
+	t.Parallel()
+	do := func(s *Server, path string) (int, string) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	web := fstest.MapFS{
+		"index.html":      {Data: []byte("<!doctype html><title>arena</title>")},
+		"js/roomcast.js":  {Data: []byte("export {}")},
+		"assets/none.txt": {Data: []byte("x")},
+	}
+	s, err := New(Config{Logger: quietLogger(), Web: web})
+	require.NoError(t, err)
+	code, body := do(s, "/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "<title>arena</title>")
+	code, body = do(s, "/js/roomcast.js")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "export {}", body)
+	code, _ = do(s, PathPprof)
+	require.Equal(t, http.StatusNotFound, code, "pprof off by default")
+
+	s, err = New(Config{Logger: quietLogger(), Pprof: true})
+	require.NoError(t, err)
+	code, body = do(s, "/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "roomcast game server")
+	code, _ = do(s, "/nope")
+	require.Equal(t, http.StatusNotFound, code)
+	code, body = do(s, PathPprof)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "goroutine")
+	code, _ = do(s, PathPprof+"cmdline")
+	require.Equal(t, http.StatusOK, code)
+}
+
+// --demo sioecho serves the transport demo: Engine.IO echo on /engine.io/,
+// Socket.IO on /socket.io/, plus metrics and health.
+func TestSioechoDemo(t *testing.T) {
+	t.Parallel()
+	r := start(t, Config{Demo: DemoSioecho})
+	code, body := get(t, r.url+"/socket.io/?EIO=4&transport=polling")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
+	code, body = get(t, r.url+"/engine.io/?EIO=4&transport=polling")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
+	code, body = get(t, r.url+PathMetrics)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, MetricSessions)
+	require.NotContains(t, body, MetricRooms+"{")
+	code, _ = get(t, r.url+PathHealthz)
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, r.stop(t))
+}
