@@ -1,0 +1,4 @@
+// Entry point of the browser bundle (web/roomcast.bundle.js, built by
+// `npm run build`): the client and the arena's client-side rules.
+export * from "./roomcast.js";
+export * from "./arena.js";
