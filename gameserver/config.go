@@ -67,6 +67,9 @@ type Config struct {
 	Quantized bool
 	// MaxRooms bounds the rooms of the process; 0 means no bound.
 	MaxRooms int
+	// ReconnectGrace is how long a dropped arena player's seat is held.
+	// Default rooms.DefaultReconnectGrace (20 s); negative: no grace.
+	ReconnectGrace time.Duration
 	// Web is the page served at "/" (index.html and its assets). Nil
 	// serves a short text placeholder.
 	Web fs.FS

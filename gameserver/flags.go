@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/rooms"
 )
 
 // EnvPrefix prefixes the environment variable of every flag: --drain-grace
@@ -44,6 +45,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&c.ArenaMode, "arena-mode", arena.ModePlay, `default arena room mode: "play" (pickups, collisions) or "bench" (movement only, the benchmark workload)`)
 	fs.BoolVar(&c.Quantized, "quantized", false, "arena positions quantized to 1/32 (statesync.Fixed) unless a room's creator chooses")
 	fs.IntVar(&c.MaxRooms, "max-rooms", 0, "most rooms in this process (0: no bound)")
+	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", rooms.DefaultReconnectGrace, "how long a dropped player's seat is held for rooms.resume")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -85,6 +87,8 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return c, fmt.Errorf("gameserver: --max-payload %d: must be positive", c.MaxPayload)
 	case c.DrainGrace <= 0:
 		return c, fmt.Errorf("gameserver: --drain-grace %v: must be positive", c.DrainGrace)
+	case c.ReconnectGrace <= 0:
+		return c, fmt.Errorf("gameserver: --reconnect-grace %v: must be positive", c.ReconnectGrace)
 	}
 	return c, c.Validate()
 }

@@ -47,7 +47,12 @@ func TestParseFlags(t *testing.T) {
 			require.False(t, c.Quantized)
 			require.Zero(t, c.TickRate)
 			require.Empty(t, c.AllowedOrigins)
+			require.Equal(t, 20*time.Second, c.ReconnectGrace)
 		}},
+		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config) {
+			require.Equal(t, time.Second, c.ReconnectGrace)
+		}},
+		{name: "zero reconnect grace", args: []string{"--reconnect-grace", "0s"}, wantErr: "--reconnect-grace 0s"},
 		{name: "env", env: envOf("ROOMCAST_ADDR", "127.0.0.1:9999", "ROOMCAST_LOG_FORMAT", "json", "ROOMCAST_PPROF", "true",
 			"ROOMCAST_DRAIN_GRACE", "3s", "ROOMCAST_ARENA_MODE", "bench", "ROOMCAST_QUANTIZED", "1", "ROOMCAST_TICK_RATE", "30",
 			"ROOMCAST_ORIGINS", "http://a.example", "ROOMCAST_LOG_LEVEL", "debug", "ROOMCAST_DEMO", "sioecho"),

@@ -120,6 +120,9 @@ func (s *Server) defineArena() error {
 	if s.cfg.TickRate != 0 {
 		settings.TickRate = s.cfg.TickRate
 	}
+	if s.cfg.ReconnectGrace != 0 {
+		settings.ReconnectGrace = s.cfg.ReconnectGrace
+	}
 	obs := s.metrics.observer(arena.RoomType)
 	err := s.rooms.Define(arena.RoomType, func() rooms.Game {
 		return &observedGame{Game: arena.NewGame(acfg), obs: obs, now: time.Now}
