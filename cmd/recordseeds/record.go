@@ -25,7 +25,7 @@ import (
 // Limits of the recorded corpus.
 const (
 	maxSeedBytes     = 8 << 10 // larger captures are left out
-	maxSeedsPerDir   = 64
+	maxSeedsPerDir   = 128
 	trafficTimeout   = 2 * time.Minute
 	trafficScriptRel = "clients/js/test/support/record-traffic.js"
 )
@@ -55,7 +55,7 @@ type count struct {
 // the recorded seeds under repo.
 func record(ctx context.Context, repo, node string, logOut io.Writer) ([]count, error) {
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	demo, err := sioecho.New(sioecho.Config{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, Logger: log})
+	demo, err := sioecho.New(sioecho.Config{PingInterval: 500 * time.Millisecond, PingTimeout: 2 * time.Second, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,21 @@ func (c *corpus) write(repo string) (int, error) {
 	return len(names), nil
 }
 
-// corpusFile is Go's fuzz corpus encoding of one []byte argument.
+// corpusFile is Go's fuzz corpus encoding of one []byte argument, with
+// every byte outside printable ASCII written as \xNN (so the file shows the
+// bytes, not whatever UTF-8 they happen to form).
 func corpusFile(data []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
+	const hexDigits = "0123456789abcdef"
+	out := []byte("go test fuzz v1\n[]byte(\"")
+	for _, b := range data {
+		switch {
+		case b == '"' || b == '\\':
+			out = append(out, '\\', b)
+		case b >= 0x20 && b < 0x7f:
+			out = append(out, b)
+		default:
+			out = append(out, '\\', 'x', hexDigits[b>>4], hexDigits[b&0xf])
+		}
+	}
+	return append(out, "\")\n"...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -116,4 +117,15 @@ func TestAttachments(t *testing.T) {
 	for in, want := range map[string]int{"51-[]": 1, "612-/a,3[]": 12, "2[]": 0, "5[]": 0, "5x-[]": 0, "": 0, "599-": 0} {
 		require.Equal(t, want, attachments([]byte(in)), in)
 	}
+}
+
+func TestCorpusFileRoundTrips(t *testing.T) {
+	t.Parallel()
+	in := []byte("a\"b\\c\x00\x1e\xc3\xa2\xff\n~ ")
+	got := string(corpusFile(in))
+	require.Equal(t, "go test fuzz v1\n[]byte(\"a\\\"b\\\\c\\x00\\x1e\\xc3\\xa2\\xff\\x0a~ \")\n", got)
+	lit := strings.TrimSuffix(strings.TrimPrefix(got, "go test fuzz v1\n[]byte("), ")\n")
+	unq, err := strconv.Unquote(lit)
+	require.NoError(t, err)
+	require.Equal(t, in, []byte(unq))
 }

@@ -1,7 +1,6 @@
 package sioecho
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -148,10 +147,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 type echoHandler struct{}
 
 func (echoHandler) OnMessage(c *engineio.Conn, data []byte, binary bool) {
-	// data is only valid during this call: the frame keeps its own copy.
-	frame := engineio.TextFrame(bytes.Clone(data))
+	// data is only valid during this call; TextFrame and BinaryFrame copy it.
+	frame := engineio.TextFrame(data)
 	if binary {
-		frame = engineio.BinaryFrame(bytes.Clone(data))
+		frame = engineio.BinaryFrame(data)
 	}
 	_ = c.Send(frame) // fails only once the session is closed
 }
