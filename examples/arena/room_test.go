@@ -1,0 +1,185 @@
+package arena_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/rooms"
+	statesync "github.com/roomcast/roomcast/sync"
+)
+
+// conn is an in-memory rooms.Conn that applies the state frames it gets to
+// a mirror.
+type conn struct {
+	mu     sync.Mutex
+	mirror *statesync.Mirror
+	acked  uint64
+	events []string
+	err    error
+}
+
+func newConn() *conn { return &conn{mirror: statesync.NewMirror(statesync.MirrorLimits{})} }
+
+func (c *conn) ID() string { return "c" }
+
+func (c *conn) SendState(p *rooms.StatePacket, ack uint64) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.acked = ack
+	var err error
+	if p.Event == rooms.EventSnapshot {
+		err = c.mirror.ApplySnapshot(p.State)
+	} else {
+		err = c.mirror.ApplyDelta(p.State)
+	}
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return true, nil
+}
+
+func (c *conn) Emit(event string, _ ...any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, event)
+	return nil
+}
+
+func (c *conn) EmitWithAck(string, func([]any, error), ...any) error { return nil }
+func (c *conn) Close()                                               {}
+
+// player returns the mirrored player id (nil if absent).
+func (c *conn) player(t *testing.T, id string) map[string]any {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.NoError(t, c.err)
+	p, _ := c.mirror.Value()["players"].(map[string]any)[id].(map[string]any)
+	return p
+}
+
+// call sends a request and returns its ack.
+func call(sess *rooms.Session, event string, args ...any) map[string]any {
+	got := make(chan map[string]any, 1)
+	sess.Handle(event, args, func(a ...any) { got <- a[0].(map[string]any) })
+	synctest.Wait()
+	select {
+	case m := <-got:
+		return m
+	default:
+		time.Sleep(time.Second) // let the room tick (fake time)
+		return <-got
+	}
+}
+
+// The arena as a room type: a joiner is in the mirrored state, integer
+// (msgpack) and float (JSON) inputs move it at 100 units/s, ping messages
+// are echoed, a dropped player stands still until its seat expires.
+func TestArenaRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rs, err := rooms.NewServer(rooms.Config{})
+		require.NoError(t, err)
+		defer rs.Shutdown(context.Background())
+		require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Seed: func() uint64 { return 1 }}, arena.Settings()))
+
+		c := newConn()
+		sess := rs.Connect(c, rooms.ConnInfo{})
+		ack := call(sess, "rooms.joinOrCreate", arena.RoomType, map[string]any{"name": "ada"})
+		require.Equal(t, true, ack["ok"], "%v", ack)
+		id := ack["sessionId"].(string)
+		require.EqualValues(t, arena.TickRate, ack["tickRate"])
+		time.Sleep(100 * time.Millisecond)
+		p := c.player(t, id)
+		require.NotNil(t, p)
+		require.Equal(t, "ada", p["name"])
+		require.EqualValues(t, arena.MaxHP, p["hp"])
+		x0, y0 := p["x"].(float32), p["y"].(float32)
+
+		// A msgpack client sends integers.
+		sess.Handle("input", []any{int64(1), map[string]any{"dx": int64(1), "dy": int64(0)}}, nil)
+		time.Sleep(time.Second)
+		p = c.player(t, id)
+		require.InDelta(t, float64(x0)+arena.Speed, float64(p["x"].(float32)), arena.Speed/arena.TickRate+0.01)
+		require.Equal(t, y0, p["y"].(float32))
+		c.mu.Lock()
+		require.EqualValues(t, 1, c.acked)
+		c.mu.Unlock()
+
+		// A JSON client's numbers are float64; stop, then go up.
+		sess.Handle("input", []any{int64(2), map[string]any{"dx": 0.0, "dy": -1.0}}, nil)
+		time.Sleep(50 * time.Millisecond)
+		p = c.player(t, id)
+		x1 := p["x"].(float32)
+		time.Sleep(time.Second)
+		p = c.player(t, id)
+		require.Equal(t, x1, p["x"].(float32))
+		require.Less(t, p["y"].(float32), y0)
+
+		// msg ping is echoed; other types are refused.
+		ack = call(sess, "msg", arena.MsgPing, "t0")
+		require.Equal(t, map[string]any{"ok": true, "data": "t0"}, ack)
+		ack = call(sess, "msg", "dance", nil)
+		require.Equal(t, false, ack["ok"])
+		require.Equal(t, rooms.CodeMessageRefused, ack["error"].(map[string]any)["code"])
+
+		// A second player in the same room, then the first drops: it
+		// stays, standing still, until the grace ends.
+		c2 := newConn()
+		sess2 := rs.Connect(c2, rooms.ConnInfo{})
+		ack = call(sess2, "rooms.joinOrCreate", arena.RoomType, map[string]any{})
+		require.Equal(t, true, ack["ok"], "%v", ack)
+		sess.Handle("input", []any{int64(3), map[string]any{"dx": int64(-1), "dy": int64(-1)}}, nil)
+		time.Sleep(100 * time.Millisecond)
+		sess.Close()
+		time.Sleep(100 * time.Millisecond)
+		still := c2.player(t, id)
+		require.NotNil(t, still)
+		time.Sleep(time.Second)
+		require.Equal(t, still, c2.player(t, id), "a dropped player stands still")
+		require.Equal(t, arena.DefaultName, c2.player(t, ack["sessionId"].(string))["name"])
+		time.Sleep(rooms.DefaultReconnectGrace)
+		require.Nil(t, c2.player(t, id), "removed when the grace ended")
+	})
+}
+
+// A bench room created with the "mode" option has no pickups; a joiner
+// asking for bench mode never lands in a play room.
+func TestBenchRoomOption(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rs, err := rooms.NewServer(rooms.Config{})
+		require.NoError(t, err)
+		defer rs.Shutdown(context.Background())
+		require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{}, arena.Settings()))
+
+		play := newConn()
+		ack := call(rs.Connect(play, rooms.ConnInfo{}), "rooms.joinOrCreate", arena.RoomType, map[string]any{arena.OptionMode: arena.ModePlay})
+		require.Equal(t, true, ack["ok"])
+		playRoom := ack["roomId"]
+		bench := newConn()
+		ack = call(rs.Connect(bench, rooms.ConnInfo{}), "rooms.joinOrCreate", arena.RoomType, map[string]any{arena.OptionMode: arena.ModeBench, arena.OptionQuantized: true})
+		require.Equal(t, true, ack["ok"])
+		require.NotEqual(t, playRoom, ack["roomId"])
+		time.Sleep(100 * time.Millisecond)
+
+		play.mu.Lock()
+		require.Len(t, play.mirror.Value()["pickups"], arena.DefaultPickups)
+		play.mu.Unlock()
+		bench.mu.Lock()
+		_, has := bench.mirror.Value()["pickups"]
+		require.False(t, has)
+		bench.mu.Unlock()
+		p := bench.player(t, ack["sessionId"].(string))
+		require.IsType(t, float64(0), p["x"], "quantized positions decode as float64")
+
+		bad := newConn()
+		ack = call(rs.Connect(bad, rooms.ConnInfo{}), "rooms.create", arena.RoomType, map[string]any{arena.OptionMode: "ctf"})
+		require.Equal(t, false, ack["ok"])
+		require.Equal(t, rooms.CodeCreateFailed, ack["error"].(map[string]any)["code"])
+	})
+}
