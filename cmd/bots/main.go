@@ -38,6 +38,7 @@ type options struct {
 	mirror                                 bool
 	quiet                                  bool
 	cpuProfile                             string
+	verbose                                bool
 }
 
 func main() {
@@ -66,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.report, "report", "bots-report.html", "HTML report path (empty: none)")
 	fs.BoolVar(&o.mirror, "mirror", false, "rebuild the state in every bot (statesync.Mirror)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	fs.BoolVar(&o.verbose, "v", false, "log every connect/join failure")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the swarm's CPU profile (measurement window) here")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -207,7 +209,7 @@ func swarmRun(o options, log io.Writer) (*Result, []point, bots.HistogramSnapsho
 		InputRate: o.inputRate,
 		Ramp:      o.ramp,
 		ChurnRate: o.churnRate,
-		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: logLevel(o.verbose)})),
 	}
 	if o.mirror {
 		cfg.Mirror = func() bots.StateMirror { return statesync.NewMirror(statesync.MirrorLimits{}) }
@@ -407,3 +409,10 @@ func summarize(o options, cfg bots.SwarmConfig, a, b sample, rssMax int64) *Resu
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+func logLevel(verbose bool) slog.Level {
+	if verbose {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
