@@ -1,0 +1,304 @@
+// The arena page: live lobby, create/join, the arena on a canvas with the
+// own player predicted and the others interpolated, a banner while the
+// connection is down and the seat is being resumed, and the ping.
+//
+// Query parameters: transport=polling (force long-polling) or websocket,
+// name=NAME, join=ROOMID (join that room at once), create=1 (create one).
+import { connect, arenaRoomOptions, SIZE, PLAYER_RADIUS, PICKUP_RADIUS, MAX_HP } from "./roomcast.bundle.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+const ui = {
+  status: $("status"),
+  ping: $("ping"),
+  transport: $("transport"),
+  name: $("name"),
+  quick: $("quick"),
+  create: $("create"),
+  leave: $("leave"),
+  rooms: $("rooms").querySelector("tbody"),
+  noRooms: $("no-rooms"),
+  scores: $("scores"),
+  roomInfo: $("room-info"),
+  canvas: $("arena"),
+  banner: $("banner"),
+};
+const ctx = ui.canvas.getContext("2d");
+
+const app = {
+  client: null,
+  room: null,
+  lobby: null,
+  status: "connecting",
+  error: null,
+  keys: new Set(),
+  /** A plain snapshot of what the page shows (for tests and debugging). */
+  view() {
+    const room = app.room;
+    const players = {};
+    for (const [id, p] of room?.state?.players ?? []) players[id] = { x: p.x, y: p.y, hp: p.hp, score: p.score, name: p.name };
+    const pickups = [];
+    for (const [, it] of room?.state?.pickups ?? []) pickups.push({ x: it.x, y: it.y });
+    return {
+      status: app.status,
+      transport: app.client?.transport ?? null,
+      roomId: room?.id ?? null,
+      sessionId: room?.sessionId ?? null,
+      tick: room?.tick ?? 0,
+      ping: room?.ping ?? null,
+      resumes: room?.stats.resumes ?? 0,
+      me: room?.sessionId ? players[room.sessionId] ?? null : null,
+      predicted: room?.predicted ? { x: room.predicted.x, y: room.predicted.y } : null,
+      players,
+      pickups,
+      lobby: app.lobby ? [...app.lobby.rooms.values()].map((r) => ({ roomId: r.roomId, clients: r.clients })) : [],
+      error: app.error,
+    };
+  },
+};
+window.roomcastApp = app;
+
+ui.name.value = params.get("name") ?? localStorage.getItem("roomcast.name") ?? `player${Math.floor(Math.random() * 1000)}`;
+ui.name.addEventListener("change", () => localStorage.setItem("roomcast.name", ui.name.value));
+
+function setStatus(status, text) {
+  app.status = status;
+  ui.status.dataset.status = status;
+  ui.status.textContent = text ?? status;
+}
+
+function showBanner(text, bad = false) {
+  ui.banner.hidden = !text;
+  ui.banner.textContent = text ?? "";
+  ui.banner.classList.toggle("bad", bad);
+}
+
+function updateButtons() {
+  const inRoom = !!app.room && !app.room.left;
+  ui.quick.disabled = inRoom || !app.client;
+  ui.create.disabled = inRoom || !app.client;
+  ui.leave.disabled = !inRoom;
+  for (const b of ui.rooms.querySelectorAll("button")) b.disabled = inRoom || b.dataset.full === "1";
+}
+
+function renderLobby(rooms) {
+  ui.rooms.replaceChildren();
+  const list = [...rooms.values()].sort((a, b) => a.roomId.localeCompare(b.roomId));
+  ui.noRooms.hidden = list.length > 0;
+  for (const r of list) {
+    const tr = document.createElement("tr");
+    tr.dataset.roomId = r.roomId;
+    if (app.room && r.roomId === app.room.id) tr.classList.add("mine");
+    const cells = [r.roomId, `${r.clients}/${r.maxClients}`, r.metadata?.mode ?? ""];
+    for (const c of cells) {
+      const td = document.createElement("td");
+      td.textContent = c;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = "Join";
+    b.dataset.full = r.clients >= r.maxClients || r.locked ? "1" : "0";
+    b.addEventListener("click", () => enter((c) => c.joinById(r.roomId, { name: ui.name.value }, arenaRoomOptions)));
+    td.append(b);
+    tr.append(td);
+    ui.rooms.append(tr);
+  }
+  updateButtons();
+}
+
+async function enter(how) {
+  if (!app.client || (app.room && !app.room.left)) return;
+  app.error = null;
+  ui.quick.disabled = ui.create.disabled = true;
+  try {
+    const room = await how(app.client);
+    watchRoom(room);
+  } catch (err) {
+    app.error = err.code ?? err.message;
+    ui.roomInfo.textContent = `Could not join: ${err.message}`;
+  }
+  updateButtons();
+}
+
+function watchRoom(room) {
+  app.room = room;
+  ui.roomInfo.textContent = `Room ${room.id} · you are ${room.sessionId}`;
+  setStatus("connected", "connected");
+  showBanner(null);
+  room.on("drop", () => {
+    setStatus("resuming", "reconnecting…");
+    showBanner("Connection lost: getting your seat back…");
+  });
+  room.on("resume", () => {
+    setStatus("connected", "connected");
+    showBanner(null);
+  });
+  room.on("leave", (info) => {
+    setStatus(app.client?.connected ? "connected" : "offline", app.client?.connected ? "connected" : "offline");
+    if (info.code !== "left") showBanner(`You left the room: ${info.reason || info.code}`, true);
+    ui.roomInfo.textContent = "Not in a room.";
+    updateButtons();
+  });
+  updateButtons();
+  if (app.lobby) renderLobby(app.lobby.rooms);
+}
+
+ui.quick.addEventListener("click", () => enter((c) => c.joinOrCreate("arena", { name: ui.name.value }, arenaRoomOptions)));
+ui.create.addEventListener("click", () => enter((c) => c.create("arena", { name: ui.name.value }, arenaRoomOptions)));
+ui.leave.addEventListener("click", async () => {
+  await app.room?.leave().catch(() => {});
+  showBanner(null);
+  updateButtons();
+});
+
+// Keys held → input {dx, dy}.
+const keyDirs = {
+  ArrowLeft: [-1, 0], KeyA: [-1, 0],
+  ArrowRight: [1, 0], KeyD: [1, 0],
+  ArrowUp: [0, -1], KeyW: [0, -1],
+  ArrowDown: [0, 1], KeyS: [0, 1],
+};
+addEventListener("keydown", (e) => {
+  if (e.target instanceof HTMLInputElement) return;
+  if (keyDirs[e.code]) {
+    app.keys.add(e.code);
+    e.preventDefault();
+  }
+});
+addEventListener("keyup", (e) => app.keys.delete(e.code));
+addEventListener("blur", () => app.keys.clear());
+
+function currentInput() {
+  let dx = 0;
+  let dy = 0;
+  for (const k of app.keys) {
+    dx += keyDirs[k][0];
+    dy += keyDirs[k][1];
+  }
+  return { dx: Math.sign(dx), dy: Math.sign(dy) };
+}
+
+// One input per server tick (the latest input counts on the server; the
+// acks also measure the ping).
+let inputTimer = null;
+function startInputs() {
+  clearInterval(inputTimer);
+  inputTimer = setInterval(() => {
+    const room = app.room;
+    if (room && !room.left && room.status === "connected") room.send(currentInput());
+    ui.ping.textContent = room?.ping != null ? `ping ${Math.round(room.ping)} ms` : "ping –";
+    ui.transport.textContent = app.client?.transport ?? "";
+    renderScores();
+  }, 50);
+}
+
+function renderScores() {
+  const room = app.room;
+  const list = [...(room?.state?.players ?? [])].sort((a, b) => b[1].score - a[1].score);
+  const key = list.map(([id, p]) => `${id}:${p.score}:${p.name}`).join("|");
+  if (ui.scores.dataset.key === key) return;
+  ui.scores.dataset.key = key;
+  ui.scores.replaceChildren(
+    ...list.map(([id, p]) => {
+      const li = document.createElement("li");
+      li.textContent = `${p.name}: ${p.score}`;
+      if (id === room.sessionId) li.classList.add("me");
+      return li;
+    }),
+  );
+}
+
+function draw() {
+  const w = ui.canvas.width;
+  const s = w / SIZE;
+  ctx.fillStyle = "#0d0f13";
+  ctx.fillRect(0, 0, w, w);
+  ctx.strokeStyle = "#1f232b";
+  ctx.lineWidth = 1;
+  for (let g = 100; g < SIZE; g += 100) {
+    ctx.beginPath();
+    ctx.moveTo(g * s, 0);
+    ctx.lineTo(g * s, w);
+    ctx.moveTo(0, g * s);
+    ctx.lineTo(w, g * s);
+    ctx.stroke();
+  }
+  const room = app.room;
+  if (room?.state && !room.left) {
+    const t = performance.now();
+    ctx.fillStyle = "#ffd84f";
+    for (const [, it] of room.state.pickups ?? []) {
+      ctx.beginPath();
+      ctx.arc(it.x * s, it.y * s, PICKUP_RADIUS * s, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    for (const [id, p] of room.state.players ?? []) {
+      const mine = id === room.sessionId;
+      const pos = mine && room.predicted ? room.predicted : room.interpolated(p, t);
+      const x = pos.x * s;
+      const y = pos.y * s;
+      ctx.fillStyle = mine ? "#4fa3ff" : "#e66f6f";
+      ctx.beginPath();
+      ctx.arc(x, y, PLAYER_RADIUS * s, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.fillStyle = "#333";
+      ctx.fillRect(x - 16, y - PLAYER_RADIUS * s - 8, 32, 4);
+      ctx.fillStyle = p.hp > 30 ? "#5fd37a" : "#ff5f5f";
+      ctx.fillRect(x - 16, y - PLAYER_RADIUS * s - 8, (32 * p.hp) / MAX_HP, 4);
+      ctx.fillStyle = "#e6e6e6";
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.fillText(`${p.name} (${p.score})`, Math.min(w - 40, Math.max(40, x)), y + PLAYER_RADIUS * s + 14);
+    }
+  } else {
+    ctx.fillStyle = "#9aa0aa";
+    ctx.font = "16px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    ctx.fillText("Create or join a room", w / 2, w / 2);
+  }
+  requestAnimationFrame(draw);
+}
+
+async function main() {
+  requestAnimationFrame(draw);
+  startInputs();
+  const transport = params.get("transport");
+  const opts = {};
+  if (transport === "polling") opts.transports = ["polling"];
+  else if (transport === "websocket") opts.transports = ["websocket"];
+  const stall = Number(params.get("stall"));
+  if (stall > 0) opts.stallTimeout = stall;
+  let client;
+  for (;;) {
+    try {
+      client = await connect(location.origin, opts);
+      break;
+    } catch (err) {
+      setStatus("offline", "server unreachable, retrying…");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  app.client = client;
+  setStatus("connected", "connected");
+  client.on("disconnect", () => {
+    if (!app.room || app.room.left) setStatus("offline", "offline, reconnecting…");
+  });
+  client.on("connect", () => {
+    if (!app.room || app.room.left) setStatus("connected", "connected");
+  });
+  app.lobby = await client.lobby({ name: "arena" });
+  app.lobby.on("change", renderLobby);
+  renderLobby(app.lobby.rooms);
+  const join = params.get("join");
+  if (join) await enter((c) => c.joinById(join, { name: ui.name.value }, arenaRoomOptions));
+  else if (params.get("create")) await enter((c) => c.create("arena", { name: ui.name.value }, arenaRoomOptions));
+  updateButtons();
+}
+
+main().catch((err) => {
+  app.error = err.message;
+  setStatus("offline", `error: ${err.message}`);
+});
