@@ -180,10 +180,11 @@ func (c *Conn) dequeueLocked(maxBytes int) (frames []*Frame, size int) {
 		size += c.queue[n].size()
 		n++
 	}
-	frames = c.queue[:n:n]
-	if n == len(c.queue) {
+	if n == len(c.queue) { // take the whole slice; the spare one (if any) takes its place
+		frames = c.queue
 		c.queue, c.spare = c.spare[:0], nil
 	} else {
+		frames = c.queue[:n:n]
 		c.queue = c.queue[n:]
 	}
 	return frames, size

@@ -69,11 +69,14 @@ func NewServer(cfg Config) (*Server, error) {
 	s.upgrader = gws.NewUpgrader(wsEvents{s}, &gws.ServerOption{
 		ParallelEnabled:    false, // keeps messages in order
 		ReadMaxPayloadSize: int(cfg.MaxPayload),
-		Recovery:           gws.Recovery,
-		Logger:             gwsLogger{cfg.Logger},
-		HandshakeTimeout:   cfg.WriteTimeout,
-		Authorize:          authorizeWS,
-		NewSession:         func() gws.SessionStorage { return &wsSession{} },
+		// A frame larger than the send queue cannot be queued, so this
+		// never refuses a frame Send accepted.
+		WriteMaxPayloadSize: cfg.SendQueueBytes + 1,
+		Recovery:            gws.Recovery,
+		Logger:              gwsLogger{cfg.Logger},
+		HandshakeTimeout:    cfg.WriteTimeout,
+		Authorize:           authorizeWS,
+		NewSession:          func() gws.SessionStorage { return &wsSession{} },
 	})
 	return s, nil
 }

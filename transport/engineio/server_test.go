@@ -1,9 +1,11 @@
 package engineio
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -540,4 +542,44 @@ func TestConfigValidate(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+func TestShutdownWaitsForRunningOnMessage(t *testing.T) {
+	srv, err := NewServer(Config{})
+	require.NoError(t, err)
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	events := make(chan string, 10)
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{
+			msg: func([]byte) {
+				close(inHandler)
+				<-release
+				events <- "message returns"
+			},
+			close: func(reason CloseReason) { events <- "close " + string(reason) },
+		})
+	})
+	ts := startServerWith(t, srv)
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	require.NoError(t, c.conn.WriteString("4block"))
+	<-inHandler
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(context.Background()) }()
+	require.Eventually(t, func() bool { return srv.Stats().Sessions == 0 }, waitFor, time.Millisecond)
+	require.Empty(t, shutdown) // OnClose has not run yet, so Shutdown waits
+	close(release)
+	require.Equal(t, "message returns", <-events)
+	require.Equal(t, "close server shutting down", <-events)
+	require.NoError(t, <-shutdown)
+}
+
+func TestWriteTimeoutClosesStalledPeer(t *testing.T) {
+	ts := startServer(t, Config{WriteTimeout: 100 * time.Millisecond, SendQueueBytes: 64 << 20})
+	_, _ = rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "") // never reads
+	rec := ts.nextConn(t)
+	require.NoError(t, rec.conn.Send(BinaryFrame(make([]byte, 32<<20)))) // more than the socket buffers hold
+	ev := rec.waitClose(t)
+	require.Equal(t, ReasonTransportError, ev.reason)
+	require.ErrorIs(t, ev.err, os.ErrDeadlineExceeded)
 }
