@@ -12,6 +12,22 @@ import { Mirror } from "../src/mirror.js";
 import { startServer } from "./support/server.js";
 import { next, ack, eventually, toBuffer } from "./support/util.js";
 import { canonical } from "./helpers/canonical.js";
+import { execFile } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+async function buildArenaServer() {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+  const dir = await mkdtemp(join(tmpdir(), "roomcast-arenaserver-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const bin = join(dir, "arenaserver");
+  await promisify(execFile)("go", ["build", "-o", bin, "./clients/js/test/arenaserver"], { cwd: root, timeout: 300_000 });
+  return bin;
+}
 
 const TRANSPORTS = {
   websocket: { transports: ["websocket"] },
@@ -22,9 +38,15 @@ const PARSERS = {
   msgpack: { parser: msgpackParser },
 };
 
+const GRACE_MS = 2000;
 let server;
 before(async () => {
-  server = await startServer([]);
+  // cmd/gameserver does not serve the arena yet: run test/arenaserver
+  // (gameserver.Main, same flags), built once for this file.
+  process.env.ROOMCAST_GAMESERVER = await buildArenaServer();
+  // A short grace so "resume after grace" is quick; long enough for a
+  // loaded machine to reconnect within it.
+  server = await startServer(["--demo", "arena", "--reconnect-grace", `${GRACE_MS}ms`]);
 });
 after(async () => {
   const status = await server?.stop();
@@ -144,14 +166,13 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
 
       it("pushes lobby updates", async () => {
         const watcher = await player();
-        const filter = { mode: `lobby-${tname}-${pname}` };
         const first = next(watcher.socket, "lobby.rooms");
         assert.equal((await watcher.request("lobby.subscribe", { name: "arena" })).ok, true);
         const [rooms] = await first;
         assert.ok(Array.isArray(rooms));
         const a = await player();
         const update = next(watcher.socket, "lobby.update");
-        const seat = await a.request("rooms.create", "arena", { name: "lob", ...filter });
+        const seat = await a.request("rooms.create", "arena", { name: "lob" });
         seatShape(seat);
         const [room] = await update;
         assert.equal(room.roomId, seat.roomId);
@@ -209,6 +230,19 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         assert.equal((await other.request("rooms.resume", { token: dseat.token })).error.code, "token_used");
         assert.equal((await other.request("rooms.resume", { token: "nope" })).error.code, "token_unknown");
         for (const p of [stay, drop]) assert.equal((await p.request("rooms.leave")).ok, true);
+      });
+
+      it("refuses a resume after the grace period with token_expired", async () => {
+        const a = await player();
+        const seat = await a.request("rooms.create", "arena", { name: "late" });
+        seatShape(seat);
+        a.socket.io.engine.close();
+        await new Promise((r) => setTimeout(r, GRACE_MS + 500));
+        const b = await player();
+        assert.deepEqual(await b.request("rooms.resume", { token: seat.token }), {
+          ok: false,
+          error: { code: "token_expired", message: "reconnection token expired" },
+        });
       });
     });
   }
