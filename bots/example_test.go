@@ -8,7 +8,7 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/roomcast/roomcast/bench/arena"
+	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
@@ -24,7 +24,7 @@ func ExampleGame() {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sio, _ := socketio.NewServer(socketio.Config{Logger: log})
 	rs, _ := rooms.NewServer(rooms.Config{Logger: log})
-	_ = rs.Define("arena", arena.New(false), rooms.Settings{TickRate: 20, MaxClients: 8})
+	_ = arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings())
 	roomsio.Attach(rs, sio.Of("/"))
 	srv := httptest.NewServer(sio)
 	defer srv.Close()

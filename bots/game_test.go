@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/roomcast/roomcast/bench/arena"
+	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
@@ -27,7 +27,7 @@ func arenaServer(t *testing.T) string {
 	require.NoError(t, err)
 	rs, err := rooms.NewServer(rooms.Config{Logger: log})
 	require.NoError(t, err)
-	require.NoError(t, rs.Define("arena", arena.New(false), rooms.Settings{TickRate: 20, MaxClients: 8}))
+	require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings()))
 	roomsio.Attach(rs, sio.Of("/"))
 	hs := httptest.NewServer(sio)
 	t.Cleanup(func() {

@@ -1,7 +1,8 @@
 // Command roomcast is the benchmark's roomcast server: transport/socketio
-// over transport/engineio, rooms with the arena v1 room type (bench/arena)
-// attached through rooms/roomsio. It serves only what the benchmark needs
-// (cmd/gameserver is the real binary).
+// over transport/engineio, rooms with the arena v1 room type
+// (examples/arena in bench mode: movement only) attached through
+// rooms/roomsio. It serves only what the benchmark needs; cmd/gameserver is
+// the real binary (it did not serve the arena yet when this was written).
 package main
 
 import (
@@ -18,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/roomcast/roomcast/bench/arena"
+	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	"github.com/roomcast/roomcast/transport/socketio"
@@ -38,7 +39,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := rs.Define("arena", arena.New(*quantized), rooms.Settings{TickRate: 20, MaxClients: 8}); err != nil {
+	cfg := arena.Config{Mode: arena.ModeBench, Quantized: *quantized}
+	if err := arena.Define(rs, arena.RoomType, cfg, arena.Settings()); err != nil {
 		log.Fatal(err)
 	}
 	roomsio.Attach(rs, sio.Of("/"))
