@@ -8,8 +8,8 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"

@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
