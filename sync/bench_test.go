@@ -205,12 +205,6 @@ func BenchmarkMirrorApplyArenaDelta(b *testing.B) {
 		}
 		deltas[i], _ = enc.EncodeDelta(nil, startTick+1+uint32(i))
 	}
-	snap0 := func() []byte {
-		m2 := NewMirror(MirrorLimits{})
-		_ = m2
-		return nil
-	}
-	_ = snap0
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {

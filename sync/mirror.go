@@ -77,7 +77,17 @@ type Node struct {
 	ref   uint32
 	typ   *TypeSchema
 	tix   int
-	vals  []any
+	vals  []mval
+}
+
+// mval is one field value of a Node, unboxed: scalars and Fixed step
+// indexes in n (bool as 0/1, signed integers as int64 bits, floats as their
+// IEEE bits), everything else in x (string, []byte, *Node, *MapValue,
+// *ArrayValue; nil for a nil ref). Applying a delta of numbers allocates
+// nothing.
+type mval struct {
+	n uint64
+	x any
 }
 
 // MapValue is a map field's value in a Mirror. Keys are string for string
@@ -137,10 +147,105 @@ func (n *Node) Field(i int) any {
 	if i < 0 || i >= len(n.vals) {
 		return nil
 	}
-	if f := &n.typ.Fields[i]; f.Kind == KindFixed {
-		return f.Min + float64(n.vals[i].(uint64))*f.Step
+	f := &n.typ.Fields[i]
+	v := n.vals[i]
+	switch f.Kind {
+	case KindFixed:
+		return f.Min + float64(v.n)*f.Step
+	case KindRef:
+		if v.x == nil {
+			return (*Node)(nil)
+		}
 	}
-	return n.vals[i]
+	return boxScalar(f.Kind, v)
+}
+
+// Float returns a numeric field (integers, floats, Fixed) as float64, 0 for
+// other kinds or a bad index. No allocation.
+func (n *Node) Float(i int) float64 {
+	if i < 0 || i >= len(n.vals) {
+		return 0
+	}
+	f := &n.typ.Fields[i]
+	v := n.vals[i].n
+	switch {
+	case f.Kind == KindFixed:
+		return f.Min + float64(v)*f.Step
+	case f.Kind == KindFloat32:
+		return float64(math.Float32frombits(uint32(v)))
+	case f.Kind == KindFloat64:
+		return math.Float64frombits(v)
+	case f.Kind.isSigned():
+		return float64(int64(v))
+	case f.Kind.isInt():
+		return float64(v)
+	}
+	return 0
+}
+
+// Int returns an integer or bool field as int64 (uint64 values beyond
+// int64 wrap), 0 for other kinds or a bad index. No allocation.
+func (n *Node) Int(i int) int64 {
+	if i < 0 || i >= len(n.vals) {
+		return 0
+	}
+	if k := n.typ.Fields[i].Kind; k.isInt() || k == KindBool || k == KindFixed {
+		return int64(n.vals[i].n)
+	}
+	return 0
+}
+
+// Str returns a string field ("" for other kinds or a bad index).
+func (n *Node) Str(i int) string {
+	if i < 0 || i >= len(n.vals) {
+		return ""
+	}
+	s, _ := n.vals[i].x.(string)
+	return s
+}
+
+// Child returns a ref field's entity (nil if none).
+func (n *Node) Child(i int) *Node {
+	if i < 0 || i >= len(n.vals) {
+		return nil
+	}
+	c, _ := n.vals[i].x.(*Node)
+	return c
+}
+
+// Map returns a map field's value (nil for other kinds).
+func (n *Node) Map(i int) *MapValue {
+	if i < 0 || i >= len(n.vals) {
+		return nil
+	}
+	m, _ := n.vals[i].x.(*MapValue)
+	return m
+}
+
+// Array returns an array field's value (nil for other kinds).
+func (n *Node) Array(i int) *ArrayValue {
+	if i < 0 || i >= len(n.vals) {
+		return nil
+	}
+	a, _ := n.vals[i].x.(*ArrayValue)
+	return a
+}
+
+// boxScalar returns v of kind k as a Go value (see Node.Field).
+func boxScalar(k Kind, v mval) any {
+	switch {
+	case k == KindBool:
+		return v.n != 0
+	case k.isSigned():
+		return int64(v.n)
+	case k.isInt():
+		return v.n
+	case k == KindFloat32:
+		return math.Float32frombits(uint32(v.n))
+	case k == KindFloat64:
+		return math.Float64frombits(v.n)
+	}
+	return v.x
 }
 
 // Get returns the value of the field called name (see Field), or nil.
@@ -428,67 +533,80 @@ func readFieldSchema(r *mpack.Reader, ntypes int) (FieldSchema, uint64, error) {
 	return f, qmax, nil
 }
 
-// readScalar reads a value of scalar kind k, strictly: floats must have
+// readScalarV reads a value of scalar kind k, strictly: floats must have
 // their declared width and integers must fit their kind.
-func (d *decoder) readScalar(k Kind) (any, error) {
+func (d *decoder) readScalarV(k Kind) (mval, error) {
 	r := d.r
 	switch k {
 	case KindBool:
 		v, err := r.ReadBool()
 		if err != nil {
-			return nil, wrapRead("bool", err)
+			return mval{}, wrapRead("bool", err)
 		}
-		return v, nil
+		if v {
+			return mval{n: 1}, nil
+		}
+		return mval{}, nil
 	case KindInt8, KindInt16, KindInt32, KindInt64:
 		v, err := r.ReadInt()
 		if err != nil {
-			return nil, wrapRead(k.String(), err)
+			return mval{}, wrapRead(k.String(), err)
 		}
 		if b := k.intBits(); b < 64 && (v < -1<<(b-1) || v >= 1<<(b-1)) {
-			return nil, malformed(r, "%d overflows %v", v, k)
+			return mval{}, malformed(r, "%d overflows %v", v, k)
 		}
-		return v, nil
+		return mval{n: uint64(v)}, nil
 	case KindUint8, KindUint16, KindUint32, KindUint64:
 		v, err := r.ReadUint()
 		if err != nil {
-			return nil, wrapRead(k.String(), err)
+			return mval{}, wrapRead(k.String(), err)
 		}
 		if b := k.intBits(); b < 64 && v >= 1<<b {
-			return nil, malformed(r, "%d overflows %v", v, k)
+			return mval{}, malformed(r, "%d overflows %v", v, k)
 		}
-		return v, nil
+		return mval{n: v}, nil
 	case KindFloat32:
 		if pk, _ := r.PeekKind(); pk != mpack.KindFloat32 {
-			return nil, malformed(r, "want float32, have %v", pk)
+			return mval{}, malformed(r, "want float32, have %v", pk)
 		}
 		v, err := r.ReadFloat32()
 		if err != nil {
-			return nil, wrapRead("f32", err)
+			return mval{}, wrapRead("f32", err)
 		}
-		return v, nil
+		return mval{n: uint64(math.Float32bits(v))}, nil
 	case KindFloat64:
 		if pk, _ := r.PeekKind(); pk != mpack.KindFloat64 {
-			return nil, malformed(r, "want float64, have %v", pk)
+			return mval{}, malformed(r, "want float64, have %v", pk)
 		}
 		v, err := r.ReadFloat64()
 		if err != nil {
-			return nil, wrapRead("f64", err)
+			return mval{}, wrapRead("f64", err)
 		}
-		return v, nil
+		return mval{n: math.Float64bits(v)}, nil
 	case KindString:
 		v, err := r.ReadString()
 		if err != nil {
-			return nil, wrapRead("str", err)
+			return mval{}, wrapRead("str", err)
 		}
-		return v, nil
+		return mval{x: v}, nil
 	case KindBytes:
 		v, err := r.ReadBytes()
 		if err != nil {
-			return nil, wrapRead("bin", err)
+			return mval{}, wrapRead("bin", err)
 		}
-		return slices.Clone(v), nil
+		return mval{x: slices.Clone(v)}, nil
 	}
-	return nil, malformed(r, "kind %v is not a scalar", k)
+	return mval{}, malformed(r, "kind %v is not a scalar", k)
+}
+
+// readScalar reads a scalar of kind k as a Go value (map keys, container
+// elements).
+func (d *decoder) readScalar(k Kind) (any, error) {
+	v, err := d.readScalarV(k)
+	if err != nil {
+		return nil, err
+	}
+	return boxScalar(k, v), nil
 }
 
 // readKey reads a map key of kind k as string, int64 or uint64.
@@ -520,7 +638,7 @@ func (d *decoder) readEntity(tix, depth int) (*Node, error) {
 	if len(d.nodes) >= d.m.lim.MaxEntities {
 		return nil, malformed(r, "more than %d entities", d.m.lim.MaxEntities)
 	}
-	node := &Node{depth: depth, ref: ref, typ: t, tix: tix, vals: make([]any, len(t.Fields))}
+	node := &Node{depth: depth, ref: ref, typ: t, tix: tix, vals: make([]mval, len(t.Fields))}
 	d.nodes[ref] = node
 	for i := range t.Fields {
 		if node.vals[i], err = d.readField(tix, i, depth); err != nil {
@@ -531,60 +649,64 @@ func (d *decoder) readEntity(tix, depth int) (*Node, error) {
 }
 
 // readField reads the whole value of field i of type tix.
-func (d *decoder) readField(tix, i, depth int) (any, error) {
+func (d *decoder) readField(tix, i, depth int) (mval, error) {
 	r := d.r
 	f := &d.schema.Types[tix].Fields[i]
 	switch f.Kind {
 	case KindFixed:
 		v, err := r.ReadUint()
 		if err != nil {
-			return nil, wrapRead("q", err)
+			return mval{}, wrapRead("q", err)
 		}
 		if v > d.qmax[tix][i] {
-			return nil, malformed(r, "fixed step %d beyond range", v)
+			return mval{}, malformed(r, "fixed step %d beyond range", v)
 		}
-		return v, nil
+		return mval{n: v}, nil
 	case KindRef:
 		if k, _ := r.PeekKind(); k == mpack.KindNil {
 			_ = r.ReadNil()
-			return (*Node)(nil), nil
+			return mval{}, nil
 		}
-		return d.readEntity(f.Type, depth+1)
+		c, err := d.readEntity(f.Type, depth+1)
+		if err != nil {
+			return mval{}, err
+		}
+		return mval{x: c}, nil
 	case KindMap:
 		n, err := r.ReadMapHeader()
 		if err != nil {
-			return nil, wrapRead("map", err)
+			return mval{}, wrapRead("map", err)
 		}
 		mv := &MapValue{key: f.Key, m: make(map[any]any, n)}
 		for range n {
 			k, err := d.readKey(f.Key)
 			if err != nil {
-				return nil, err
+				return mval{}, err
 			}
 			if _, dup := mv.m[k]; dup {
-				return nil, malformed(r, "duplicate map key %v", k)
+				return mval{}, malformed(r, "duplicate map key %v", k)
 			}
 			v, err := d.readElem(f, depth)
 			if err != nil {
-				return nil, err
+				return mval{}, err
 			}
 			mv.m[k] = v
 		}
-		return mv, nil
+		return mval{x: mv}, nil
 	case KindArray:
 		n, err := r.ReadArrayHeader()
 		if err != nil {
-			return nil, wrapRead("array", err)
+			return mval{}, wrapRead("array", err)
 		}
 		av := &ArrayValue{items: make([]any, n)}
 		for j := range av.items {
 			if av.items[j], err = d.readElem(f, depth); err != nil {
-				return nil, err
+				return mval{}, err
 			}
 		}
-		return av, nil
+		return mval{x: av}, nil
 	}
-	return d.readScalar(f.Kind)
+	return d.readScalarV(f.Kind)
 }
 
 // readElem reads a whole map value or array element.
@@ -604,7 +726,7 @@ func (d *decoder) free(v any) {
 		}
 		delete(d.nodes, x.ref)
 		for _, c := range x.vals {
-			d.free(c)
+			d.free(c.x)
 		}
 	case *MapValue:
 		for _, c := range x.m {
@@ -689,7 +811,7 @@ func (d *decoder) applyPatch(ref uint32, mask uint64, left int) (int, error) {
 			return 0, err
 		}
 		if f.Kind == KindRef {
-			d.free(node.vals[i])
+			d.free(node.vals[i].x)
 		}
 		node.vals[i] = v
 	}
@@ -727,7 +849,7 @@ func (d *decoder) applyOp() error {
 		if (n-2)%2 != 0 {
 			return malformed(r, "map op with odd length")
 		}
-		mv := node.vals[fid].(*MapValue)
+		mv, _ := node.vals[fid].x.(*MapValue)
 		for range (n - 2) / 2 {
 			key, err := d.readKey(f.Key)
 			if err != nil {
@@ -760,7 +882,7 @@ func (d *decoder) applyOp() error {
 		if n < 4 {
 			return malformed(r, "array op with %d elements", n)
 		}
-		av := node.vals[fid].(*ArrayValue)
+		av, _ := node.vals[fid].x.(*ArrayValue)
 		at, err1 := r.ReadUint()
 		del, err2 := r.ReadUint()
 		if err1 != nil || err2 != nil {
@@ -883,12 +1005,25 @@ func (m *Mirror) AppendCanonical(dst []byte) []byte {
 func canonNode(b []byte, n *Node) []byte {
 	b = mpack.AppendArrayHeader(b, len(n.vals))
 	for i, f := range n.typ.Fields {
-		b = canonValue(b, f.Kind, n.vals[i])
+		switch v := n.vals[i]; f.Kind {
+		case KindRef, KindMap, KindArray, KindString, KindBytes:
+			b = canonValue(b, v.x)
+		case KindBool:
+			b = mpack.AppendBool(b, v.n != 0)
+		case KindFloat32:
+			b = mpack.AppendFloat32(b, math.Float32frombits(uint32(v.n)))
+		case KindFloat64:
+			b = mpack.AppendFloat64(b, math.Float64frombits(v.n))
+		case KindInt8, KindInt16, KindInt32, KindInt64:
+			b = mpack.AppendInt(b, int64(v.n))
+		default: // unsigned kinds and Fixed
+			b = mpack.AppendUint(b, v.n)
+		}
 	}
 	return b
 }
 
-func canonValue(b []byte, k Kind, v any) []byte {
+func canonValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case *Node:
 		if x == nil {
@@ -913,13 +1048,13 @@ func canonValue(b []byte, k Kind, v any) []byte {
 		b = mpack.AppendMapHeader(b, len(keys))
 		for _, key := range keys {
 			b = canonScalar(b, key)
-			b = canonValue(b, KindInvalid, x.m[key])
+			b = canonValue(b, x.m[key])
 		}
 		return b
 	case *ArrayValue:
 		b = mpack.AppendArrayHeader(b, len(x.items))
 		for _, e := range x.items {
-			b = canonValue(b, KindInvalid, e)
+			b = canonValue(b, e)
 		}
 		return b
 	}
