@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/tick"
@@ -75,7 +76,11 @@ func newMetrics(engine func() engineio.Stats, rs *rooms.Server, types []string, 
 		m.sockets.WithLabelValues(parserLabel(p))
 	}
 	m.reg.MustRegister(m.duration, m.lateness, m.skipped, m.sockets,
-		&statsCollector{engine: engine, rooms: rs, types: types, draining: draining})
+		&statsCollector{engine: engine, rooms: rs, types: types, draining: draining},
+		// process_cpu_seconds_total, process_resident_memory_bytes (cmd/bots
+		// -metrics reads them), go_* runtime series.
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector())
 	return m
 }
 

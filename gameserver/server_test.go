@@ -278,6 +278,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		MetricSessions, MetricSessionsOpened, MetricSockets, MetricRooms, MetricTickDuration, MetricTickLateness,
 		MetricFramesOut, MetricBytesOut, MetricFramesDropped, MetricStateFrames, MetricSlowDisconnects,
 		MetricResumes, MetricInputsDropped, MetricDraining, MetricRoomsCreated,
+		"process_cpu_seconds_total", "process_resident_memory_bytes", "go_goroutines",
 	} {
 		require.Contains(t, body, "\n"+name, "metric %s missing", name)
 	}
