@@ -1,0 +1,187 @@
+// The arena page in headless Chromium (Debian's /usr/bin/chromium driven by
+// playwright-core), against the real game server, over WebSocket and with
+// long-polling forced: two pages join the same room through the page's
+// own UI; keys pressed in one move its player in the other; the first page
+// goes offline for 2 s and comes back into the same seat with its score
+// intact. Screenshots of both pages go to clients/js/test-artifacts/.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startArena } from "./helpers/arena.js";
+
+const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+];
+const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), "../test-artifacts");
+
+let server;
+let browser;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `browser test: ${CHROMIUM} not found. Install Debian's Chromium (apt-get update && apt-get install -y chromium) ` +
+        "or run `make test`, which installs it; set ROOMCAST_CHROMIUM to use another binary.",
+    );
+  }
+  await mkdir(artifacts, { recursive: true });
+  server = await startArena();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) await server.stop();
+});
+
+const view = (page) => page.evaluate(() => window.roomcastApp.view());
+
+/** Polls the page's view until pred(view) holds; fails naming what with the last view. */
+async function waitView(page, pred, what, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  let v;
+  for (;;) {
+    v = await view(page);
+    if (pred(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; page view: ${JSON.stringify(v).slice(0, 1500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function openPage(query) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${server.url}/?${query}`);
+  await page.waitForFunction(() => window.roomcastApp?.client?.connected, null, { timeout: 15_000 });
+  return { context, page, errors };
+}
+
+const arrows = { right: "ArrowRight", left: "ArrowLeft", up: "ArrowUp", down: "ArrowDown" };
+
+/**
+ * Steers the page's own player with the arrow keys onto the nearest
+ * pickup until its score rises (play mode); returns the view.
+ */
+async function collectPoint(page, ms = 30_000) {
+  const start = await view(page);
+  const deadline = Date.now() + ms;
+  const held = new Set();
+  const hold = async (want) => {
+    for (const k of held) if (!want.has(k)) await page.keyboard.up(k);
+    for (const k of want) if (!held.has(k)) await page.keyboard.down(k);
+    held.clear();
+    for (const k of want) held.add(k);
+  };
+  try {
+    for (;;) {
+      const v = await view(page);
+      if (v.me && v.me.score > start.me.score) return v;
+      if (Date.now() > deadline) throw new Error(`no point collected in ${ms} ms: ${JSON.stringify(v).slice(0, 800)}`);
+      if (v.me && v.pickups.length) {
+        const p = v.pickups.reduce((a, b) => (Math.hypot(a.x - v.me.x, a.y - v.me.y) <= Math.hypot(b.x - v.me.x, b.y - v.me.y) ? a : b));
+        const want = new Set();
+        if (p.x - v.me.x > 3) want.add(arrows.right);
+        if (v.me.x - p.x > 3) want.add(arrows.left);
+        if (p.y - v.me.y > 3) want.add(arrows.down);
+        if (v.me.y - p.y > 3) want.add(arrows.up);
+        await hold(want);
+      }
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  } finally {
+    await hold(new Set());
+  }
+}
+
+for (const transport of ["websocket", "polling"]) {
+  describe(`arena page over ${transport}`, () => {
+    test("two pages play in one room; the first drops for 2 s and resumes its seat", { timeout: 120_000 }, async () => {
+      const p1 = await openPage(`transport=${transport}&name=one-${transport}`);
+      const p2 = await openPage(`transport=${transport}&name=two-${transport}`);
+      try {
+        // Page 1 creates a room with its button; page 2 sees it in the live
+        // lobby list and joins it with the row's button.
+        await p1.page.click("#create");
+        const v1 = await waitView(p1.page, (v) => v.roomId && v.me, "page 1 in its room");
+        const row = p2.page.locator(`tr[data-room-id="${v1.roomId}"] button`);
+        await row.waitFor({ timeout: 10_000 });
+        await row.click();
+        const v2 = await waitView(p2.page, (v) => v.roomId === v1.roomId && v.players[v1.sessionId], "page 2 in the same room, seeing page 1");
+        assert.equal(v2.transport, transport);
+        assert.equal((await view(p1.page)).transport, transport);
+        await waitView(p1.page, (v) => v.players[v2.sessionId], "page 1 seeing page 2");
+
+        // Keys held in page 1 move its player as page 2 sees it.
+        const before = v2.players[v1.sessionId];
+        const key = before.x < 500 ? "ArrowRight" : "ArrowLeft";
+        await p1.page.bringToFront();
+        await p1.page.keyboard.down(key);
+        await new Promise((r) => setTimeout(r, 800));
+        await p1.page.keyboard.up(key);
+        const moved = await waitView(
+          p2.page,
+          (v) => Math.abs(v.players[v1.sessionId].x - before.x) > 40,
+          `page 1's player moving ${key} on page 2`,
+        );
+        const dx = moved.players[v1.sessionId].x - before.x;
+        assert.ok(key === "ArrowRight" ? dx > 0 : dx < 0, `moved ${dx} with ${key}`);
+        assert.ok(Math.abs(moved.players[v1.sessionId].y - before.y) < 1, "no vertical move");
+        // Own player predicted: page 1's prediction is ahead of or at the server's.
+        const own = await view(p1.page);
+        assert.ok(own.predicted && Math.abs(own.predicted.x - own.me.x) < 40, JSON.stringify(own.predicted));
+        assert.ok(own.ping > 0, "ping shown");
+        assert.match(await p1.page.textContent("#ping"), /ping \d+ ms/);
+
+        // Page 1 scores a point, then goes offline for 2 s.
+        await collectPoint(p1.page);
+        const scored = await waitView(p1.page, (v) => v.me.score > 0, "score on page 1");
+        const score = scored.me.score;
+        await waitView(p2.page, (v) => v.players[v1.sessionId]?.score === score, "page 2 seeing the score");
+        await p1.context.setOffline(true);
+        await waitView(p1.page, (v) => v.status === "resuming", "page 1 noticing the drop", 5_000);
+        assert.equal(await p1.page.isVisible("#banner"), true, "reconnect banner shown");
+        await p1.page.screenshot({ path: join(artifacts, `${transport}-page1-offline.png`) });
+        await new Promise((r) => setTimeout(r, 2000));
+        // Meanwhile the seat is held: page 2 still sees player 1.
+        assert.ok((await view(p2.page)).players[v1.sessionId], "seat held while offline");
+        await p1.context.setOffline(false);
+        const back = await waitView(p1.page, (v) => v.status === "connected" && v.resumes === 1, "page 1 back in its seat", 15_000);
+        assert.equal(back.sessionId, v1.sessionId, "same seat");
+        assert.equal(back.roomId, v1.roomId);
+        assert.equal(back.me.score, score, "score intact");
+        assert.equal(back.transport, transport);
+        assert.equal(await p1.page.isVisible("#banner"), false, "banner gone");
+        // And it still plays: keys move it on page 2 again.
+        const b2 = (await view(p2.page)).players[v1.sessionId];
+        const key2 = b2.y < 500 ? "ArrowDown" : "ArrowUp";
+        await p1.page.keyboard.down(key2);
+        await new Promise((r) => setTimeout(r, 600));
+        await p1.page.keyboard.up(key2);
+        await waitView(p2.page, (v) => Math.abs(v.players[v1.sessionId].y - b2.y) > 30, "page 1 moving again after the resume");
+        assert.equal((await view(p2.page)).players[v1.sessionId].score, score);
+
+        await p1.page.screenshot({ path: join(artifacts, `${transport}-page1.png`) });
+        await p2.page.screenshot({ path: join(artifacts, `${transport}-page2.png`) });
+        assert.deepEqual(p1.errors, []);
+        assert.deepEqual(p2.errors, []);
+      } finally {
+        await p1.context.close();
+        await p2.context.close();
+      }
+    });
+  });
+}
