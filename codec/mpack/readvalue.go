@@ -11,6 +11,8 @@ package mpack
 //     keeps its last value)
 //   - fixext 1 with type 0 and data 0 (d4 00 00, how notepack.io and
 //     socket.io-msgpack-parser write JavaScript's undefined) -> nil
+//   - ext 8/16/32 with type 0 (how notepack.io writes an ArrayBuffer or a
+//     Uint8Array, i.e. any binary sent from a browser) -> []byte (copied)
 //
 // Any other ext, and maps with non-str keys, yield ErrType. All limits apply;
 // the total allocation is at most a constant factor times the input size,
@@ -67,6 +69,12 @@ func (r *Reader) value(depth, reserve int) (any, error) {
 		if h.code == fmtFixExt1 && r.buf[r.off+1] == 0 && r.buf[r.off+2] == 0 {
 			r.off += 3
 			return nil, nil // JavaScript undefined
+		}
+		if h.code >= fmtExt8 && h.code <= fmtExt32 && r.buf[r.off+h.hlen-1] == 0 {
+			// notepack.io writes ArrayBuffer and typed arrays (all binary in
+			// a browser) as ext 8/16/32 of type 0.
+			p := r.payload(h)
+			return append([]byte{}, p...), nil
 		}
 		return nil, errAt(r.off, ErrType, "unsupported ext type %d", int8(r.buf[r.off+h.hlen-1]))
 	case KindArray:
