@@ -82,6 +82,9 @@ type recFrame struct {
 	State string `json:"state"` // base64
 	Tick  uint32 `json:"tick"`
 	Error string `json:"error,omitempty"` // "out_of_order": must be refused
+	// Checksum is the Go mirror's Checksum (FNV-1a 64 of the canonical
+	// encoding) after the frame, 16 hex digits.
+	Checksum string `json:"checksum,omitempty"`
 	Value any    `json:"value,omitempty"`
 }
 
@@ -341,7 +344,7 @@ func record(t *testing.T) recFile {
 		if err != nil {
 			t.Fatalf("Go mirror refused its own %s at tick %d: %v", kind, tick, err)
 		}
-		fr := recFrame{Kind: kind, State: base64.StdEncoding.EncodeToString(b), Tick: tick}
+		fr := recFrame{Kind: kind, State: base64.StdEncoding.EncodeToString(b), Tick: tick, Checksum: fmt.Sprintf("%016x", m.Checksum())}
 		// The state after every early frame, then after every 5th (and
 		// every snapshot) keeps the file small; the final state is checked too.
 		if n := len(out.Frames); n < 40 || n%5 == 0 || kind == "snapshot" {
@@ -439,6 +442,9 @@ func TestMirrorFrames(t *testing.T) {
 			t.Fatal("the last frame has no recorded state")
 		}
 		want, _ := json.Marshal(fr.Value)
+		if sum := fmt.Sprintf("%016x", m.Checksum()); fr.Checksum != sum {
+			t.Fatalf("frame %d: Go mirror checksum %s, recorded %s", i, sum, fr.Checksum)
+		}
 		if fr.Value == nil {
 			continue
 		}

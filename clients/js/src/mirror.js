@@ -184,8 +184,196 @@ export class Mirror {
     return this.root ? plain(this.root) : null;
   }
 
+  /**
+   * The canonical encoding of the state (PROTOCOL-state.md "Checksum"):
+   * entities as arrays of their fields without ref, map keys sorted, every
+   * value in its wire encoding. Empty before the first snapshot.
+   */
+  canonical() {
+    if (!this.root) return new Uint8Array(0);
+    const w = new Writer();
+    canonEntity(w, this.schema, this.root);
+    return w.bytes();
+  }
+
+  /** FNV-1a 64 of canonical() as 16 hex digits (same as Go's Mirror.Checksum / Encoder.Checksum). */
+  checksum() {
+    if (!this.root) return "0000000000000000";
+    let h = 0xcbf29ce484222325n;
+    for (const b of this.canonical()) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    return h.toString(16).padStart(16, "0");
+  }
+
   _emit(event, ...args) {
     for (const fn of this._listeners[event]) fn(...args);
+  }
+}
+
+// Writer appends msgpack values in their smallest encodings.
+class Writer {
+  constructor() {
+    this.buf = new Uint8Array(256);
+    this.dv = new DataView(this.buf.buffer);
+    this.n = 0;
+  }
+  grow(k) {
+    if (this.n + k <= this.buf.length) return;
+    const nb = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
+    nb.set(this.buf.subarray(0, this.n));
+    this.buf = nb;
+    this.dv = new DataView(nb.buffer);
+  }
+  byte(b) {
+    this.grow(1);
+    this.buf[this.n++] = b;
+  }
+  u(tag, bytes, v) {
+    this.grow(1 + bytes);
+    this.buf[this.n++] = tag;
+    if (bytes === 1) this.dv.setUint8(this.n, v);
+    else if (bytes === 2) this.dv.setUint16(this.n, v);
+    else if (bytes === 4) this.dv.setUint32(this.n, v);
+    this.n += bytes;
+  }
+  uint(v) {
+    const b = BigInt(v);
+    if (b <= 0x7fn) this.byte(Number(b));
+    else if (b <= 0xffn) this.u(0xcc, 1, Number(b));
+    else if (b <= 0xffffn) this.u(0xcd, 2, Number(b));
+    else if (b <= 0xffffffffn) this.u(0xce, 4, Number(b));
+    else {
+      this.grow(9);
+      this.buf[this.n++] = 0xcf;
+      this.dv.setBigUint64(this.n, b);
+      this.n += 8;
+    }
+  }
+  int(v) {
+    const b = BigInt(v);
+    if (b >= 0n) return this.uint(b);
+    if (b >= -32n) this.byte(Number(b) & 0xff);
+    else if (b >= -128n) this.u(0xd0, 1, Number(b) & 0xff);
+    else if (b >= -32768n) this.u(0xd1, 2, Number(b) & 0xffff);
+    else if (b >= -2147483648n) this.u(0xd2, 4, Number(b) >>> 0);
+    else {
+      this.grow(9);
+      this.buf[this.n++] = 0xd3;
+      this.dv.setBigInt64(this.n, b);
+      this.n += 8;
+    }
+  }
+  f32(v) {
+    this.grow(5);
+    this.buf[this.n++] = 0xca;
+    this.dv.setFloat32(this.n, v);
+    this.n += 4;
+  }
+  f64(v) {
+    this.grow(9);
+    this.buf[this.n++] = 0xcb;
+    this.dv.setFloat64(this.n, v);
+    this.n += 8;
+  }
+  str(s) {
+    const b = textEncoder.encode(s);
+    if (b.length <= 31) this.byte(0xa0 | b.length);
+    else if (b.length <= 0xff) this.u(0xd9, 1, b.length);
+    else if (b.length <= 0xffff) this.u(0xda, 2, b.length);
+    else this.u(0xdb, 4, b.length);
+    this.raw(b);
+  }
+  bin(b) {
+    if (b.length <= 0xff) this.u(0xc4, 1, b.length);
+    else if (b.length <= 0xffff) this.u(0xc5, 2, b.length);
+    else this.u(0xc6, 4, b.length);
+    this.raw(b);
+  }
+  raw(b) {
+    this.grow(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+  }
+  array(len) {
+    if (len <= 15) this.byte(0x90 | len);
+    else if (len <= 0xffff) this.u(0xdc, 2, len);
+    else this.u(0xdd, 4, len);
+  }
+  map(len) {
+    if (len <= 15) this.byte(0x80 | len);
+    else if (len <= 0xffff) this.u(0xde, 2, len);
+    else this.u(0xdf, 4, len);
+  }
+  bytes() {
+    return this.buf.slice(0, this.n);
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+function canonScalar(w, kind, v) {
+  switch (kind) {
+    case "bool":
+      return w.byte(v ? 0xc3 : 0xc2);
+    case "f32":
+      return w.f32(v);
+    case "f64":
+      return w.f64(v);
+    case "str":
+      return w.str(v);
+    case "bin":
+      return w.bin(v);
+  }
+  if (kind[0] === "u") return w.uint(v);
+  return w.int(v);
+}
+
+function compareKeys(a, b) {
+  if (typeof a === "string") {
+    // Bytewise UTF-8 order (Go's strings.Compare).
+    const x = textEncoder.encode(a);
+    const y = textEncoder.encode(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return x.length - y.length;
+  }
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function canonElem(w, schema, f, v) {
+  if (f.elem === "ref") canonEntity(w, schema, v);
+  else canonScalar(w, f.elem, v);
+}
+
+function canonEntity(w, schema, e) {
+  const t = schema[e.$typeIndex];
+  w.array(t.fields.length);
+  for (const f of t.fields) {
+    const v = e[f.name];
+    switch (f.kind) {
+      case "q":
+        w.uint(Math.round((v - f.min) / f.step));
+        break;
+      case "ref":
+        if (v === null) w.byte(0xc0);
+        else canonEntity(w, schema, v);
+        break;
+      case "map": {
+        const keys = [...v.keys()].sort(compareKeys);
+        w.map(keys.length);
+        for (const k of keys) {
+          canonScalar(w, f.key, k);
+          canonElem(w, schema, f, v.get(k));
+        }
+        break;
+      }
+      case "arr":
+        w.array(v.length);
+        for (const x of v) canonElem(w, schema, f, x);
+        break;
+      default:
+        canonScalar(w, f.kind, v);
+    }
   }
 }
 

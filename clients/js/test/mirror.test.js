@@ -4,7 +4,7 @@
 // worked examples of PROTOCOL-state.md.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Mirror, MirrorError } from "../src/mirror.js";
 import { decode } from "../src/msgpack.js";
 import { canonical } from "./helpers/canonical.js";
@@ -28,12 +28,34 @@ test("JS mirror rebuilds the same state as the Go mirror on recorded frames", ()
     }
     apply();
     assert.equal(m.tick, f.tick, `frame ${i}: tick`);
+    assert.equal(m.checksum(), f.checksum, `frame ${i}: checksum`);
     if (f.value !== undefined) {
       assert.deepStrictEqual(canonical(m.value()), f.value, `frame ${i} (${f.kind} at tick ${f.tick})`);
       compared++;
     }
   }
   assert.ok(compared > 50 && refused > 0, `compared ${compared}, refused ${refused}`);
+});
+
+test("canonical encoding and checksum agree with sync/testdata/traffic (recorded by package sync)", () => {
+  const dir = new URL("../../../sync/testdata/traffic/", import.meta.url);
+  const files = readdirSync(dir).filter((n) => n.endsWith(".json"));
+  assert.ok(files.length > 0, "no traffic files in sync/testdata/traffic");
+  let n = 0;
+  for (const name of files) {
+    const { frames: fs } = JSON.parse(readFileSync(new URL(name, dir), "utf8"));
+    const m = new Mirror();
+    for (const [i, f] of fs.entries()) {
+      const b = Buffer.from(f.hex, "hex");
+      if (f.kind === "snapshot") m.applySnapshot(b);
+      else m.applyDelta(b);
+      assert.equal(m.tick, f.tick, `${name} frame ${i}: tick`);
+      if (f.canonical !== undefined) assert.equal(Buffer.from(m.canonical()).toString("hex"), f.canonical, `${name} frame ${i}: canonical`);
+      if (f.checksum !== undefined) assert.equal(m.checksum(), f.checksum, `${name} frame ${i}: checksum`);
+      n++;
+    }
+  }
+  assert.ok(n > 20, `${n} frames`);
 });
 
 test("change callbacks describe the recorded frames exactly", () => {
