@@ -85,7 +85,7 @@ type recFrame struct {
 	// Checksum is the Go mirror's Checksum (FNV-1a 64 of the canonical
 	// encoding) after the frame, 16 hex digits.
 	Checksum string `json:"checksum,omitempty"`
-	Value any    `json:"value,omitempty"`
+	Value    any    `json:"value,omitempty"`
 }
 
 type recFile struct {
