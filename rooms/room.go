@@ -53,6 +53,9 @@ type Room struct {
 	snapHint      int
 	deltaBase     uint32 // tick of the last delta that changed something
 	pendingKicks  []kick
+	stopped       bool      // stop ran
+	current       *inboxMsg // the message being handled (answered if the room fails)
+	deadConns     []*Client
 }
 
 type kick struct {
@@ -393,6 +396,13 @@ func (r *Room) step(s tick.Step) error {
 		return errStop
 	}
 	r.sendState(s.Started)
+	for _, c := range r.deadConns {
+		if !c.gone && c.sess != nil && c.sess.isClosed() {
+			r.dropClient(c)
+		}
+	}
+	clear(r.deadConns)
+	r.deadConns = r.deadConns[:0]
 	r.flushListing()
 	if r.autoDisposeDue() {
 		r.dispose(LeaveDisposed)
@@ -410,6 +420,12 @@ func (r *Room) drain() {
 }
 
 func (r *Room) handle(m *inboxMsg) {
+	r.current = m // not cleared by a panic: fail answers it
+	r.dispatch(m)
+	r.current = nil
+}
+
+func (r *Room) dispatch(m *inboxMsg) {
 	switch m.kind {
 	case msgJoin:
 		r.handleJoin(m)
@@ -454,10 +470,8 @@ func (r *Room) handle(m *inboxMsg) {
 			}
 			return
 		}
+		m.ack(okAck(nil)) // the seat is freed whatever OnLeave does
 		r.removeClient(c, LeaveRequested, false)
-		if m.ack != nil {
-			m.ack(okAck(nil))
-		}
 	case msgCall:
 		m.payload.(func())()
 	}
@@ -691,7 +705,10 @@ func (r *Room) sendFrame(c *Client, p *StatePacket, now time.Time) bool {
 	r.srv.stats.framesDropped.Add(1)
 	c.needsSnapshot = true
 	if err != nil {
-		return false // the transport reports the close
+		// The connection is unusable; normally its Session.Close arrives
+		// as a drop, but make sure the seat moves to its grace period.
+		r.deadConns = append(r.deadConns, c)
+		return false
 	}
 	if c.dropSince.IsZero() {
 		c.dropSince = now
@@ -789,12 +806,21 @@ func (r *Room) fail(err error, stack []byte) {
 		c.detach()
 	}
 	r.clients = nil
-	r.stop(&Error{Code: CodeInternal, Message: "the room failed"})
+	failed := &Error{Code: CodeInternal, Message: "the room failed"}
+	if m := r.current; m != nil {
+		r.current = nil
+		r.reject(m, failed)
+	}
+	r.stop(failed)
 }
 
 // stop closes the inbox, answers queued requests with reqErr, removes the
 // room from matchmaking, the registry and the lobby.
 func (r *Room) stop(reqErr *Error) {
+	if r.stopped {
+		return
+	}
+	r.stopped = true
 	t := r.typ
 	t.mu.Lock()
 	r.disposing = true
@@ -848,7 +874,7 @@ func (r *Room) reject(m *inboxMsg, e *Error) {
 			if m.kind == msgLeave {
 				m.ack(okAck(nil))
 			} else {
-				m.ack(errorAck(ErrNotInRoom))
+				m.ack(errorAck(e))
 			}
 		}
 	}

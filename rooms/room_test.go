@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -222,3 +223,69 @@ func TestMessagesAndBroadcast(t *testing.T) {
 		assert.Equal(t, CodeNotInRoom, errCode(b.call(EventMsg, "echo", nil)))
 	})
 }
+
+type panickyDispose struct{ counterGame }
+
+func (g *panickyDispose) OnLeave(r *Room, c *Client, reason LeaveReason) { panic("leave") }
+func (g *panickyDispose) OnDispose(r *Room)                              { panic("dispose") }
+
+// A panic while the room is already disposing (OnLeave, OnDispose) still
+// ends only that room, once.
+func TestPanicWhileDisposing(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, err := NewServer(Config{Logger: discardLogger()})
+		require.NoError(t, err)
+		require.NoError(t, srv.Define("p", func() Game { return &panickyDispose{} }, Settings{}))
+		a := newClient(t, srv, "a")
+		ack := a.mustJoin(EventCreate, "p", nil)
+		require.Equal(t, "", errCode(a.call(EventLeave))) // OnLeave panics
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Nil(t, srv.Room(ack["roomId"].(string)))
+		assert.Equal(t, uint64(1), srv.Stats().RoomPanics)
+
+		b := newClient(t, srv, "b")
+		b.mustJoin(EventCreate, "p", nil)
+		require.NoError(t, srv.Shutdown(context.Background())) // OnLeave panics during shutdown
+		ev := b.conn.takeEvents()
+		require.NotEmpty(t, ev)
+		assert.Equal(t, EventRoomLeft, ev[len(ev)-1].event)
+		assert.Equal(t, 0, srv.Stats().Rooms)
+		assert.Equal(t, CodeShuttingDown, errCode(newClient(t, srv, "c").call(EventJoinOrCreate, "p", nil)))
+	})
+}
+
+func TestShutdownTellsClients(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, log := testServer(t, Settings{}, nil)
+		a := newClient(t, srv, "a")
+		a.mustJoin(EventCreate, "counter", map[string]any{"name": "a"})
+		require.NoError(t, srv.Shutdown(context.Background()))
+		ev := a.conn.takeEvents()
+		require.NotEmpty(t, ev)
+		assert.Equal(t, emitted{EventRoomLeft, []any{map[string]any{"code": "shutdown", "reason": "room shutdown"}}}, ev[len(ev)-1])
+		assert.Equal(t, []string{"create ", "join a", "leave a shutdown", "dispose"}, log.all())
+	})
+}
+
+// A request whose hook panics is answered (code internal) and the
+// connection can go on.
+func TestPanicAnswersTheRequest(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, _ := testServer(t, Settings{}, func() *counterGame {
+			return &counterGame{onMsg: func(r *Room, c *Client, m *Message) { panic("msg") }}
+		})
+		require.NoError(t, srv.Define("badjoin", func() Game { return &panickyJoin{} }, Settings{}))
+		a := newClient(t, srv, "a")
+		assert.Equal(t, CodeInternal, errCode(a.call(EventCreate, "badjoin", nil)))
+		a.mustJoin(EventCreate, "counter", nil)
+		assert.Equal(t, CodeInternal, errCode(a.call(EventMsg, "x", nil)))
+		time.Sleep(100 * time.Millisecond)
+		a.mustJoin(EventCreate, "counter", nil)
+		assert.Equal(t, uint64(2), srv.Stats().RoomPanics)
+	})
+}
+
+type panickyJoin struct{ NopGame }
+
+func (panickyJoin) OnJoin(*Room, *Client, Options) error { panic("join") }

@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -107,7 +108,7 @@ func (s *Session) Handle(event string, args []any, ack func(args ...any)) {
 			reply(errorAck(ErrNotInRoom))
 			return
 		}
-		if err := r.send(inboxMsg{kind: msgLeave, sess: s, client: c, ack: ackOrNop(ack)}); err != nil {
+		if err := r.send(inboxMsg{kind: msgLeave, sess: s, client: c, ack: onceAck(ackOrNop(ack))}); err != nil {
 			s.clearSeat(c)
 			reply(okAck(nil))
 		}
@@ -148,6 +149,13 @@ func (s *Session) Handle(event string, args []any, ack func(args ...any)) {
 	}
 }
 
+// onceAck lets only the first call through (a room that fails while
+// handling a request answers it with an error, unless it already did).
+func onceAck(ack func(...any)) func(...any) {
+	var once sync.Once
+	return func(args ...any) { once.Do(func() { ack(args...) }) }
+}
+
 func ackOrNop(ack func(...any)) func(...any) {
 	if ack == nil {
 		return func(...any) {}
@@ -167,7 +175,7 @@ func (s *Session) join(reserve func() (*Room, error), opts Options, reply func(m
 		reply(errorAck(asError(err, CodeInternal)))
 		return
 	}
-	ack := func(args ...any) { reply(args[0].(map[string]any)) }
+	ack := onceAck(func(args ...any) { reply(args[0].(map[string]any)) })
 	if err := r.send(inboxMsg{kind: msgJoin, sess: s, payload: opts, ack: ack}); err != nil {
 		// The room never saw the request: give the seat back.
 		r.releaseSeat()
@@ -203,7 +211,7 @@ func (s *Session) resume(args []any, reply func(map[string]any)) {
 		reply(errorAck(asError(err, CodeTokenUnknown)))
 		return
 	}
-	ack := func(args ...any) { reply(args[0].(map[string]any)) }
+	ack := onceAck(func(args ...any) { reply(args[0].(map[string]any)) })
 	if err := r.send(inboxMsg{kind: msgResume, sess: s, client: c, seq: lastTick, ack: ack}); err != nil {
 		s.srv.stats.resumeFailures.Add(1)
 		s.endSeat(nil)
@@ -231,7 +239,7 @@ func (s *Session) handleMsg(args []any, ack func(...any), reply func(map[string]
 	}
 	var wrapped func(...any)
 	if ack != nil {
-		wrapped = func(a ...any) { ack(a...) }
+		wrapped = onceAck(ack)
 	}
 	if err := r.send(inboxMsg{kind: msgMessage, sess: s, client: c, str: typ, payload: payload, ack: wrapped}); err != nil {
 		reply(errorAck(asError(err, CodeInternal)))
@@ -308,9 +316,14 @@ func (s *Session) Close() {
 	s.mu.Unlock()
 	s.srv.lobby.unsubscribe(s)
 	if c != nil {
-		if err := r.send(inboxMsg{kind: msgDrop, sess: s, client: c}); err != nil {
-			// Busy or gone: hand it over asynchronously.
-			go func() { _ = r.send(inboxMsg{kind: msgDrop, sess: s, client: c}) }()
+		m := inboxMsg{kind: msgDrop, sess: s, client: c}
+		if err := r.send(m); errors.Is(err, ErrRoomBusy) {
+			// Keep trying without holding up the transport; the room also
+			// notices dead connections when it sends state.
+			go func() {
+				for errors.Is(r.send(m), ErrRoomBusy) {
+				}
+			}()
 		}
 	}
 }
