@@ -117,7 +117,7 @@ func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w, r.ContentLength)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := readBody(r, limit)
 	if err != nil {
 		c.closeWith(ReasonTransportError, fmt.Errorf("engineio: reading POST body: %w", err))
 		errBadRequest.write(w)
@@ -168,4 +168,15 @@ func (c *Conn) onPollPacket(p eiocodec.Packet) error {
 		return errStop
 	}
 	return nil
+}
+
+// readBody reads at most limit+1 bytes (enough to detect an oversized body
+// without a Content-Length), allocating for the declared length when known.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 {
+		body := make([]byte, n)
+		_, err := io.ReadFull(r.Body, body)
+		return body, err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }

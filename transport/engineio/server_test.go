@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -239,6 +240,15 @@ func TestOversizedPOST(t *testing.T) {
 	require.Equal(t, ReasonTransportError, ev.reason)
 	require.ErrorIs(t, ev.err, ErrPayloadTooLarge)
 
+	// The same without Content-Length (chunked).
+	p3, _ := dialPoll(t, ts)
+	rec3 := ts.nextConn(t)
+	resp, err := p3.http.Post(p3.url(), "text/plain", io.MultiReader(strings.NewReader("4"+strings.Repeat("y", 100))))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	require.ErrorIs(t, rec3.waitClose(t).err, ErrPayloadTooLarge)
+
 	// Others keep working.
 	p2, _ := dialPoll(t, ts)
 	rec2 := ts.nextConn(t)
@@ -312,7 +322,7 @@ func TestUpgrade(t *testing.T) {
 }
 
 func TestUpgradeProbeFailureKeepsPolling(t *testing.T) {
-	ts := startServer(t, Config{UpgradeTimeout: 50 * time.Millisecond})
+	ts := startServer(t, Config{UpgradeTimeout: time.Second})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 
@@ -325,9 +335,11 @@ func TestUpgradeProbeFailureKeepsPolling(t *testing.T) {
 	// The probe never sends "5": closed after UpgradeTimeout; polling goes on.
 	require.NoError(t, ws.conn.WriteString("2probe"))
 	require.Equal(t, message{"3probe", false}, ws.next(t))
+	_, body := p.get() // paused polling: answered at once
+	require.Equal(t, "6", body)
 	ws.waitClosed(t)
 	require.NoError(t, rec.conn.Send(TextFrame([]byte("still polling"))))
-	_, body := p.get()
+	_, body = p.get()
 	require.Equal(t, "4still polling", body)
 	require.Equal(t, TransportPolling, rec.conn.Transport())
 	require.Empty(t, rec.closed)
