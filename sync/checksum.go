@@ -21,7 +21,8 @@ func fnv1a64(b []byte) uint64 {
 // without reference ids, maps sorted by key. A Mirror holding the same state
 // returns the same value. It costs a full encoding: call it every N ticks.
 func (enc *Encoder) Checksum() uint64 {
-	return fnv1a64(enc.AppendCanonical(nil))
+	enc.canon = enc.AppendCanonical(enc.canon[:0])
+	return fnv1a64(enc.canon)
 }
 
 // AppendCanonical appends the canonical encoding Checksum hashes.

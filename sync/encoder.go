@@ -26,6 +26,7 @@ type Encoder struct {
 	nextRef uint32
 	free    []uint32 // reusable reference ids
 	pending []uint32 // released since the last delta: reusable after it
+	canon   []byte   // Checksum's scratch buffer
 }
 
 // NewEncoder starts tracking root, a pointer to a struct that embeds

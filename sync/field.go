@@ -91,16 +91,13 @@ type Bytes struct {
 // Get returns the field's bytes. The caller must not modify them.
 func (f *Bytes) Get() []byte { return f.v }
 
-// Set stores a copy of v. Storing equal bytes is not a change.
+// Set stores a copy of v. Storing equal bytes is not a change (nil and
+// empty are equal: both travel as an empty bin).
 func (f *Bytes) Set(v []byte) {
-	if bytes.Equal(f.v, v) && (f.v == nil) == (v == nil) {
+	if bytes.Equal(f.v, v) {
 		return
 	}
-	if v == nil {
-		f.v = nil
-	} else {
-		f.v = append(make([]byte, 0, len(v)), v...)
-	}
+	f.v = append(make([]byte, 0, len(v)), v...)
 	f.h.mark()
 }
 

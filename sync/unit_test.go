@@ -273,3 +273,47 @@ func TestManyFieldsLimit(t *testing.T) {
 	require.Equal(t, uint64(7), m.Root().Get("F62"))
 	require.Equal(t, enc.Checksum(), m.Checksum())
 }
+
+func TestIntKeyedMapsAndScalarElements(t *testing.T) {
+	type S struct {
+		Entity
+		Neg   Map[int64, string]
+		Big   Map[uint64, bool]
+		Small Map[int8, float64]
+		Blob  Bytes
+		Words Array[string]
+	}
+	s := &S{}
+	enc, err := NewEncoder(s, EncoderOptions{})
+	require.NoError(t, err)
+	m := NewMirror(MirrorLimits{})
+	require.NoError(t, m.ApplySnapshot(enc.EncodeSnapshot(nil, 0)))
+	s.Neg.Set(-1<<40, "far")
+	s.Neg.Set(-3, "near")
+	s.Big.Set(1<<63+5, true)
+	s.Small.Set(-128, 0.5)
+	s.Blob.Set([]byte{1, 2})
+	s.Words.Push("a", "b", "c")
+	d, _ := enc.EncodeDelta(nil, 1)
+	require.NoError(t, m.ApplyDelta(d))
+	require.Equal(t, enc.Checksum(), m.Checksum())
+	v := m.Value()
+	require.Equal(t, map[int64]any{-1 << 40: "far", -3: "near"}, v["Neg"])
+	require.Equal(t, map[uint64]any{1<<63 + 5: true}, v["Big"])
+	require.Equal(t, map[int64]any{-128: 0.5}, v["Small"])
+	require.Equal(t, []any{"a", "b", "c"}, v["Words"])
+	got, ok := m.Root().Map(0).Get(int64(-3))
+	require.True(t, ok)
+	require.Equal(t, "near", got)
+
+	s.Blob.Set(nil) // nil and empty are equal, but differ from {1, 2}
+	s.Words.Set(1, "B")
+	s.Neg.Delete(-3)
+	d, _ = enc.EncodeDelta(nil, 2)
+	require.NoError(t, m.ApplyDelta(d))
+	require.Equal(t, enc.Checksum(), m.Checksum())
+	s.Blob.Set([]byte{})
+	_, changed := enc.EncodeDelta(nil, 3)
+	require.False(t, changed)
+	require.Equal(t, []any{"a", "B", "c"}, m.Value()["Words"])
+}
