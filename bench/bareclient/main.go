@@ -42,7 +42,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rampTime := time.Duration(float64(*n) / *ramp * float64(time.Second))
-	ctx, cancel := context.WithTimeout(ctx, rampTime+*warmup+*duration+30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*rampTime+*warmup+*duration+60*time.Second)
 	defer cancel()
 
 	shards := runtime.GOMAXPROCS(0)
@@ -78,27 +78,36 @@ func main() {
 	var all []*client
 	var allMu sync.Mutex
 	start := time.Now()
-	errs := 0
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256) // handshakes in flight
 	for i := range *n {
 		if d := time.Until(start.Add(time.Duration(float64(i) / *ramp * float64(time.Second)))); d > 0 {
 			time.Sleep(d)
 		}
-		c := &client{}
-		conn, _, err := gws.NewClient(c, &gws.ClientOption{Addr: *url, ReadBufferSize: 2048})
-		if err != nil {
-			errs++
-			continue
-		}
-		c.conn = conn
-		go conn.ReadLoop()
-		allMu.Lock()
-		all = append(all, c)
-		allMu.Unlock()
-		s := sh[i%shards]
-		s.mu.Lock()
-		s.slots[(i/shards)%slots] = append(s.slots[(i/shards)%slots], c)
-		s.mu.Unlock()
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c := &client{}
+			conn, _, err := gws.NewClient(c, &gws.ClientOption{Addr: *url, ReadBufferSize: 2048})
+			if err != nil {
+				errs.Add(1)
+				return
+			}
+			c.conn = conn
+			go conn.ReadLoop()
+			allMu.Lock()
+			all = append(all, c)
+			allMu.Unlock()
+			s := sh[i%shards]
+			s.mu.Lock()
+			s.slots[(i/shards)%slots] = append(s.slots[(i/shards)%slots], c)
+			s.mu.Unlock()
+		}()
 	}
+	wg.Wait() // the window starts a warm-up after the last handshake
 	count := func() []int64 {
 		allMu.Lock()
 		defer allMu.Unlock()
@@ -110,14 +119,16 @@ func main() {
 	}
 	select {
 	case <-ctx.Done():
-	case <-time.After(time.Until(start.Add(rampTime + *warmup))):
+	case <-time.After(*warmup):
 	}
 	a, ta := count(), time.Now()
+	fmt.Println(`{"event":"window_start"}`)
 	select {
 	case <-ctx.Done():
 	case <-time.After(*duration):
 	}
 	b, tb := count(), time.Now()
+	fmt.Println(`{"event":"window_end"}`)
 	dt := tb.Sub(ta).Seconds()
 	var sum int64
 	minRate := math.Inf(1)
@@ -125,7 +136,7 @@ func main() {
 		sum += b[i] - a[i]
 		minRate = min(minRate, float64(b[i]-a[i])/dt)
 	}
-	res := map[string]any{"clients": *n, "connected": len(a), "connect_errors": errs, "window_s": math.Round(dt*100) / 100}
+	res := map[string]any{"clients": *n, "connected": len(a), "connect_errors": errs.Load(), "window_s": math.Round(dt*100) / 100}
 	if len(a) > 0 {
 		res["frames_per_client_s"] = math.Round(float64(sum)/dt/float64(len(a))*100) / 100
 		res["frames_per_client_s_min"] = math.Round(minRate*100) / 100

@@ -208,10 +208,7 @@ func start(ctx context.Context, name string, args ...string) (*child, error) {
 		for sc.Scan() {
 			line := sc.Text()
 			ch.stdout.WriteString(line + "\n")
-			select {
-			case ch.lines <- line:
-			default:
-			}
+			ch.lines <- line // the sweep drains every child's lines
 		}
 		close(ch.lines)
 	}()
@@ -279,7 +276,7 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	rampTime := time.Duration(float64(ccu) / c.ramp * float64(time.Second))
-	limit := rampTime + c.warmup + c.duration + 40*time.Second
+	limit := 2*rampTime + c.warmup + c.duration + 60*time.Second
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 
@@ -319,30 +316,37 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 		name := fmt.Sprintf("report-%s-%d%s.html", transport, ccu, map[bool]string{true: "-quantized"}[quantized])
 		cli, err = start(rctx, filepath.Join(c.binDir, "bots"), "-url", "http://"+addr, "-bots", strconv.Itoa(ccu),
 			"-transport", transport, "-parser", "msgpack", "-ramp", fmt.Sprint(c.ramp), "-warmup", secs(c.warmup),
-			"-duration", secs(c.duration), "-pid", strconv.Itoa(srv.cmd.Process.Pid), "-quiet",
+			"-duration", secs(c.duration), "-pid", strconv.Itoa(srv.cmd.Process.Pid), "-quiet", "-markers",
 			"-report", filepath.Join(c.outDir, name))
 	}
 	if err != nil {
 		row.Error = err.Error()
 		return row
 	}
-	// the client's own window starts after its ramp and warm-up
-	begin := time.Now()
-	wait := func(d time.Duration) bool {
-		select {
-		case <-time.After(time.Until(begin.Add(d))):
-			return true
-		case <-rctx.Done():
-			return false
+	// the client prints {"event":"window_start"} and {"event":"window_end"}
+	// around its measurement window; /proc is sampled at those moments
+	marker := func(want string) bool {
+		for {
+			select {
+			case line, ok := <-cli.lines:
+				if !ok {
+					return false
+				}
+				if strings.Contains(line, want) {
+					return true
+				}
+			case <-rctx.Done():
+				return false
+			}
 		}
 	}
-	if !wait(rampTime + c.warmup + 500*time.Millisecond) {
-		row.Error = "cut short: " + rctx.Err().Error()
+	if !marker("window_start") {
+		row.Error = "no measurement window (client ended or time limit)"
 		return row
 	}
 	a := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)
-	if !wait(rampTime + c.warmup + c.duration - 500*time.Millisecond) {
-		row.Error = "cut short: " + rctx.Err().Error()
+	if !marker("window_end") {
+		row.Error = "measurement window not finished (client ended or time limit)"
 		return row
 	}
 	b := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)

@@ -39,6 +39,7 @@ type options struct {
 	quiet                                  bool
 	cpuProfile                             string
 	verbose                                bool
+	markers                                bool
 }
 
 func main() {
@@ -68,11 +69,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.mirror, "mirror", false, "rebuild the state in every bot (statesync.Mirror)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&o.verbose, "v", false, "log every connect/join failure")
+	fs.BoolVar(&o.markers, "markers", false, `print {"event":"window_start"} and {"event":"window_end"} on stdout (for bench/sweep)`)
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the swarm's CPU profile (measurement window) here")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	res, series, hist, err := swarmRun(o, stderr)
+	res, series, hist, err := swarmRun(o, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "bots:", err)
 		if res == nil {
@@ -172,7 +174,7 @@ func selfStat() bots.ProcStat {
 	return ps
 }
 
-func swarmRun(o options, log io.Writer) (*Result, []point, bots.HistogramSnapshot, error) {
+func swarmRun(o options, out, log io.Writer) (*Result, []point, bots.HistogramSnapshot, error) {
 	var hist bots.HistogramSnapshot
 	if err := bots.CheckLocal(o.url); err != nil {
 		return nil, nil, hist, err
@@ -197,8 +199,11 @@ func swarmRun(o options, log io.Writer) (*Result, []point, bots.HistogramSnapsho
 	if o.ramp > 0 {
 		rampTime = time.Duration(float64(o.bots) / o.ramp * float64(time.Second))
 	}
+	// the ramp ends when every bot joined or failed, at the latest at
+	// rampLimit; the window starts a warm-up later
+	rampLimit := 2*rampTime + 10*time.Second
 	if o.maxTime == 0 {
-		o.maxTime = rampTime + o.warmup + o.duration + 30*time.Second
+		o.maxTime = rampLimit + o.warmup + o.duration + 30*time.Second
 	}
 	cfg := bots.SwarmConfig{
 		Client:    bots.Config{URL: o.url, Transport: tr, Parser: pr},
@@ -246,8 +251,7 @@ func swarmRun(o options, log io.Writer) (*Result, []point, bots.HistogramSnapsho
 	}
 
 	start := time.Now()
-	windowStart := start.Add(rampTime + o.warmup)
-	windowEnd := windowStart.Add(o.duration)
+	var windowStart, windowEnd time.Time // zero until the ramp is over
 	var (
 		series      []point
 		first, last sample
@@ -267,15 +271,26 @@ loop:
 		case <-tick.C:
 		}
 		cur := take()
+		if windowStart.IsZero() {
+			settled := int64(cur.sw.Joined) + cur.sw.ConnectErrors + cur.sw.JoinErrors
+			if settled >= int64(o.bots) || time.Since(start) >= rampLimit {
+				windowStart = time.Now().Add(o.warmup)
+				windowEnd = windowStart.Add(o.duration)
+			}
+		}
 		series = append(series, makePoint(start, prev, cur))
 		if !o.quiet {
 			fmt.Fprintln(log, progressLine(series[len(series)-1], cur, o.bots))
 		}
-		if cur.server.RSS > rssMax && !cur.sw.Time.Before(windowStart) {
+		inWindow := !windowStart.IsZero() && !cur.sw.Time.Before(windowStart)
+		if cur.server.RSS > rssMax && inWindow {
 			rssMax = cur.server.RSS
 		}
-		if !haveFirst && !cur.sw.Time.Before(windowStart) {
+		if !haveFirst && inWindow {
 			first, haveFirst = cur, true
+			if o.markers {
+				fmt.Fprintln(out, `{"event":"window_start"}`)
+			}
 			if o.cpuProfile != "" {
 				if f, err := os.Create(o.cpuProfile); err == nil {
 					if pprof.StartCPUProfile(f) == nil {
@@ -287,6 +302,9 @@ loop:
 		prev = cur
 		if haveFirst && !cur.sw.Time.Before(windowEnd) {
 			last = cur
+			if o.markers {
+				fmt.Fprintln(out, `{"event":"window_end"}`)
+			}
 			break
 		}
 	}
