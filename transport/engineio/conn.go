@@ -172,13 +172,20 @@ func (c *Conn) signalPoll() {
 	}
 }
 
-// dequeueLocked takes queued frames, at most maxBytes of wire size (but at
-// least one frame), and returns them with their wire size.
+// dequeueLocked takes frames from the head of the queue: as many as fit in
+// maxBytes of polling payload (separators and base64 included), but at
+// least one; size is their polling payload size.
 func (c *Conn) dequeueLocked(maxBytes int) (frames []*Frame, size int) {
 	n := 0
-	for n < len(c.queue) && (n == 0 || size+c.queue[n].size() <= maxBytes) {
-		size += c.queue[n].size()
-		n++
+	for ; n < len(c.queue); n++ {
+		s := c.queue[n].pollSize()
+		if n > 0 {
+			s++ // separator
+			if size+s > maxBytes {
+				break
+			}
+		}
+		size += s
 	}
 	if n == len(c.queue) { // take the whole slice; the spare one (if any) takes its place
 		frames = c.queue

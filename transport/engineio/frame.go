@@ -1,5 +1,7 @@
 package engineio
 
+import "encoding/base64"
+
 // Frame is one Engine.IO message ready to send. It is immutable, so one
 // Frame may be sent to any number of sessions (a broadcast builds it once).
 type Frame struct {
@@ -34,4 +36,14 @@ func (f *Frame) Payload() []byte {
 // IsBinary reports whether f is a binary message.
 func (f *Frame) IsBinary() bool { return f.binary }
 
+// size is what the frame counts against the send queue's byte bound.
 func (f *Frame) size() int { return len(f.wire) }
+
+// pollSize is the frame's size in a polling payload ('b' + base64 for
+// binary).
+func (f *Frame) pollSize() int {
+	if f.binary {
+		return 1 + base64.StdEncoding.EncodedLen(len(f.wire))
+	}
+	return len(f.wire)
+}

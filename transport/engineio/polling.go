@@ -46,11 +46,11 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	)
 	// After an upgrade the queue belongs to the WebSocket writer: answer noop.
 	if c.transport == TransportPolling && len(c.queue) > 0 && (!closing || c.reason == ReasonForcedClose || c.reason == ReasonServerShuttingDown) {
-		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload))
+		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload) - 2) // room for "\x1e1"
 	}
 	c.mu.Unlock()
 
-	body := c.srv.appendPayload(make([]byte, 0, size+size/3+8), frames)
+	body := c.srv.appendPayload(make([]byte, 0, size+2), frames)
 	if len(frames) == 0 {
 		if closing {
 			body = append(body, '1')

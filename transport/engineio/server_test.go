@@ -140,8 +140,18 @@ func TestPollingRoundTrip(t *testing.T) {
 		got = append(got, strings.Split(body, "\x1e")...)
 	}
 	require.Equal(t, []string{"4" + big, "4" + big, "4" + big, "4" + big, "4" + big}, got)
+
+	// The bound counts binary frames as base64.
+	bin := make([]byte, 30) // 'b' + 40 base64 characters
+	for range 3 {
+		require.NoError(t, rec.conn.Send(BinaryFrame(bin)))
+	}
+	_, body = p.get()
+	require.Equal(t, strings.Repeat("b"+strings.Repeat("A", 40), 2), strings.ReplaceAll(body, "\x1e", ""))
+	_, body = p.get()
+	require.Equal(t, "b"+strings.Repeat("A", 40), body)
 	st := ts.Stats()
-	require.Equal(t, uint64(7), st.FramesOut)
+	require.Equal(t, uint64(10), st.FramesOut)
 
 	// The client's close packet closes the session.
 	status, _ = p.post("1")
