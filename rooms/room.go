@@ -53,8 +53,9 @@ type Room struct {
 	snapHint      int
 	deltaBase     uint32 // tick of the last delta that changed something
 	pendingKicks  []kick
-	stopped       bool      // stop ran
-	current       *inboxMsg // the message being handled (answered if the room fails)
+	stopped       bool     // stop ran
+	current       inboxMsg // the message being handled (answered if the room fails)
+	inHandle      bool     // current is set
 	deadConns     []*Client
 }
 
@@ -420,9 +421,12 @@ func (r *Room) drain() {
 }
 
 func (r *Room) handle(m *inboxMsg) {
-	r.current = m // not cleared by a panic: fail answers it
+	// Copied (not pointed to, so m stays on the stack); not cleared by a
+	// panic: fail answers it.
+	r.current, r.inHandle = *m, true
 	r.dispatch(m)
-	r.current = nil
+	r.inHandle = false
+	r.current = inboxMsg{}
 }
 
 func (r *Room) dispatch(m *inboxMsg) {
@@ -807,9 +811,10 @@ func (r *Room) fail(err error, stack []byte) {
 	}
 	r.clients = nil
 	failed := &Error{Code: CodeInternal, Message: "the room failed"}
-	if m := r.current; m != nil {
-		r.current = nil
-		r.reject(m, failed)
+	if r.inHandle {
+		m := r.current
+		r.inHandle, r.current = false, inboxMsg{}
+		r.reject(&m, failed)
 	}
 	r.stop(failed)
 }
