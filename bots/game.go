@@ -820,6 +820,13 @@ func (g *Game) onDisconnect(c *Client, reason string, _ error) {
 	}
 }
 
+// isResuming reports whether an automatic resume is under way.
+func (g *Game) isResuming() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.resuming
+}
+
 // resumeLoop reconnects and calls rooms.resume with the seat's token.
 func (g *Game) resumeLoop(old *Client) {
 	defer func() {

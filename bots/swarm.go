@@ -431,7 +431,7 @@ func (s *Swarm) runChurn(ctx context.Context) {
 			b = s.bots[rnd.IntN(len(s.bots))]
 		}
 		s.mu.Unlock()
-		if b == nil || !b.joined.Load() {
+		if b == nil || !b.joined.Load() || b.g.isResuming() {
 			continue
 		}
 		s.churnOps.Add(1)

@@ -410,7 +410,7 @@ func summarize(o options, cfg bots.SwarmConfig, a, b sample, rssMax int64) *Resu
 	r.SwarmCPUUsPerBotS = round2(self * 1e6 / dt / n)
 	r.SwarmRSSMB = mb(b.self.RSS)
 
-	if b.sw.Joined < o.bots {
+	if b.sw.Joined < o.bots && cfg.Scenario != bots.ScenarioChurn { // churning bots are between seats at times
 		r.Behind = append(r.Behind, fmt.Sprintf("only %d of %d bots joined", b.sw.Joined, o.bots))
 	}
 	if cfg.Scenario != bots.ScenarioIdle && r.FramesPerClientS < 18 {
