@@ -43,7 +43,8 @@ type config struct {
 	ramp                  float64
 	maxTime               time.Duration
 	stopBehind, quantized bool
-	server                string
+	quietWait             time.Duration
+	quietBelow            float64
 }
 
 // Row is one run's figures.
@@ -87,6 +88,8 @@ func main() {
 	flag.DurationVar(&c.maxTime, "max-time", 40*time.Minute, "hard limit for the whole sweep")
 	flag.BoolVar(&c.stopBehind, "stop-when-behind", true, "skip a system's higher CCUs once it fell behind twice")
 	flag.BoolVar(&c.quantized, "quantized", true, "also run roomcast with quantized positions at the lowest CCU")
+	flag.DurationVar(&c.quietWait, "quiet-wait", 0, "before each run, wait up to this long for the machine to be quiet (shared machines)")
+	flag.Float64Var(&c.quietBelow, "quiet-below", 25, "quiet means the machine is less busy than this, in % of all its cores")
 	flag.Parse()
 	var err error
 	if c.ccu, err = parseList(ccu); err != nil {
@@ -264,8 +267,29 @@ func take(serverPID, clientPID int) snap {
 	return s
 }
 
+// waitQuiet waits up to c.quietWait until the machine's busy share over
+// one second is below c.quietBelow % (of all cores).
+func waitQuiet(ctx context.Context, c config) {
+	deadline := time.Now().Add(c.quietWait)
+	for time.Now().Before(deadline) {
+		b0, t0 := cpuTotals()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		b1, t1 := cpuTotals()
+		if t1 > t0 && 100*(b1-b0)/(t1-t0) < c.quietBelow {
+			return
+		}
+	}
+}
+
 func runOne(ctx context.Context, c config, sys, transport string, ccu int, quantized bool) (row Row) {
 	row = Row{System: sys, Transport: transport, CCU: ccu, Quantized: quantized}
+	if c.quietWait > 0 {
+		waitQuiet(ctx, c)
+	}
 	if sys == "roomcast" {
 		row.Parser = "msgpack"
 	}
