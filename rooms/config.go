@@ -67,6 +67,10 @@ type Settings struct {
 	// Metadata is the initial metadata of every room of the type (listed,
 	// filtered on). OnCreate may change it.
 	Metadata map[string]any
+	// Observer, if set, gets every tick's lateness and duration (and
+	// skipped ticks) from each room of the type, on the room's goroutine
+	// (e.g. to feed Prometheus histograms). Default none.
+	Observer tick.Observer
 }
 
 func (s Settings) withDefaults() Settings {

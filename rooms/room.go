@@ -329,7 +329,7 @@ func (r *Room) run() {
 	if err := r.create(); err != nil {
 		return
 	}
-	loop := tick.Loop{Rate: r.settings.TickRate, Clock: r.srv.clock}
+	loop := tick.Loop{Rate: r.settings.TickRate, Clock: r.srv.clock, Observer: r.settings.Observer}
 	sched, err := loop.Start()
 	if err != nil {
 		r.fail(fmt.Errorf("rooms: tick loop: %w", err), nil)

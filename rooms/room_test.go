@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"github.com/roomcast/roomcast/tick"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -289,3 +290,24 @@ func TestPanicAnswersTheRequest(t *testing.T) {
 type panickyJoin struct{ NopGame }
 
 func (panickyJoin) OnJoin(*Room, *Client, Options) error { panic("join") }
+
+func TestDrainKeepsRoomsButRefusesJoins(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var steps int
+		obs := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps++ }}
+		srv, _ := testServer(t, Settings{ReconnectGrace: 10 * time.Second, Observer: obs}, nil)
+		a := newClient(t, srv, "a")
+		ack := a.mustJoin(EventCreate, "counter", nil)
+		srv.Drain()
+		assert.Equal(t, CodeShuttingDown, errCode(newClient(t, srv, "b").call(EventJoinOrCreate, "counter", nil)))
+		assert.Equal(t, CodeShuttingDown, errCode(newClient(t, srv, "c").call(EventJoinByID, ack["roomId"], nil)))
+		a.drop()
+		time.Sleep(time.Second)
+		a2 := newClient(t, srv, "a2")
+		require.Equal(t, true, a2.call(EventResume, map[string]any{"token": ack["token"]})["ok"])
+		synctest.Wait()
+		got := make(chan int, 1)
+		require.True(t, srv.Room(ack["roomId"].(string)).Do(func(*Room) { got <- steps }))
+		assert.Greater(t, <-got, 15)
+	})
+}

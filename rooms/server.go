@@ -110,6 +110,15 @@ func (s *Server) Rooms() []*Room {
 	return out
 }
 
+// Drain stops matchmaking (every join fails with server_shutting_down)
+// while the rooms go on: seated players keep playing and dropped ones can
+// still resume. Call Shutdown when the drain deadline passes.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.shuttingDown = true
+	s.mu.Unlock()
+}
+
 // Shutdown stops matchmaking, disposes every room (clients get room.left
 // with code "shutdown", games get OnLeave and OnDispose) and waits for the
 // room goroutines, or ctx.
