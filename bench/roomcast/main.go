@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -16,14 +17,25 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
+	"github.com/roomcast/roomcast/tick"
 	"github.com/roomcast/roomcast/transport/socketio"
 )
+
+// BenchStats is what /benchstats returns (cumulative).
+type BenchStats struct {
+	Lateness bots.HistogramSnapshot // tick start minus its schedule, every room
+	Duration bots.HistogramSnapshot // tick step time (game + encode + fan-out)
+	Skipped  int64                  // tick slots skipped while catching up
+	Rooms    rooms.Stats
+}
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:2567", "listen address (loopback)")
@@ -39,13 +51,26 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// tick lateness and duration of every room, for the sweep
+	var lateness, duration bots.Histogram
+	var skipped atomic.Int64
+	settings := arena.Settings()
+	settings.Observer = tick.ObserverFuncs{
+		OnStep: func(s tick.StepStats) { lateness.Record(s.Lateness); duration.Record(s.Duration) },
+		OnSkip: func(s tick.SkipStats) { skipped.Add(int64(s.Steps)) },
+	}
 	cfg := arena.Config{Mode: arena.ModeBench, Quantized: *quantized}
-	if err := arena.Define(rs, arena.RoomType, cfg, arena.Settings()); err != nil {
+	if err := arena.Define(rs, arena.RoomType, cfg, settings); err != nil {
 		log.Fatal(err)
 	}
 	roomsio.Attach(rs, sio.Of("/"))
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", sio)
+	mux.HandleFunc("/benchstats", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(BenchStats{Lateness: lateness.Snapshot(), Duration: duration.Snapshot(),
+			Skipped: skipped.Load(), Rooms: rs.Stats()})
+	})
 	if *pprofAddr != "" {
 		go func() { _ = http.ListenAndServe(*pprofAddr, http.DefaultServeMux) }()
 	}

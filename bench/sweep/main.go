@@ -22,6 +22,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -69,6 +70,9 @@ type Row struct {
 	UpBytesPerClientS   float64 `json:"up_bytes_per_client_s,omitempty"`
 	AckP50Ms            float64 `json:"ack_p50_ms,omitempty"`
 	AckP99Ms            float64 `json:"ack_p99_ms,omitempty"`
+	TickLatenessP99Ms   float64 `json:"tick_lateness_p99_ms,omitempty"`
+	TickDurationP99Ms   float64 `json:"tick_duration_p99_ms,omitempty"`
+	FramesDropped       uint64  `json:"frames_dropped,omitempty"`
 
 	KeptUp bool     `json:"kept_up"`
 	Behind []string `json:"behind,omitempty"`
@@ -369,11 +373,17 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 		return row
 	}
 	a := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)
+	statsA, statsOK := benchStats(rctx, addr, sys)
 	if !marker("window_end") {
 		row.Error = "measurement window not finished (client ended or time limit)"
 		return row
 	}
 	b := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)
+	if statsB, ok := benchStats(rctx, addr, sys); ok && statsOK {
+		row.TickLatenessP99Ms = float64(statsB.Lateness.Sub(statsA.Lateness).Quantile(0.99).Microseconds()) / 1000
+		row.TickDurationP99Ms = float64(statsB.Duration.Sub(statsA.Duration).Quantile(0.99).Microseconds()) / 1000
+		row.FramesDropped = statsB.Rooms.FramesDropped - statsA.Rooms.FramesDropped
+	}
 	for range cli.lines { // until the client exits
 	}
 	_ = cli.cmd.Wait()
@@ -428,20 +438,46 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 	return row
 }
 
+// serverStats is the part of bench/roomcast's /benchstats the sweep uses.
+type serverStats struct {
+	Lateness, Duration bots.HistogramSnapshot
+	Rooms              struct{ FramesDropped uint64 }
+}
+
+func benchStats(ctx context.Context, addr, sys string) (serverStats, bool) {
+	var st serverStats
+	if sys != "roomcast" {
+		return st, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/benchstats", nil)
+	if err != nil {
+		return st, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, false
+	}
+	defer resp.Body.Close()
+	return st, json.NewDecoder(resp.Body).Decode(&st) == nil
+}
+
 func round(f float64) float64 { return math.Round(f*10) / 10 }
 
 // printSummary prints the runs and the ratios as Markdown.
 func printSummary(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| system | transport | CCU | server µs/client-s | server CPU % | server RSS MB | load gen µs/client-s | frames/s (min) | down B/client-s | ack p50/p99 ms | other CPU % | kept up |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| system | transport | CCU | server µs/client-s | server CPU % | server RSS MB | load gen µs/client-s | frames/s (min) | down B/client-s | ack p50/p99 ms | tick lateness p99 ms | other CPU % | kept up |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		sys := r.System
 		if r.Quantized {
 			sys += " (quantized)"
 		}
-		ack := "–"
+		ack, late := "–", "–"
 		if r.System == "roomcast" {
 			ack = fmt.Sprintf("%.1f / %.1f", r.AckP50Ms, r.AckP99Ms)
+			late = fmt.Sprintf("%.1f", r.TickLatenessP99Ms)
 		}
 		kept := "yes"
 		if !r.KeptUp {
@@ -455,9 +491,9 @@ func printSummary(w io.Writer, rows []Row) {
 		if r.DownBytesPerClientS > 0 {
 			down = fmt.Sprintf("%.0f", r.DownBytesPerClientS)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.1f | %.1f | %.0f | %.2f (%.2f) | %s | %s | %.0f | %s |\n", sys, r.Transport, r.CCU,
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.1f | %.1f | %.0f | %.2f (%.2f) | %s | %s | %s | %.0f | %s |\n", sys, r.Transport, r.CCU,
 			r.ServerCPUUsPerClientS, r.ServerCPUPct, r.ServerRSSMB, r.ClientCPUUsPerClientS, r.FramesPerClientS, r.FramesPerClientSMin,
-			down, ack, r.OtherCPUPct, kept)
+			down, ack, late, r.OtherCPUPct, kept)
 	}
 	held := map[string]int{}
 	byCCU := map[int]map[string]Row{}
