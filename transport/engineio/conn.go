@@ -286,6 +286,18 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	}
 }
 
+// dropConnections closes the session's network connections at once.
+func (c *Conn) dropConnections() {
+	c.mu.Lock()
+	ws, probe := c.ws, c.probe
+	c.mu.Unlock()
+	for _, conn := range []*gws.Conn{ws, probe} {
+		if conn != nil {
+			_ = conn.NetConn().Close()
+		}
+	}
+}
+
 func (c *Conn) notifyClose() {
 	c.mu.Lock()
 	h, reason, err := c.handler, c.reason, c.closeErr

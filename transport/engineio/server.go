@@ -82,7 +82,8 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 // OnConnection sets the function called for each new session, before any
-// of its messages; it should call Conn.SetHandler.
+// of its messages; it should call Conn.SetHandler. It runs in the
+// handshake request, so it should not block.
 func (s *Server) OnConnection(fn func(c *Conn)) {
 	s.mu.Lock()
 	s.onConn = fn
@@ -129,6 +130,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		for _, c := range conns { // stop flushing to slow peers
+			c.dropConnections()
+		}
 		return ctx.Err()
 	}
 }

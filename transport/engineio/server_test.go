@@ -605,3 +605,15 @@ func TestWriteTimeoutClosesStalledPeer(t *testing.T) {
 	require.Equal(t, ReasonTransportError, ev.reason)
 	require.ErrorIs(t, ev.err, os.ErrDeadlineExceeded)
 }
+
+func TestShutdownDeadlineDropsSlowPeers(t *testing.T) {
+	ts := startServer(t, Config{SendQueueBytes: 64 << 20})
+	_, _ = rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "") // never reads
+	rec := ts.nextConn(t)
+	require.NoError(t, rec.conn.Send(BinaryFrame(make([]byte, 32<<20)))) // the writer blocks (WriteTimeout 10s)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, ts.Shutdown(ctx), context.DeadlineExceeded)
+	require.Equal(t, ReasonServerShuttingDown, rec.waitClose(t).reason)
+	require.NoError(t, ts.Shutdown(t.Context())) // the writer has stopped: everything finished
+}
