@@ -18,11 +18,18 @@ JS_TESTS = $(wildcard $(JS)/test/*.test.js)
 ## test: everything a change must pass (vet, Go tests with -race, Node tests against the Go server)
 test: deps vet go-test js-test
 
-## deps: check the toolchain and install what the tests need. Each later
-## need is one more prerequisite line here plus its rule, e.g.
-##   deps: /usr/bin/chromium
-##   /usr/bin/chromium: ; apt-get update && apt-get install -y chromium
+## deps: check the toolchain and install what the tests need. Each need is
+## one prerequisite line here plus its rule, e.g. (for redis-server)
+##   deps: /usr/bin/redis-server
+##   /usr/bin/redis-server: ; apt-get update && apt-get install -y redis-server
 deps: tools $(JS)/node_modules/.package-lock.json
+deps: /usr/bin/chromium
+
+# Debian's Chromium for clients/js/test/browser.test.js (playwright-core drives it).
+/usr/bin/chromium:
+	@echo "make test: /usr/bin/chromium missing, installing Debian's chromium"
+	apt-get update && apt-get install -y --no-install-recommends chromium || \
+	  { echo "make test: could not install chromium (needs root and apt); install it and rerun" >&2; exit 1; }
 
 tools:
 	@command -v $(GO) >/dev/null || { echo "make test: 'go' not found; install Go 1.26 (https://go.dev/dl/)" >&2; exit 1; }

@@ -8,7 +8,7 @@ import { next, toBuffer, bytes } from "./support/util.js";
 
 let server;
 before(async () => {
-  server = await startServer(["--ping-interval", "300ms", "--ping-timeout", "200ms", "--max-payload", "100000"]);
+  server = await startServer(["--demo", "sioecho", "--ping-interval", "500ms", "--ping-timeout", "1500ms", "--max-payload", "100000"]);
 });
 after(async () => {
   const status = await server?.stop();

@@ -13,7 +13,7 @@ const PER_CLIENT = 10;
 
 let server;
 before(async () => {
-  server = await startServer([]);
+  server = await startServer(["--demo", "sioecho"]);
 });
 after(async () => {
   const status = await server?.stop();

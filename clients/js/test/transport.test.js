@@ -20,8 +20,6 @@ const PARSERS = {
 // listed here runs as a node:test "todo" (reported, not failing the run)
 // until the fix lands; remove the entry then.
 const KNOWN_BUGS = {
-  "msgpack:browser-binary":
-    "codec/mpack: notepack's ext type 0 (ArrayBuffer/typed arrays) is refused as 'unsupported ext type 0' and the session closed",
   "polling:forced-close-flush":
     "engineio polling: queued frames and the close packet go out in one GET response; socket.io-client defers decoded packets (nextTick), so DISCONNECT is lost",
 };
@@ -34,7 +32,7 @@ let server;
 before(async () => {
   // Short enough that the server-side ping timeout test is quick, long
   // enough that a loaded machine does not time out healthy clients.
-  server = await startServer(["--ping-interval", "500ms", "--ping-timeout", "1500ms", "--max-payload", String(MAX_PAYLOAD)]);
+  server = await startServer(["--demo", "sioecho", "--ping-interval", "500ms", "--ping-timeout", "1500ms", "--max-payload", String(MAX_PAYLOAD)]);
 });
 after(async () => {
   const status = await server?.stop();
@@ -123,7 +121,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
       // Browsers have no Buffer: binary is an ArrayBuffer or a typed array,
       // which socket.io-msgpack-parser (notepack.io) writes as msgpack ext
       // type 0, not bin.
-      it("round-trips Uint8Array and ArrayBuffer (the browser's binary)", { todo: pname === "msgpack" && known("msgpack:browser-binary") }, async () => {
+      it("round-trips Uint8Array and ArrayBuffer (the browser's binary)", async () => {
         const s = await connected();
         const u8 = new Uint8Array([9, 8, 7]);
         const ab = new Uint8Array([1, 0x1e, 255]).buffer;
@@ -291,7 +289,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
 describe("client-side ping timeout", { timeout: 30_000 }, () => {
   for (const [tname, topts] of Object.entries(TRANSPORTS)) {
     it(`is detected over ${tname} when the server stops answering`, async () => {
-      const paused = await startServer(["--ping-interval", "200ms", "--ping-timeout", "200ms"]);
+      const paused = await startServer(["--demo", "sioecho", "--ping-interval", "200ms", "--ping-timeout", "200ms"]);
       const s = io(paused.url, { forceNew: true, reconnection: false, ...topts });
       try {
         await next(s, "connect");
