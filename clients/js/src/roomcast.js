@@ -468,15 +468,26 @@ export class Room extends Emitter {
     return seq;
   }
 
-  /** Sends a room message msg(type, payload); resolves with the game's ack reply. */
-  message(type, payload) {
-    return new Promise((resolve, reject) => {
-      this.client.socket.timeout(10_000).emit("msg", type, payload, (err, reply) => {
-        if (err) return reject(new RoomcastError("timeout", err.message));
-        if (reply && reply.ok === false) return reject(new RoomcastError(reply.error?.code ?? "bad_reply", reply.error?.message ?? ""));
-        resolve(reply);
-      });
-    });
+  /**
+   * Sends a room message msg(type, payload) to the game and resolves with
+   * the data of its reply ({ok:true, data}); a refusal rejects with a
+   * RoomcastError (e.g. message_refused).
+   */
+  async message(type, payload) {
+    const reply = await this.client.request("msg", type, payload);
+    return reply.data;
+  }
+
+  /**
+   * Measures one round trip of msg("ping") (the arena answers it; other
+   * games may refuse it) in ms and folds it into room.ping.
+   */
+  async measurePing() {
+    const t0 = now();
+    await this.message("ping", 0);
+    const rtt = now() - t0;
+    this.ping = this.ping === null ? rtt : this.ping * 0.7 + rtt * 0.3;
+    return rtt;
   }
 
   /** Leaves the room at once (the seat is freed, no grace). */

@@ -186,6 +186,47 @@ for (const transports of [["websocket"], ["polling"]]) {
   });
 }
 
+test("room messages, quantized rooms", async () => {
+  const a = await client();
+  const room = await a.create("arena", { name: "q", mode: "bench", quantized: true }, arenaRoomOptions);
+  await until(() => room.me, "own player");
+  assert.deepEqual(await room.message("ping", { n: 7 }), { n: 7 });
+  const rtt = await room.measurePing();
+  assert.ok(rtt >= 0 && room.ping > 0);
+  await assert.rejects(room.message("no-such-message", 1), (e) => e instanceof RoomcastError && e.code === "message_refused");
+  // Quantized positions arrive as multiples of 1/32 and move like float ones.
+  const x0 = room.me.x;
+  assert.equal(room.mirror.schema.find((t) => t.fields.some((f) => f.name === "x")).fields.find((f) => f.name === "x").kind, "q");
+  for (let i = 0; i < 6; i++) {
+    room.send({ dx: x0 < 500 ? 1 : -1, dy: 0 });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  room.send({ dx: 0, dy: 0 });
+  await until(() => room.pending.length === 0, "acks");
+  assert.ok(Math.abs(room.me.x - x0) > 10, `moved from ${x0} to ${room.me.x}`);
+  assert.equal(room.me.x * 32, Math.round(room.me.x * 32));
+  assert.ok(Math.abs(room.predicted.x - room.me.x) < 1e-9);
+  await done(a);
+});
+
+test("server drain: the room is left with code shutdown", async () => {
+  const own = await startArena();
+  const c = await connect(own.url, { reconnectionDelay: 100 });
+  try {
+    const room = await c.joinOrCreate("arena", { name: "last" });
+    await until(() => room.state, "snapshot");
+    const left = nextEvent(room, "leave", 10_000);
+    const stopped = own.stop();
+    const [info] = await left;
+    assert.equal(info.code, "shutdown");
+    assert.equal(room.status, "left");
+    assert.equal((await stopped).code, 0);
+  } finally {
+    c.close();
+    await own.stop();
+  }
+});
+
 test("resume after the grace period fails with token_expired", { timeout: 60_000 }, async () => {
   const a = await client();
   const b = await client();

@@ -48,6 +48,10 @@ const app = {
       tick: room?.tick ?? 0,
       ping: room?.ping ?? null,
       resumes: room?.stats.resumes ?? 0,
+      seq: room?.seq ?? 0,
+      ackedSeq: room?.ackedSeq ?? 0,
+      pending: room?.pending.length ?? 0,
+      frames: room ? { snapshots: room.stats.snapshots, deltas: room.stats.deltas, resyncs: room.stats.resyncs } : null,
       me: room?.sessionId ? players[room.sessionId] ?? null : null,
       predicted: room?.predicted ? { x: room.predicted.x, y: room.predicted.y } : null,
       players,
@@ -194,6 +198,13 @@ function startInputs() {
     renderScores();
   }, 50);
 }
+
+// The ping display: one msg("ping") round trip a second (the input acks
+// also feed room.ping while playing).
+setInterval(() => {
+  const room = app.room;
+  if (room && !room.left && room.status === "connected") room.measurePing().catch(() => {});
+}, 1000);
 
 function renderScores() {
   const room = app.room;
