@@ -1,0 +1,79 @@
+package rooms
+
+import (
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestTokenTable(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tt := newTokenTable(time.Minute)
+	r, c := &Room{}, &Client{}
+	tt.issue("a", r, c)
+	tt.issue("b", r, c)
+
+	gr, gc, err := tt.take("a", now)
+	require.NoError(t, err)
+	assert.Same(t, r, gr)
+	assert.Same(t, c, gc)
+	_, _, err = tt.take("a", now)
+	assert.True(t, errors.Is(err, ErrTokenUsed))
+	tt.revoke("b", tokenExpired, now)
+	_, _, err = tt.take("b", now)
+	assert.True(t, errors.Is(err, ErrTokenExpired))
+	_, _, err = tt.take("zzz", now)
+	assert.True(t, errors.Is(err, ErrTokenUnknown))
+
+	// Forgotten after the memory period.
+	later := now.Add(2 * time.Minute)
+	_, _, err = tt.take("a", later)
+	assert.True(t, errors.Is(err, ErrTokenUnknown))
+	_, _, err = tt.take("b", later)
+	assert.True(t, errors.Is(err, ErrTokenUnknown))
+	assert.Empty(t, tt.entries)
+	assert.Empty(t, tt.dead)
+}
+
+func TestKeepWhenEmptyAndMaxRooms(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, err := NewServer(Config{Logger: discardLogger(), MaxRooms: 1})
+		require.NoError(t, err)
+		defer srv.Shutdown(t.Context())
+		require.NoError(t, srv.Define("keep", func() Game { return &counterGame{} }, Settings{KeepWhenEmpty: true}))
+		a := newClient(t, srv, "a")
+		id := a.mustJoin(EventCreate, "keep", nil)["roomId"]
+		require.Equal(t, "", errCode(a.call(EventLeave)))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.NotNil(t, srv.Room(id.(string)), "kept while empty")
+		assert.Equal(t, CodeCreateFailed, errCode(a.call(EventCreate, "keep", nil)), "MaxRooms")
+		assert.Equal(t, id, a.mustJoin(EventJoinOrCreate, "keep", nil)["roomId"])
+		require.NoError(t, srv.Shutdown(t.Context()))
+	})
+}
+
+func TestSettingsValidation(t *testing.T) {
+	srv, err := NewServer(Config{Logger: discardLogger()})
+	require.NoError(t, err)
+	defer srv.Shutdown(t.Context())
+	mk := func() Game { return NopGame{} }
+	for name, s := range map[string]Settings{
+		"tick rate":   {TickRate: 5000},
+		"max clients": {MaxClients: -1},
+		"metadata":    {Metadata: map[string]any{"x": struct{}{}}},
+		"inbox":       {InboxSize: -3},
+	} {
+		assert.Error(t, srv.Define("t-"+name, mk, s), name)
+	}
+	require.NoError(t, srv.Define("ok", mk, Settings{}))
+	assert.Error(t, srv.Define("ok", mk, Settings{}), "duplicate")
+	assert.Error(t, srv.Define("", mk, Settings{}))
+	assert.Error(t, srv.Define("nil", nil, Settings{}))
+	_, err = NewServer(Config{LobbyInterval: -1})
+	assert.Error(t, err)
+}
