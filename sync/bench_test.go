@@ -142,6 +142,58 @@ func BenchmarkArenaDelta8Fixed(b *testing.B) {
 	b.ReportMetric(float64(size), "B/delta")
 }
 
+// The same with both coordinates in one Fixed2 (one packed uint32).
+type benchQ2Player struct {
+	Entity
+	Pos   Fixed2 `sync:"pos,min=0,max=1024,step=1/32"`
+	HP    Uint8
+	Score Uint16
+	Name  String
+}
+
+type benchQ2Arena struct {
+	Entity
+	Players Map[string, *benchQ2Player]
+}
+
+func BenchmarkArenaDelta8Fixed2(b *testing.B) {
+	a := &benchQ2Arena{}
+	ps := make([]*benchQ2Player, 8)
+	for i := range ps {
+		p := &benchQ2Player{}
+		p.Pos.Set(100+100*float64(i), 900-100*float64(i))
+		p.HP.Set(100)
+		p.Name.Set(fmt.Sprintf("player%02d", i))
+		a.Players.Set(fmt.Sprintf("sess-%06d", i), p)
+		ps[i] = p
+	}
+	enc, err := NewEncoder(a, EncoderOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 512)
+	tick := uint32(startTick)
+	enc.EncodeDelta(buf, tick)
+	var size int
+	dir := 1.25
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		tick++
+		if tick%64 == 0 {
+			dir = -dir
+		}
+		for _, p := range ps {
+			x, y := p.Pos.Get()
+			p.Pos.Set(x+dir, y-dir)
+		}
+		out, _ := enc.EncodeDelta(buf[:0], tick)
+		size = len(out)
+	}
+	cpu.report(b)
+	b.ReportMetric(float64(size), "B/delta")
+}
+
 func BenchmarkDelta10kEntities8Moving(b *testing.B) {
 	_, ps, enc := newBenchArena(b, 10_000)
 	buf := make([]byte, 0, 512)

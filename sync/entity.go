@@ -95,6 +95,8 @@ func (enc *Encoder) attach(e *Entity, ti *typeInfo) {
 		switch fi.kind {
 		case KindFixed:
 			(*Fixed)(p).bindQuant(fi.q)
+		case KindFixed2:
+			(*Fixed2)(p).bindQuant(fi.q)
 		case KindRef, KindMap, KindArray:
 			c := fi.acc(p)
 			c.bindField(fi)

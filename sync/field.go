@@ -81,6 +81,7 @@ func (*Float64) kind() Kind { return KindFloat64 }
 func (*String) kind() Kind  { return KindString }
 func (*Bytes) kind() Kind   { return KindBytes }
 func (*Fixed) kind() Kind   { return KindFixed }
+func (*Fixed2) kind() Kind  { return KindFixed2 }
 
 // Bytes is a tracked byte slice (msgpack bin).
 type Bytes struct {
@@ -106,6 +107,7 @@ type quant struct {
 	min, max, step float64
 	inv            float64 // 1/step
 	maxN           uint64  // round((max-min)/step)
+	bits           uint    // bit length of maxN: Fixed2 packs y << bits | x
 }
 
 // index returns the step index for v, clamped to the range.
@@ -172,5 +174,50 @@ func (f *Fixed) bindQuant(q *quant) {
 	if f.q == nil {
 		f.q = q
 		f.n = q.index(f.v)
+	}
+}
+
+// Fixed2 is a tracked pair of quantized numbers, typically a 2-D position,
+// declared like Fixed (`sync:"pos,min=0,max=1024,step=1/32"`, the range
+// applies to both). Both step indexes travel packed in one unsigned integer,
+// y << bits | x where bits is the bit length of (max-min)/step: a position
+// in 0..1024 at 1/32 takes 5 bytes instead of 6 for two Fixed fields. Set
+// changes both; it is not a change when both land on their current steps.
+type Fixed2 struct {
+	h    fieldHead
+	q    *quant
+	n    uint64  // packed step indexes
+	x, y float64 // the values as given, only while q == nil
+}
+
+// Get returns the (snapped) values.
+func (f *Fixed2) Get() (x, y float64) {
+	if f.q == nil {
+		return f.x, f.y
+	}
+	return f.q.value(f.n & (1<<f.q.bits - 1)), f.q.value(f.n >> f.q.bits)
+}
+
+// Raw returns the packed step indexes that go on the wire.
+func (f *Fixed2) Raw() uint64 { return f.n }
+
+// Set stores x and y, each clamped and snapped to the declared step.
+func (f *Fixed2) Set(x, y float64) {
+	if f.q == nil {
+		f.x, f.y = x, y
+		return
+	}
+	n := f.q.index(y)<<f.q.bits | f.q.index(x)
+	if n == f.n {
+		return
+	}
+	f.n = n
+	f.h.mark()
+}
+
+func (f *Fixed2) bindQuant(q *quant) {
+	if f.q == nil {
+		f.q = q
+		f.n = q.index(f.y)<<q.bits | q.index(f.x)
 	}
 }

@@ -149,4 +149,5 @@ func TestGoldenInProtocolDoc(t *testing.T) {
 	for _, ex := range goldenExamples(t) {
 		require.Contains(t, blocks, ex.hex, "PROTOCOL-state.md must show %s", ex.name)
 	}
+	require.Contains(t, blocks, fixed2ExampleHex, "PROTOCOL-state.md must show the q2 example (TestFixed2)")
 }

@@ -19,13 +19,14 @@ const (
 	KindFloat64
 	KindString
 	KindBytes
-	KindFixed // quantized number: an unsigned integer n meaning min + n*step
-	KindRef   // nested entity (nil or an entity of one type)
-	KindMap   // map keyed by string or integer
-	KindArray // ordered array
+	KindFixed  // quantized number: an unsigned integer n meaning min + n*step
+	KindRef    // nested entity (nil or an entity of one type)
+	KindMap    // map keyed by string or integer
+	KindArray  // ordered array
+	KindFixed2 // two quantized numbers (x, y) packed in one unsigned integer
 )
 
-var kindNames = [...]string{"invalid", "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "str", "bin", "q", "ref", "map", "arr"}
+var kindNames = [...]string{"invalid", "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "str", "bin", "q", "ref", "map", "arr", "q2"}
 
 // String returns the wire name of k ("f32", "u8", "map", ...).
 func (k Kind) String() string {

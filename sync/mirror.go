@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -142,7 +143,8 @@ func (n *Node) Type() *TypeSchema { return n.typ }
 
 // Field returns field i's value: bool, int64 (signed kinds), uint64
 // (unsigned kinds), float32, float64, string, []byte, float64 for Fixed
-// fields, *Node or nil for refs, *MapValue, *ArrayValue.
+// fields, [2]float64 for Fixed2 fields, *Node or nil for refs, *MapValue,
+// *ArrayValue.
 func (n *Node) Field(i int) any {
 	if i < 0 || i >= len(n.vals) {
 		return nil
@@ -152,6 +154,9 @@ func (n *Node) Field(i int) any {
 	switch f.Kind {
 	case KindFixed:
 		return f.Min + float64(v.n)*f.Step
+	case KindFixed2:
+		x, y := n.Vec2(i)
+		return [2]float64{x, y}
 	case KindRef:
 		if v.x == nil {
 			return (*Node)(nil)
@@ -181,6 +186,17 @@ func (n *Node) Float(i int) float64 {
 		return float64(v)
 	}
 	return 0
+}
+
+// Vec2 returns a Fixed2 field's values (0, 0 for other kinds).
+func (n *Node) Vec2(i int) (x, y float64) {
+	if i < 0 || i >= len(n.vals) || n.typ.Fields[i].Kind != KindFixed2 {
+		return 0, 0
+	}
+	f := &n.typ.Fields[i]
+	b := uint(bits.Len64(uint64(math.Round((f.Max - f.Min) / f.Step))))
+	v := n.vals[i].n
+	return f.Min + float64(v&(1<<b-1))*f.Step, f.Min + float64(v>>b)*f.Step
 }
 
 // Int returns an integer or bool field as int64 (uint64 values beyond
@@ -477,7 +493,7 @@ func readFieldSchema(r *mpack.Reader, ntypes int) (FieldSchema, uint64, error) {
 	want := 2
 	var qmax uint64
 	switch f.Kind {
-	case KindFixed:
+	case KindFixed, KindFixed2:
 		want = 5
 		if n != want {
 			break
@@ -494,6 +510,9 @@ func readFieldSchema(r *mpack.Reader, ntypes int) (FieldSchema, uint64, error) {
 			return f, 0, malformed(r, "bad fixed range")
 		}
 		qmax = uint64(steps)
+		if f.Kind == KindFixed2 && bits.Len64(qmax) > 32 {
+			return f, 0, malformed(r, "q2 range too large")
+		}
 	case KindRef:
 		want = 3
 		if n != want {
@@ -660,6 +679,17 @@ func (d *decoder) readField(tix, i, depth int) (mval, error) {
 		}
 		if v > d.qmax[tix][i] {
 			return mval{}, malformed(r, "fixed step %d beyond range", v)
+		}
+		return mval{n: v}, nil
+	case KindFixed2:
+		v, err := r.ReadUint()
+		if err != nil {
+			return mval{}, wrapRead("q2", err)
+		}
+		qmax := d.qmax[tix][i]
+		b := uint(bits.Len64(qmax))
+		if v>>(2*b) != 0 || v&(1<<b-1) > qmax || v>>b > qmax {
+			return mval{}, malformed(r, "fixed pair %#x beyond range", v)
 		}
 		return mval{n: v}, nil
 	case KindRef:

@@ -18,6 +18,7 @@ type tItem struct {
 	B    String
 	Q    Fixed `sync:"q,min=-10,max=10,step=0.5"`
 	Tags Array[uint8]
+	P    Fixed2 `sync:"p,min=-4,max=4,step=0.125"`
 }
 
 type tNode struct {
@@ -145,6 +146,10 @@ func (w *world) mutate() {
 			it.A.Set(it.A.Get() + rng.Int32N(3) - 1) // sometimes the same value
 			if rng.IntN(2) == 0 {
 				it.Q.Set(it.Q.Get() + rng.Float64() - 0.5)
+			}
+			if rng.IntN(2) == 0 {
+				x, y := it.P.Get()
+				it.P.Set(x+rng.Float64()-0.5, y+rng.Float64()*3-1.5)
 			}
 		}
 	case 3:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"strings"
@@ -42,7 +43,8 @@ type FieldSchema struct {
 	Key Kind
 	// Elem is the element kind of a map or array: a scalar kind or KindRef.
 	Elem Kind
-	// Min, Max and Step declare a KindFixed field: value = Min + n*Step.
+	// Min, Max and Step declare a KindFixed or KindFixed2 field:
+	// value = Min + n*Step.
 	Min, Max, Step float64
 }
 
@@ -81,7 +83,7 @@ type fieldInfo struct {
 	name    string
 	kind    Kind
 	off     uintptr
-	q       *quant                         // KindFixed
+	q       *quant                         // KindFixed, KindFixed2
 	key     Kind                           // KindMap
 	elem    Kind                           // KindMap, KindArray: scalar kind or KindRef
 	elemTyp *typeInfo                      // KindRef, or entity elements
@@ -185,8 +187,8 @@ func (r *registry) typeOf(t reflect.Type) (*typeInfo, error) {
 		}
 		if isScalar {
 			fi.kind = reflect.New(f.Type).Interface().(scalarField).kind()
-			if fi.kind == KindFixed {
-				q, err := parseQuant(opts)
+			if fi.kind == KindFixed || fi.kind == KindFixed2 {
+				q, err := parseQuant(opts, fi.kind)
 				if err != nil {
 					return nil, fmt.Errorf("%w: %v.%s: %w", ErrSchema, st, f.Name, err)
 				}
@@ -282,7 +284,7 @@ func scalarKindOf(t reflect.Type) Kind {
 }
 
 // parseQuant parses "min=0,max=1024,step=1/32" (step may be a fraction).
-func parseQuant(opts string) (*quant, error) {
+func parseQuant(opts string, kind Kind) (*quant, error) {
 	q := &quant{}
 	var have [3]bool
 	for opt := range strings.SplitSeq(opts, ",") {
@@ -316,6 +318,10 @@ func parseQuant(opts string) (*quant, error) {
 		return nil, fmt.Errorf("range/step = %v steps: too many", n)
 	}
 	q.maxN = uint64(n)
+	q.bits = uint(bits.Len64(q.maxN))
+	if kind == KindFixed2 && q.bits > 32 {
+		return nil, fmt.Errorf("range/step = %v steps: too many for Fixed2 (max 2^32-1)", n)
+	}
 	q.inv = 1 / q.step
 	return q, nil
 }
@@ -362,7 +368,7 @@ func appendSchema(b []byte, s *Schema) []byte {
 		b = mpack.AppendArrayHeader(b, len(t.Fields))
 		for _, f := range t.Fields {
 			switch f.Kind {
-			case KindFixed:
+			case KindFixed, KindFixed2:
 				b = mpack.AppendArrayHeader(b, 5)
 				b = mpack.AppendString(b, f.Name)
 				b = mpack.AppendString(b, f.Kind.String())

@@ -1,6 +1,7 @@
 package statesync
 
 import (
+	"encoding/hex"
 	"errors"
 	"testing"
 
@@ -316,4 +317,44 @@ func TestIntKeyedMapsAndScalarElements(t *testing.T) {
 	_, changed := enc.EncodeDelta(nil, 3)
 	require.False(t, changed)
 	require.Equal(t, []any{"a", "B", "c"}, m.Value()["Words"])
+}
+
+// fixed2ExampleHex is PROTOCOL-state.md's q2 example.
+const fixed2ExampleHex = "950202ff00ce00604008"
+
+func TestFixed2(t *testing.T) {
+	type V struct {
+		Entity
+		Pos Fixed2 `sync:"pos,min=0,max=1024,step=1/32"`
+	}
+	v := &V{}
+	v.Pos.Set(1.5, 2000) // before attach: kept as given
+	x, y := v.Pos.Get()
+	require.Equal(t, [2]float64{1.5, 2000}, [2]float64{x, y})
+	enc, err := NewEncoder(v, EncoderOptions{})
+	require.NoError(t, err)
+	x, y = v.Pos.Get()
+	require.Equal(t, [2]float64{1.5, 1024}, [2]float64{x, y}, "clamped on attach")
+	require.Equal(t, uint64(32768)<<16|48, v.Pos.Raw())
+	m := NewMirror(MirrorLimits{})
+	require.NoError(t, m.ApplySnapshot(enc.EncodeSnapshot(nil, 0)))
+	v.Pos.Set(1.51, 1024) // same steps
+	_, changed := enc.EncodeDelta(nil, 1)
+	require.False(t, changed)
+	v.Pos.Set(512.25, 3)
+	d, changed := enc.EncodeDelta(nil, 2)
+	require.True(t, changed)
+	require.Equal(t, fixed2ExampleHex, hex.EncodeToString(d))
+	require.NoError(t, m.ApplyDelta(d))
+	require.Equal(t, [2]float64{512.25, 3}, m.Root().Get("pos"))
+	require.Equal(t, enc.Checksum(), m.Checksum())
+	_, f := m.Schema().Types[0].Field("pos")
+	require.Equal(t, KindFixed2, f.Kind)
+
+	type TooFine struct {
+		Entity
+		P Fixed2 `sync:"p,min=0,max=1,step=1e-10"`
+	}
+	_, err = NewEncoder(&TooFine{}, EncoderOptions{})
+	require.ErrorIs(t, err, ErrSchema)
 }

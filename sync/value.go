@@ -82,6 +82,8 @@ func appendField(b []byte, e *Entity, fi *fieldInfo) []byte {
 		return mpack.AppendFloat32(b, (*Float32)(p).v)
 	case KindFixed:
 		return mpack.AppendUint(b, (*Fixed)(p).n)
+	case KindFixed2:
+		return mpack.AppendUint(b, (*Fixed2)(p).n)
 	case KindRef, KindMap, KindArray:
 		return fi.acc(p).appendFull(b)
 	}
