@@ -10,10 +10,29 @@
 //	srv, _ := rooms.NewServer(rooms.Config{})
 //	srv.Define("arena", func() rooms.Game { return &Arena{} }, rooms.Settings{TickRate: 20, MaxClients: 8})
 //
+// A Game sets its replicated state with Room.SetState (a
+// *statesync.Encoder from package sync fits as is), reacts to OnJoin,
+// OnInput, OnMessage, OnTick, OnDrop, OnResume, OnLeave, and talks to
+// clients with Client.Send / SendWithAck, Room.Broadcast / BroadcastExcept
+// and Client.Kick. Room.Lock, SetPrivate, SetMetadata and Dispose steer
+// matchmaking and the lobby. See Example.
+//
 // Connections reach rooms through the small Conn interface (rooms/roomsio
-// adapts transport/socketio sockets to it): the transport calls
-// Server.Connect for every new connection, Session.Handle for every event
-// the client sends and Session.Close when the connection is gone.
+// adapts transport/socketio sockets to it: roomsio.Attach(rs, sio.Of("/"))):
+// the transport calls Server.Connect for every new connection,
+// Session.Handle for every event the client sends and Session.Close when
+// the connection is gone. The protocol (events, acks, error codes, state
+// frames) is in PROTOCOL-rooms.md.
+//
+// Untrusted input: event arguments arrive already decoded by the
+// transport's bounded decoders (codec/socketio, codec/mpack: every length
+// checked, depth bounded); rooms further bounds input and message payload
+// sizes, input rates and sequence numbers before game code sees them.
+//
+// Where rooms live: a Registry lists them (memory by default). Seat
+// reservation is done by the process that owns a room, under its room
+// type's lock, so seats stay exact under any concurrency; a shared
+// (Redis) Registry only has to store listings.
 //
 // # Concurrency
 //
@@ -34,6 +53,6 @@
 // taken before Server.tokensMu, never the other way round; Session.mu is a
 // leaf. No lock is held while game code runs.
 //
-// This package must not import transport packages; it imports tick, sync
-// (statesync) and codec.
+// This package must not import transport packages; it imports tick and
+// codec (its tests also use sync and bots).
 package rooms
