@@ -3,6 +3,7 @@ package gameserver
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -140,7 +141,11 @@ func TestMainCommand(t *testing.T) {
 
 	pr, pw := io.Pipe()
 	errR, errW := io.Pipe()
-	go func() { _, _ = io.Copy(io.Discard, errR) }()
+	logs := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(errR)
+		logs <- b
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	exit := make(chan int, 1)
 	go func() {
@@ -164,4 +169,12 @@ func TestMainCommand(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Main did not return")
 	}
+	// JSON logs, one object per line: serving, draining, stopped.
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(string(<-logs)), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "log line %q", line)
+		msgs = append(msgs, rec["msg"].(string))
+	}
+	require.Equal(t, []string{"serving", "draining", "stopped"}, msgs)
 }
