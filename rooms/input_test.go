@@ -184,3 +184,43 @@ func TestLobby(t *testing.T) {
 		sub.sess.Close()
 	})
 }
+
+func TestLobbyLockAndPrivate(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, err := NewServer(Config{Logger: discardLogger(), LobbyInterval: 100 * time.Millisecond})
+		require.NoError(t, err)
+		defer srv.Shutdown(t.Context())
+		require.NoError(t, srv.Define("c", func() Game {
+			return &counterGame{onMsg: func(r *Room, c *Client, m *Message) {
+				switch m.Type {
+				case "lock":
+					r.Lock()
+				case "private":
+					r.SetPrivate(true)
+				}
+			}}
+		}, Settings{}))
+		sub := newClient(t, srv, "sub")
+		sub.call(EventLobbySubscribe, nil)
+		a := newClient(t, srv, "a")
+		id := a.mustJoin(EventCreate, "c", nil)["roomId"]
+		time.Sleep(time.Second)
+		sub.conn.takeEvents()
+
+		a.call(EventMsg, "lock", nil)
+		time.Sleep(time.Second)
+		ev := sub.conn.takeEvents()
+		require.Len(t, ev, 1)
+		assert.Equal(t, EventLobbyUpdate, ev[0].event)
+		assert.Equal(t, true, ev[0].args[0].(map[string]any)["locked"])
+
+		a.call(EventMsg, "private", nil)
+		time.Sleep(time.Second)
+		assert.Equal(t, []emitted{{EventLobbyRemove, []any{id}}}, sub.conn.takeEvents())
+
+		require.Equal(t, true, sub.call(EventLobbyUnsubscribe)["ok"])
+		a.call(EventLeave)
+		time.Sleep(time.Second)
+		assert.Empty(t, sub.conn.takeEvents())
+	})
+}
