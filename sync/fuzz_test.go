@@ -50,6 +50,12 @@ func FuzzMirrorApply(f *testing.F) {
 		case err == nil:
 			_ = m.Checksum()
 			_ = m.Value()
+			if len(delta) == 0 {
+				if m.Checksum() != sum {
+					t.Fatal("empty delta changed the state")
+				}
+				break
+			}
 			if err := m.ApplyDelta(delta); !errors.Is(err, ErrOutOfOrder) {
 				t.Fatalf("same delta twice: %v", err)
 			}

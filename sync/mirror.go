@@ -350,9 +350,15 @@ func (m *Mirror) ApplySnapshot(b []byte) error {
 // ApplyDelta applies delta b ([tick, tick-base, token...]). The mirror's tick
 // M must satisfy base <= M < tick (ErrOutOfOrder otherwise, mirror
 // unchanged). If b is malformed the mirror needs a new snapshot.
+//
+// An empty b (the "ack only" delta frame rooms sends when a tick changed
+// nothing but a client's input ack) is accepted as no change.
 func (m *Mirror) ApplyDelta(b []byte) error {
 	if !m.valid {
 		return ErrNoSnapshot
+	}
+	if len(b) == 0 {
+		return nil
 	}
 	r := m.rd
 	r.Reset(b)

@@ -155,6 +155,8 @@ func TestMirrorOrderAndErrors(t *testing.T) {
 	d3, _ := enc.EncodeDelta(nil, 3)
 
 	require.ErrorIs(t, m.ApplyDelta(d3), ErrOutOfOrder, "missed d1")
+	require.NoError(t, m.ApplyDelta(nil), "an ack-only frame")
+	require.Equal(t, uint32(0), m.Tick())
 	require.True(t, m.Valid())
 	require.NoError(t, m.ApplyDelta(d1))
 	require.ErrorIs(t, m.ApplyDelta(d1), ErrOutOfOrder)
