@@ -57,6 +57,11 @@ type Config struct {
 	// DrainGrace bounds the drain after the Run context is cancelled:
 	// rooms tell their clients, sessions close, Run returns. Default 10 s.
 	DrainGrace time.Duration
+	// DrainWait is the part of the drain during which rooms play on
+	// (matchmaking already refuses new seats) before their clients are
+	// told room.left; it ends early when no room is left. Default 0: tell
+	// them at once. Must be less than DrainGrace.
+	DrainWait time.Duration
 	// TickRate overrides the arena's 20 Hz when not zero.
 	TickRate int
 	// ArenaMode is the mode of arena rooms whose creator does not choose:
@@ -127,6 +132,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gameserver: --log-format %q: want %q or %q", c.LogFormat, LogText, LogJSON)
 	case c.DrainGrace < 0:
 		return fmt.Errorf("gameserver: --drain-grace %v: must be positive", c.DrainGrace)
+	case c.DrainWait < 0 || c.DrainWait >= c.DrainGrace:
+		return fmt.Errorf("gameserver: --drain-wait %v: want 0 up to less than --drain-grace %v", c.DrainWait, c.DrainGrace)
 	case c.TickRate != 0 && (c.TickRate < tick.MinRate || c.TickRate > tick.MaxRate):
 		return fmt.Errorf("gameserver: --tick-rate %d: want %d..%d", c.TickRate, tick.MinRate, tick.MaxRate)
 	case c.ArenaMode != arena.ModePlay && c.ArenaMode != arena.ModeBench:

@@ -41,6 +41,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
 	fs.DurationVar(&c.DrainGrace, "drain-grace", DefaultDrainGrace, "how long SIGTERM/SIGINT waits for rooms and sessions to close")
 	fs.DurationVar(&c.DrainGrace, "shutdown-grace", DefaultDrainGrace, "same as --drain-grace")
+	fs.DurationVar(&c.DrainWait, "drain-wait", 0, "part of the drain during which rooms play on (no new seats) before clients are told; ends early when no room is left")
 	fs.IntVar(&c.TickRate, "tick-rate", 0, "arena tick rate in Hz (0: the arena's 20)")
 	fs.StringVar(&c.ArenaMode, "arena-mode", arena.ModePlay, `default arena room mode: "play" (pickups, collisions) or "bench" (movement only, the benchmark workload)`)
 	fs.BoolVar(&c.Quantized, "quantized", false, "arena positions quantized to 1/32 (statesync.Fixed) unless a room's creator chooses")

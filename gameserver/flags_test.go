@@ -53,6 +53,10 @@ func TestParseFlags(t *testing.T) {
 		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config) {
 			require.Equal(t, time.Second, c.ReconnectGrace)
 		}},
+		{name: "drain wait", args: []string{"--drain-wait", "5s"}, check: func(t *testing.T, c Config) {
+			require.Equal(t, 5*time.Second, c.DrainWait)
+		}},
+		{name: "drain wait beyond grace", args: []string{"--drain-wait", "10s"}, wantErr: "--drain-wait 10s: want 0 up to less than --drain-grace 10s"},
 		{name: "zero reconnect grace", args: []string{"--reconnect-grace", "0s"}, wantErr: "--reconnect-grace 0s"},
 		{name: "env", env: envOf("ROOMCAST_ADDR", "127.0.0.1:9999", "ROOMCAST_LOG_FORMAT", "json", "ROOMCAST_PPROF", "true",
 			"ROOMCAST_DRAIN_GRACE", "3s", "ROOMCAST_ARENA_MODE", "bench", "ROOMCAST_QUANTIZED", "1", "ROOMCAST_TICK_RATE", "30",

@@ -1,7 +1,6 @@
 package gameserver
 
 import (
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -104,22 +103,6 @@ func (m *metrics) observer(name string) tick.Observer {
 		},
 		OnSkip: func(sk tick.SkipStats) { s.Add(float64(sk.Steps)) },
 	}
-}
-
-// observedGame measures a game's OnTick as a stand-in for the room loop's
-// own tick.Observer (rooms has no hook for one yet): lateness is the time
-// from the tick's scheduled time to the start of OnTick (so it includes
-// the inbox drain), duration is OnTick's.
-type observedGame struct {
-	rooms.Game
-	obs tick.Observer
-	now func() time.Time
-}
-
-func (g *observedGame) OnTick(r *rooms.Room, t rooms.Tick) {
-	start := g.now()
-	g.Game.OnTick(r, t)
-	g.obs.Step(tick.StepStats{N: t.N, Lateness: max(0, start.Sub(t.Time)), Duration: g.now().Sub(start)})
 }
 
 // statsCollector reads engineio's and rooms' counters at scrape time.

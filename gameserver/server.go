@@ -123,10 +123,8 @@ func (s *Server) defineArena() error {
 	if s.cfg.ReconnectGrace != 0 {
 		settings.ReconnectGrace = s.cfg.ReconnectGrace
 	}
-	obs := s.metrics.observer(arena.RoomType)
-	err := s.rooms.Define(arena.RoomType, func() rooms.Game {
-		return &observedGame{Game: arena.NewGame(acfg), obs: obs, now: time.Now}
-	}, settings)
+	settings.Observer = s.metrics.observer(arena.RoomType)
+	err := s.rooms.Define(arena.RoomType, func() rooms.Game { return arena.NewGame(acfg) }, settings)
 	if err != nil {
 		return fmt.Errorf("gameserver: define arena: %w", err)
 	}
@@ -259,7 +257,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	return nil
 }
 
-// Drain marks the server not ready, stops matchmaking, disposes every room
+// Drain marks the server not ready, stops matchmaking, lets the rooms play
+// on for up to Config.DrainWait (less if they all end), disposes every room
 // (each client gets room.left {code: "shutdown"}), lets the last frames
 // reach the clients and closes every session, within ctx. The HTTP
 // listener is the caller's (Run shuts it down after Drain).
@@ -272,6 +271,8 @@ func (s *Server) shutdownApp(ctx context.Context) error {
 	if s.echo != nil {
 		return s.echo.Shutdown(ctx)
 	}
+	s.rooms.Drain() // matchmaking answers server_shutting_down from now on
+	s.waitRooms(ctx)
 	var err error
 	if e := s.rooms.Shutdown(ctx); e != nil {
 		err = fmt.Errorf("rooms: %w", e)
@@ -281,6 +282,30 @@ func (s *Server) shutdownApp(ctx context.Context) error {
 		err = errors.Join(err, fmt.Errorf("socket.io: %w", e))
 	}
 	return err
+}
+
+// roomsPoll is how often waitRooms looks for rooms that are still going.
+const roomsPoll = 50 * time.Millisecond
+
+// waitRooms lets the rooms play on for up to Config.DrainWait (within ctx),
+// returning early once none is left.
+func (s *Server) waitRooms(ctx context.Context) {
+	if s.cfg.DrainWait <= 0 {
+		return
+	}
+	deadline := time.NewTimer(s.cfg.DrainWait)
+	defer deadline.Stop()
+	poll := time.NewTicker(roomsPoll)
+	defer poll.Stop()
+	for len(s.rooms.Rooms()) > 0 {
+		select {
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		}
+	}
 }
 
 // lingerMax bounds the pause that lets long-polling clients collect their

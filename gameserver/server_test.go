@@ -385,3 +385,41 @@ func TestSioechoDemo(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.NoError(t, r.stop(t))
 }
+
+// With a drain wait, rooms play on while matchmaking refuses new seats;
+// once the last player leaves, the drain goes on at once.
+func TestDrainWaitLetsRoomsFinish(t *testing.T) {
+	t.Parallel()
+	r := start(t, Config{DrainGrace: time.Minute, DrainWait: 50 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserMsgpack, false)
+	_, err := pl.g.JoinOrCreate(ctx, arena.RoomType, map[string]any{"name": "last"})
+	require.NoError(t, err)
+	late := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserDefault, false)
+
+	r.cancel()
+	require.Eventually(t, r.srv.Draining, 5*time.Second, time.Millisecond)
+	code, body := get(t, r.url+PathReadyz)
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Equal(t, "draining\n", body)
+	_, err = late.g.JoinOrCreate(ctx, arena.RoomType, map[string]any{"name": "late"})
+	var pe *bots.ProtocolError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, rooms.CodeShuttingDown, pe.Code)
+
+	pl.moveAndWait(t, 1, 1) // still playing
+	require.NoError(t, pl.g.Leave(ctx))
+	select {
+	case err := <-r.done:
+		r.done <- err
+		require.NoError(t, err)
+	case <-ctx.Done():
+		t.Fatal("the drain did not end after the last room")
+	}
+	select {
+	case code := <-pl.left:
+		t.Fatalf("room.left %q after leaving by itself", code)
+	default:
+	}
+}
