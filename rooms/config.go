@@ -19,6 +19,7 @@ const (
 	DefaultMaxInputsPerSecond  = 60
 	DefaultSlowConsumerTimeout = 5 * time.Second
 	DefaultResumeTicks         = 100
+	DefaultResumeBytes         = 256 << 10
 	DefaultLobbyInterval       = 250 * time.Millisecond
 	DefaultTokenMemory         = 10 * time.Minute
 	DefaultMaxMessageBytes     = 4096
@@ -64,6 +65,8 @@ type Settings struct {
 	// ResumeTicks is how many ticks of deltas are kept to replay on resume.
 	// Default 100.
 	ResumeTicks int
+	// ResumeBytes bounds the bytes of those deltas. Default 256 KiB.
+	ResumeBytes int
 	// Metadata is the initial metadata of every room of the type (listed,
 	// filtered on). OnCreate may change it.
 	Metadata map[string]any
@@ -101,6 +104,9 @@ func (s Settings) withDefaults() Settings {
 	if s.ResumeTicks == 0 {
 		s.ResumeTicks = DefaultResumeTicks
 	}
+	if s.ResumeBytes == 0 {
+		s.ResumeBytes = DefaultResumeBytes
+	}
 	return s
 }
 
@@ -123,6 +129,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("rooms: Settings.SlowConsumerTimeout %v is negative", s.SlowConsumerTimeout)
 	case s.ResumeTicks < 0:
 		return fmt.Errorf("rooms: Settings.ResumeTicks %d is negative", s.ResumeTicks)
+	case s.ResumeBytes < 0:
+		return fmt.Errorf("rooms: Settings.ResumeBytes %d is negative", s.ResumeBytes)
 	}
 	if err := checkValue(s.Metadata, 0); err != nil {
 		return fmt.Errorf("rooms: Settings.Metadata: %w", err)

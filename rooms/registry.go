@@ -54,8 +54,10 @@ func (q Query) Match(l *Listing) bool {
 // listing on every change (at most once per tick) and remove it when they
 // are disposed; rooms.list and the lobby's first list read it. Seat
 // reservation stays in the owning process, so a shared (Redis) registry
-// only needs these four calls. Implementations must be safe for concurrent
-// use; Listing values passed in must not be retained by reference to
+// only needs these four calls. Put and Remove are called on room
+// goroutines (at most once per tick per room), so they must be quick: a
+// networked implementation should buffer and write asynchronously.
+// Implementations must be safe for concurrent use; Listing values passed in must not be retained by reference to
 // Metadata beyond the call's contract (they are not modified afterwards).
 type Registry interface {
 	// Put adds or replaces a listing.

@@ -97,7 +97,7 @@ func newRoom(s *Server, t *roomType, id string, opts Options) *Room {
 		inbox:     make(chan inboxMsg, t.settings.InboxSize),
 		done:      make(chan struct{}),
 		private:   t.settings.Private,
-		resume:    newResumeBuffer(t.settings.ResumeTicks),
+		resume:    newResumeBuffer(t.settings.ResumeTicks, t.settings.ResumeBytes),
 		deltaHint: 64, snapHint: 256,
 	}
 	r.meta = cloneMap(t.settings.Metadata)

@@ -19,10 +19,12 @@ type State interface {
 // resumeBuffer keeps the last deltas (changed ticks only) to replay to a
 // resuming client. Owned by the room goroutine.
 type resumeBuffer struct {
-	max     int
-	entries []resumeEntry // ring, oldest at head
-	head    int
-	n       int
+	max      int // entries
+	maxBytes int
+	bytes    int
+	entries  []resumeEntry // ring, oldest at head
+	head     int
+	n        int
 	// since is the oldest tick T such that every changed tick > T is in
 	// the buffer: a client that saw tick >= since can be caught up.
 	since uint64
@@ -33,8 +35,18 @@ type resumeEntry struct {
 	delta []byte
 }
 
-func newResumeBuffer(max int) *resumeBuffer {
-	return &resumeBuffer{max: max, entries: make([]resumeEntry, max)}
+func newResumeBuffer(max, maxBytes int) *resumeBuffer {
+	return &resumeBuffer{max: max, maxBytes: maxBytes, entries: make([]resumeEntry, max)}
+}
+
+// evict forgets the oldest entry.
+func (b *resumeBuffer) evict() {
+	old := b.entries[b.head]
+	b.since = old.tick
+	b.bytes -= len(old.delta)
+	b.entries[b.head] = resumeEntry{}
+	b.head = (b.head + 1) % b.max
+	b.n--
 }
 
 // push records tick's delta.
@@ -43,15 +55,19 @@ func (b *resumeBuffer) push(tick uint64, delta []byte) {
 		b.since = tick
 		return
 	}
-	if b.n == b.max {
-		old := b.entries[b.head]
-		b.since = old.tick
-		b.entries[b.head] = resumeEntry{}
-		b.head = (b.head + 1) % b.max
-		b.n--
+	if len(delta) > b.maxBytes {
+		for b.n > 0 {
+			b.evict()
+		}
+		b.since = tick
+		return
+	}
+	for b.n == b.max || (b.n > 0 && b.bytes+len(delta) > b.maxBytes) {
+		b.evict()
 	}
 	b.entries[(b.head+b.n)%b.max] = resumeEntry{tick: tick, delta: delta}
 	b.n++
+	b.bytes += len(delta)
 }
 
 // replay returns the deltas after tick lastSeen if the buffer covers them
