@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
 import { startServer } from "./support/server.js";
-import { next, ack } from "./support/util.js";
+import { next, ackWithin } from "./support/util.js";
 
 const CLIENTS = 200;
 const PER_CLIENT = 10;
@@ -36,7 +36,7 @@ for (const [name, opts] of Object.entries(CASES)) {
           sockets.push(io(server.url, { forceNew: true, reconnection: false, timeout: 20_000, ...opts }));
         }
         await Promise.all(sockets.map((s) => (s.connected ? null : next(s, "connect", 20_000))));
-        await Promise.all(sockets.map((s) => ack(s, "join", room)));
+        await Promise.all(sockets.map((s) => ackWithin(30_000, s, "join", room)));
 
         const expected = (CLIENTS - 1) * PER_CLIENT;
         const done = sockets.map((s, me) => {
@@ -60,7 +60,7 @@ for (const [name, opts] of Object.entries(CASES)) {
         // (as a game client would), so at most CLIENTS broadcasts are in
         // flight and no queue needs to hold more than that.
         const sent = sockets.map(async (s, me) => {
-          for (let seq = 0; seq < PER_CLIENT; seq++) assert.deepEqual(await ack(s, "broadcast", room, me, seq), [true]);
+          for (let seq = 0; seq < PER_CLIENT; seq++) assert.deepEqual(await ackWithin(30_000, s, "broadcast", room, me, seq), [true]);
         });
         await Promise.all([...sent, ...done]);
       } finally {

@@ -289,7 +289,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
 describe("client-side ping timeout", { timeout: 30_000 }, () => {
   for (const [tname, topts] of Object.entries(TRANSPORTS)) {
     it(`is detected over ${tname} when the server stops answering`, async () => {
-      const paused = await startServer(["--demo", "sioecho", "--ping-interval", "200ms", "--ping-timeout", "200ms"]);
+      const paused = await startServer(["--demo", "sioecho", "--ping-interval", "400ms", "--ping-timeout", "800ms"]);
       const s = io(paused.url, { forceNew: true, reconnection: false, ...topts });
       try {
         await next(s, "connect");

@@ -16,10 +16,15 @@ export function next(emitter, event, ms = 5000) {
   });
 }
 
-/** Emits event with args and an ack callback; resolves with all ack args. */
+/** Emits event with args and an ack callback; resolves with all ack args (5 s timeout). */
 export function ack(socket, event, ...args) {
+  return ackWithin(5000, socket, event, ...args);
+}
+
+/** ack with a timeout of ms. */
+export function ackWithin(ms, socket, event, ...args) {
   return new Promise((resolve, reject) => {
-    socket.timeout(5000).emit(event, ...args, (err, ...res) => (err ? reject(new Error(`ack of "${event}": ${err.message}`)) : resolve(res)));
+    socket.timeout(ms).emit(event, ...args, (err, ...res) => (err ? reject(new Error(`ack of "${event}": ${err.message}`)) : resolve(res)));
   });
 }
 
