@@ -306,3 +306,36 @@ describe("client-side ping timeout", { timeout: 30_000 }, () => {
     });
   }
 });
+
+describe("Origin allowlist (--origins)", { timeout: 30_000 }, () => {
+  let guarded;
+  before(async () => {
+    guarded = await startServer(["--demo", "sioecho", "--origins", "http://good.example"]);
+  });
+  after(async () => {
+    await guarded?.stop();
+  });
+  for (const [tname, topts] of Object.entries(TRANSPORTS)) {
+    it(`refuses a foreign Origin and accepts an allowed one over ${tname}`, async () => {
+      const bad = io(guarded.url, { forceNew: true, reconnection: false, ...topts, extraHeaders: { origin: "http://evil.example" } });
+      try {
+        const [err] = await next(bad, "connect_error");
+        assert.ok(err instanceof Error);
+        assert.ok(!bad.connected);
+      } finally {
+        bad.disconnect();
+      }
+      const good = io(guarded.url, { forceNew: true, reconnection: false, ...topts, extraHeaders: { origin: "http://good.example" } });
+      try {
+        await next(good, "connect");
+        assert.deepEqual(await ack(good, "echo", "ok"), ["ok"]);
+        if (tname === "polling→websocket") {
+          if (good.io.engine.transport.name !== "websocket") await next(good.io.engine, "upgrade");
+          assert.deepEqual(await ack(good, "echo", "upgraded"), ["upgraded"]);
+        }
+      } finally {
+        good.disconnect();
+      }
+    });
+  }
+});
