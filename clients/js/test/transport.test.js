@@ -173,6 +173,47 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         assert.deepEqual(await ack(b, "leave", room), [1]);
       });
 
+      it("keeps every message, in order, both ways, while the transport upgrades", async () => {
+        const s = connect();
+        const N = 300;
+        const got = [];
+        const all = new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`got ${got.length}/${N} echoes`)), 20_000);
+          s.on("echo", (i, blob) => {
+            got.push(i);
+            assert.deepEqual(toBuffer(blob), Buffer.from([i & 0xff, 0x1e]));
+            if (got.length === N) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        // queued before the connection even opens, sent across the handshake and the upgrade
+        for (let i = 0; i < N; i++) s.emit("echo", i, Buffer.from([i & 0xff, 0x1e]));
+        await all;
+        assert.deepEqual(got, [...Array(N).keys()]);
+        if (tname === "polling→websocket" && s.io.engine.transport.name !== "websocket") await next(s.io.engine, "upgrade");
+        assert.equal(s.io.engine.transport.name, topts.transports.at(-1));
+      });
+
+      it("broadcasts binary to a room that mixes both parsers", async () => {
+        const room = `mixed-${tname}-${pname}`;
+        const other = pname === "default" ? { parser: msgpackParser } : {};
+        const a = await connected();
+        const b = await connected("/", other);
+        const c = await connected();
+        assert.deepEqual(await ack(a, "join", room), [1]);
+        assert.deepEqual(await ack(b, "join", room), [2]);
+        const blob = bytes(1000, 9);
+        const both = Promise.all([next(a, "broadcast"), next(b, "broadcast")]);
+        assert.deepEqual(await ack(c, "broadcast", room, "bin", blob, { n: 1.5 }), [true]);
+        for (const [tag, gotBlob, obj] of await both) {
+          assert.equal(tag, "bin");
+          assert.ok(toBuffer(gotBlob).equals(blob));
+          assert.deepEqual(obj, { n: 1.5 });
+        }
+      });
+
       it("refuses /admin with a bad token (message and data) and accepts the right one", async () => {
         const bad = connect("/admin", { auth: { token: "wrong" } });
         const [err] = await next(bad, "connect_error");
