@@ -380,3 +380,26 @@ describe("Origin allowlist (--origins)", { timeout: 30_000 }, () => {
     });
   }
 });
+
+describe("server shutdown (SIGTERM)", { timeout: 30_000 }, () => {
+  it("closes every session as 'transport close' and exits 0", async () => {
+    const srv = await startServer(["--demo", "sioecho"]);
+    const sockets = [];
+    try {
+      for (const [tname, topts] of Object.entries(TRANSPORTS)) {
+        for (const popts of Object.values(PARSERS)) {
+          const s = io(srv.url, { forceNew: true, reconnection: false, ...topts, ...popts });
+          sockets.push(s);
+          await next(s, "connect");
+          if (tname === "polling→websocket" && s.io.engine.transport.name !== "websocket") await next(s.io.engine, "upgrade");
+        }
+      }
+      const reasons = Promise.all(sockets.map((s) => next(s, "disconnect", 10_000).then(([r]) => r)));
+      assert.deepEqual(await srv.stop(), { code: 0, signal: null });
+      assert.deepEqual(await reasons, sockets.map(() => "transport close"));
+    } finally {
+      for (const s of sockets) s.disconnect();
+      await srv.stop();
+    }
+  });
+});
