@@ -2,6 +2,8 @@ package rooms
 
 import (
 	"time"
+
+	"github.com/roomcast/roomcast/codec/mpack"
 )
 
 // Game is one room's game code. The room's goroutine calls every hook, one
@@ -92,6 +94,17 @@ func (in Input) Bool(key string, def bool) bool { return Options(asMap(in.Payloa
 
 // String returns Payload[key] when it is a string, else def.
 func (in Input) String(key, def string) string { return Options(asMap(in.Payload)).String(key, def) }
+
+// Reader returns a bounded msgpack reader over a binary payload (a client
+// that packs its input itself, e.g. msgpack bytes), or nil when Payload is
+// not binary. Every length is checked before anything is allocated.
+func (in Input) Reader(lim mpack.Limits) *mpack.Reader {
+	b, ok := in.Payload.([]byte)
+	if !ok {
+		return nil
+	}
+	return mpack.NewReader(b, lim)
+}
 
 func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)

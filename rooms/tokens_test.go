@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"errors"
+	"github.com/roomcast/roomcast/codec/mpack"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -114,4 +115,25 @@ func TestResumeBuffer(t *testing.T) {
 	assert.True(t, ok)
 	assert.Empty(t, out)
 	assert.Zero(t, b.bytes)
+}
+
+func TestInputAccessors(t *testing.T) {
+	in := Input{Seq: 3, Payload: map[string]any{"dx": 1.5, "n": int64(4), "ok": true, "s": "x"}}
+	assert.Equal(t, 1.5, in.Float("dx", 0))
+	assert.Equal(t, 4.0, in.Float("n", 0))
+	assert.Equal(t, int64(4), in.Int("n", 0))
+	assert.Equal(t, int64(7), in.Int("dx", 7), "not integral")
+	assert.True(t, in.Bool("ok", false))
+	assert.Equal(t, "x", in.String("s", ""))
+	assert.Equal(t, "d", in.String("missing", "d"))
+	assert.Nil(t, in.Reader(mpack.Limits{}))
+
+	bin := Input{Payload: []byte{0x92, 0x01, 0xa1, 'a'}}
+	r := bin.Reader(mpack.Limits{})
+	n, err := r.ReadArrayHeader()
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	bad := Input{Payload: []byte{0xdd, 0xff, 0xff, 0xff, 0xff}}
+	_, err = bad.Reader(mpack.Limits{}).ReadValue()
+	assert.Error(t, err, "a 4 G element claim in 5 bytes is refused")
 }
