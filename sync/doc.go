@@ -4,18 +4,48 @@
 // The folder is sync/ but the package is named statesync so that it never
 // shadows the standard library's sync package in files that need both.
 //
-// A game declares its state as Go structs that embed Entity and hold tracked
-// fields (Float32, Uint8, String, Fixed, Ref, Map, Array, ...). Field ids are
-// assigned by declaration order; reflection runs once per type, when an
-// Encoder is created or a new entity type is first attached. Setting a field
-// marks it dirty in O(1); an Encoder then encodes only what changed since
-// the previous delta (a dirty list, never a scan of the state).
+// # Declaring state
 //
-// The wire format (PROTOCOL-state.md) is plain msgpack: any stock msgpack
-// library can decode it. Mirror applies snapshots and deltas on the client
+// A game declares its state as Go structs that embed Entity and hold
+// tracked fields:
+//
+//	type Player struct {
+//		statesync.Entity
+//		X, Y  statesync.Float32
+//		HP    statesync.Uint8
+//		Name  statesync.String
+//		input [2]float32 // other fields are server-only
+//	}
+//
+//	type Arena struct {
+//		statesync.Entity
+//		Players statesync.Map[string, *Player]
+//	}
+//
+// Field ids follow declaration order. A `sync:"name"` tag renames a field on
+// the wire, `sync:"-"` hides it; Fixed and Fixed2 declare their range in the
+// tag (`sync:"x,min=0,max=1024,step=1/32"`). Reflection runs once per type,
+// in NewEncoder; from then on a Set costs a comparison and, when the value
+// changes, a bit in the entity's change mask (plus one append to the
+// Encoder's dirty list for the first change of that entity in a tick).
+// Setting a field to its current value is not a change.
+//
+// # Encoding
+//
+// The room goroutine owns the Encoder and the state. Each tick it mutates
+// the state, then calls EncodeDelta once (the bytes are shared by every
+// recipient) and, for clients that need one, EncodeSnapshot. A delta holds
+// only what changed: patches of changed fields addressed by entity reference
+// id and field id, and one op per changed Map or Array. The cost is
+// proportional to the changes, not to the state.
+//
+// The wire format (PROTOCOL-state.md) is plain msgpack that any stock
+// msgpack library decodes. Mirror applies snapshots and deltas on the client
 // side (bots, tests); it treats its input as untrusted and decodes it with
 // codec/mpack's bounded Reader. ResumeBuffer keeps recent deltas so that a
-// reconnecting client can catch up without a snapshot.
+// reconnecting client can catch up without a snapshot. Encoder.Checksum and
+// Mirror.Checksum hash the same canonical encoding, so a client can detect a
+// desync.
 //
 // This package may import codec/mpack only; it knows nothing of transport,
 // rooms or sockets.

@@ -401,7 +401,7 @@ func runScript(t *testing.T, seed uint64, ticks int) {
 
 func TestPropertyRandomScripts(t *testing.T) {
 	n := 2000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 200
 	}
 	for seed := range uint64(n) {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package statesync
+
+const raceEnabled = false
