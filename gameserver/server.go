@@ -235,8 +235,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 
 	select {
 	case err := <-served:
-		s.draining.Store(true)
-		_ = s.shutdownApp(context.Background())
+		graceCtx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainGrace)
+		defer cancel()
+		_ = s.Drain(graceCtx)
 		return fmt.Errorf("gameserver: serve: %w", err)
 	case <-ctx.Done():
 	}
