@@ -62,6 +62,7 @@ type recPlayer struct {
 	HP               statesync.Uint8   `sync:"hp"`
 	Score            statesync.Uint16  `sync:"score"`
 	Name             statesync.String  `sync:"name"`
+	Pos              statesync.Fixed2  `sync:"pos,min=0,max=1024,step=1/32"`
 }
 
 type recRoot struct {
@@ -144,6 +145,7 @@ func (r *recorder) player(name string) *recPlayer {
 	p.Y.Set(r.rng.Float32() * 1000)
 	p.HP.Set(100)
 	p.Name.Set(name)
+	p.Pos.Set(float64(p.X.Get()), float64(p.Y.Get()))
 	return p
 }
 
@@ -175,6 +177,7 @@ func (r *recorder) mutate() {
 				if r.rng.IntN(2) == 0 {
 					p.X.Set(p.X.Get() + float32(r.rng.IntN(11)-5)*0.7)
 					p.Y.Set(p.Y.Get() - 3.3)
+					p.Pos.Set(float64(p.X.Get()), float64(p.Y.Get()))
 				}
 				return true
 			})

@@ -15,7 +15,17 @@ export function axis(v) {
   return v >= 0.5 ? 1 : v <= -0.5 ? -1 : 0;
 }
 
-/** Moves player {x, y} by input {dx, dy} for dt seconds (mutates and returns it). */
+/**
+ * The position of a player entity as {x, y}: fields x and y (float32 or
+ * quantized "q"), or a quantized pair field pos ("q2", [x, y]).
+ */
+export function position(p) {
+  if (!p) return null;
+  if (Array.isArray(p.pos)) return { x: p.pos[0], y: p.pos[1] };
+  return { x: p.x, y: p.y };
+}
+
+/** Moves player (either layout, see position) by input {dx, dy} for dt seconds; mutates and returns it. */
 export function applyInput(player, input, dt) {
   let dx = axis(input?.dx);
   let dy = axis(input?.dy);
@@ -24,8 +34,14 @@ export function applyInput(player, input, dt) {
     dx *= Math.SQRT2 / 2;
     dy *= Math.SQRT2 / 2;
   }
-  player.x = Math.min(SIZE, Math.max(0, player.x + dx * SPEED * dt));
-  player.y = Math.min(SIZE, Math.max(0, player.y + dy * SPEED * dt));
+  const p = position(player);
+  const x = Math.min(SIZE, Math.max(0, p.x + dx * SPEED * dt));
+  const y = Math.min(SIZE, Math.max(0, p.y + dy * SPEED * dt));
+  if (Array.isArray(player.pos)) player.pos = [x, y];
+  else {
+    player.x = x;
+    player.y = y;
+  }
   return player;
 }
 
@@ -35,5 +51,5 @@ export const arenaRoomOptions = Object.freeze({
     entity: (room) => room.state?.players?.get(room.sessionId) ?? null,
     apply: applyInput,
   },
-  interpolate: ["x", "y"],
+  interpolate: ["x", "y", "pos"],
 });

@@ -7,7 +7,8 @@
 // (non-enumerable `$ref` and `$type` say which entity it is); maps are JS
 // Maps (keys keep their kind: strings, or numbers/BigInts for integer
 // keys); arrays are JS arrays; ref fields hold an entity or null; fixed
-// ("q") fields hold the decoded Number; u64/i64 beyond 2^53 are BigInts;
+// ("q") fields hold the decoded Number, quantized pairs ("q2") an array
+// [x, y] of Numbers; u64/i64 beyond 2^53 are BigInts;
 // bin fields are Uint8Arrays.
 
 import { decode, toUint8Array } from "./msgpack.js";
@@ -157,7 +158,11 @@ export class Mirror {
     if (gap === 0 || gap > tick) throw bad(`tick ${tick} with gap ${gap}`);
     const base = tick - gap;
     if (base > this.tick || this.tick >= tick) {
-      throw new MirrorError(MirrorErrors.outOfOrder, `delta from tick ${base} to ${tick}, mirror at ${this.tick}`);
+      const err = new MirrorError(MirrorErrors.outOfOrder, `delta from tick ${base} to ${tick}, mirror at ${this.tick}`);
+      err.tick = tick;
+      err.base = base;
+      err.stale = this.tick >= tick; // an old frame (harmless), not a gap
+      throw err;
     }
     const d = new Decoder(this, this.schema, this.entities, this._info);
     try {
@@ -354,6 +359,9 @@ function canonEntity(w, schema, e) {
       case "q":
         w.uint(Math.round((v - f.min) / f.step));
         break;
+      case "q2":
+        w.uint((BigInt(Math.round((v[1] - f.min) / f.step)) << f.bits) | BigInt(Math.round((v[0] - f.min) / f.step)));
+        break;
       case "ref":
         if (v === null) w.byte(0xc0);
         else canonEntity(w, schema, v);
@@ -438,13 +446,16 @@ function readField(f, ntypes) {
     return { name, kind };
   }
   switch (kind) {
-    case "q": {
+    case "q":
+    case "q2": {
       want(5);
       const [min, max, step] = f.slice(2);
       if (![min, max, step].every((x) => typeof x === "number")) throw bad("bad fixed range");
       const steps = Math.round((max - min) / step);
       if (!(step > 0) || !(max > min) || !(steps <= 2 ** 53)) throw bad("bad fixed range");
-      return { name, kind, min, max, step, qmax: steps };
+      const bits = BigInt(steps).toString(2).length;
+      if (kind === "q2" && bits > 32) throw bad("q2 range too large");
+      return { name, kind, min, max, step, qmax: steps, bits: BigInt(bits) };
     }
     case "ref":
       want(3);
@@ -536,6 +547,16 @@ class Decoder {
         if (!isUint(v)) throw bad(`want q step, have ${v}`);
         if (Number(v) > f.qmax) throw bad(`fixed step ${v} beyond range`);
         return f.min + Number(v) * f.step;
+      case "q2": {
+        // Two quantized numbers in one integer: x in the low bits, y above.
+        if (!isUint(v)) throw bad(`want q2 pair, have ${v}`);
+        const n = BigInt(v);
+        const mask = (1n << f.bits) - 1n;
+        const lo = n & mask;
+        const hi = n >> f.bits;
+        if (hi >> f.bits !== 0n || Number(lo) > f.qmax || Number(hi) > f.qmax) throw bad(`fixed pair 0x${n.toString(16)} beyond range`);
+        return [f.min + Number(lo) * f.step, f.min + Number(hi) * f.step];
+      }
       case "ref":
         if (v === null) return null;
         return this.entity(v, f.type, depth + 1, owner, f.name, null);

@@ -65,6 +65,16 @@ class Emitter {
   }
 }
 
+function isLerpable(v) {
+  return typeof v === "number" || (Array.isArray(v) && v.length === 2 && typeof v[0] === "number");
+}
+
+function lerp(p, c, a) {
+  if (typeof p === "number" && typeof c === "number") return p + (c - p) * a;
+  if (isLerpable(p) && isLerpable(c) && Array.isArray(p)) return [p[0] + (c[0] - p[0]) * a, p[1] + (c[1] - p[1]) * a];
+  return c;
+}
+
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 /**
@@ -238,11 +248,15 @@ export class Client extends Emitter {
     return l;
   }
 
-  /** Closes the connection (the seat, if any, is held for the room's grace period). */
+  /**
+   * Closes the connection. The room, if any, is left locally with code
+   * "closed"; the server holds its seat for the grace period (call
+   * room.leave() first to free it at once).
+   */
   close() {
     for (const l of this._lobbies) l._closed = true;
     this._lobbies.clear();
-    if (this.room) this.room._stopStallTimer();
+    this.room?._left({ code: "closed", reason: "client closed" });
     this.socket.disconnect();
   }
 }
@@ -375,13 +389,17 @@ export class Room extends Emitter {
         this.stats.deltas++;
       }
     } catch (err) {
-      // Lost sync (a missed delta or bad bytes): the server sends a
-      // snapshot on resume; ask for one by resuming on this connection is
-      // not possible (one seat per connection), so reconnect.
+      // A delta before the first snapshot, or an old duplicate: ignore it.
+      if (err.code === MirrorErrors.noSnapshot && this.stats.snapshots === 0) return;
+      if (err.code === MirrorErrors.outOfOrder && err.stale) return;
+      // Lost sync (a missed delta or bad bytes). A snapshot comes with a
+      // resume at tick 0, and a seat resumes only on a new connection:
+      // drop the transport; socket.io-client reconnects and the room
+      // resumes.
       this._needSnapshot = true;
       this.stats.resyncs++;
       this.emit("error", err);
-      if (err instanceof MirrorError && this.client.connected) this.client.socket.io.engine?.close();
+      if (this.client.connected) this.client.socket.io.engine?.close();
       return;
     }
     const a = typeof ack === "bigint" ? Number(ack) : Number(ack ?? 0);
@@ -398,14 +416,17 @@ export class Room extends Emitter {
     this.emit("state", kind, this.ackedSeq);
   }
 
-  // _sample records the interpolated fields of every entity that has them.
+  // _sample records the interpolated fields (numbers, or [x, y] pairs of
+  // q2 fields) of every entity that has one of them.
   _sample(t) {
     if (!this._interp.length) return;
     for (const e of this.mirror.entities.values()) {
-      if (typeof e[this._interp[0]] !== "number") continue;
+      if (!this._interp.some((f) => isLerpable(e[f]))) continue;
       const vals = this._interp.map((f) => e[f]);
       const h = this._hist.get(e);
-      if (!h) this._hist.set(e, { prev: { t, vals }, cur: { t, vals } });
+      // New, or not sampled for a while (e.g. back from a drop): no
+      // sliding from where it was long ago.
+      if (!h || t - h.cur.t > 3000 / this.tickRate) this._hist.set(e, { prev: { t, vals }, cur: { t, vals } });
       else {
         h.prev = h.cur;
         h.cur = { t, vals };
@@ -416,21 +437,21 @@ export class Room extends Emitter {
   /**
    * The interpolated fields of entity at time t (ms, performance.now()):
    * between its values at the two latest server frames, so it moves
-   * smoothly one tick behind. Returns an object {field: value}.
+   * smoothly one tick behind. Returns an object {field: value} (pairs of a
+   * q2 field as [x, y]).
    */
   interpolated(entity, t = now()) {
     const h = this._hist.get(entity);
     const out = {};
     if (!h) {
-      for (const f of this._interp) out[f] = entity[f];
+      for (const f of this._interp) if (f in entity) out[f] = entity[f];
       return out;
     }
     const span = Math.max(1, h.cur.t - h.prev.t, 1000 / this.tickRate);
     const a = Math.min(1, Math.max(0, (t - h.cur.t) / span));
     this._interp.forEach((f, i) => {
-      const p = h.prev.vals[i];
-      const c = h.cur.vals[i];
-      out[f] = typeof p === "number" && typeof c === "number" ? p + (c - p) * a : c;
+      if (!(f in entity)) return;
+      out[f] = lerp(h.prev.vals[i], h.cur.vals[i], a);
     });
     return out;
   }

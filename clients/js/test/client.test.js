@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, RoomcastError } from "../src/roomcast.js";
-import { applyInput, arenaRoomOptions } from "../src/arena.js";
+import { applyInput, arenaRoomOptions, position } from "../src/arena.js";
 import { startArena, until, nextEvent } from "./helpers/arena.js";
 import { canonical } from "./helpers/canonical.js";
 
@@ -92,7 +92,9 @@ for (const transports of [["websocket"], ["polling"]]) {
       const a = await client({ transports });
       const room = await a.create("arena", { name: "mover", mode: "bench" }, arenaRoomOptions);
       await until(() => room.me, "own player");
-      const start = { x: room.me.x, y: room.me.y };
+      const me = () => position(room.me);
+      const pred = () => position(room.predicted);
+      const start = me();
       const dir = { dx: start.x < 500 ? 1 : -1, dy: start.y < 500 ? 1 : -1 };
       let seq = 0;
       // One input per tick for 10 ticks, like a game loop.
@@ -107,17 +109,18 @@ for (const transports of [["websocket"], ["polling"]]) {
       room.send({ dx: 0, dy: 0 });
       await until(() => room.pending.length === 0, "ack of the stop input");
       // The player moved diagonally in the input's direction.
-      const moved = { x: room.me.x - start.x, y: room.me.y - start.y };
+      const moved = { x: me().x - start.x, y: me().y - start.y };
       assert.ok(moved.x * dir.dx > 20 && moved.y * dir.dy > 20, `moved ${JSON.stringify(moved)} for ${JSON.stringify(dir)}`);
       // With every input acked the prediction is the server's state.
-      assert.ok(Math.abs(room.predicted.x - room.me.x) < 1e-3 && Math.abs(room.predicted.y - room.me.y) < 1e-3);
+      assert.ok(Math.abs(pred().x - me().x) < 1e-3 && Math.abs(pred().y - me().y) < 1e-3);
       assert.ok(room.ping > 0 && room.ping < 2000, `ping ${room.ping}`);
       // Predicting ahead: a pending input moves the prediction at once.
-      const before = room.predicted.x;
+      const before = pred();
       room.send({ dx: dir.dx, dy: 0 });
-      assert.ok(Math.abs(room.predicted.x - applyInput({ x: before, y: 0 }, { dx: dir.dx, dy: 0 }, room.dt).x) < 1e-9);
+      assert.ok(Math.abs(pred().x - applyInput({ ...before }, { dx: dir.dx, dy: 0 }, room.dt).x) < 1e-9);
+      assert.equal(pred().y, before.y);
       // Interpolation of an entity sits between its two latest samples.
-      const iv = room.interpolated(room.me);
+      const iv = position(room.interpolated(room.me));
       assert.equal(typeof iv.x, "number");
       await done(a);
     });
@@ -195,17 +198,19 @@ test("room messages, quantized rooms", async () => {
   assert.ok(rtt >= 0 && room.ping > 0);
   await assert.rejects(room.message("no-such-message", 1), (e) => e instanceof RoomcastError && e.code === "message_refused");
   // Quantized positions arrive as multiples of 1/32 and move like float ones.
-  const x0 = room.me.x;
-  assert.equal(room.mirror.schema.find((t) => t.fields.some((f) => f.name === "x")).fields.find((f) => f.name === "x").kind, "q");
+  const me = () => position(room.me);
+  const x0 = me().x;
+  const kinds = room.mirror.schema.flatMap((t) => t.fields.filter((f) => ["x", "pos"].includes(f.name)).map((f) => f.kind));
+  assert.ok(kinds.length > 0 && kinds.every((k) => k === "q" || k === "q2"), `position kinds ${kinds}`);
   for (let i = 0; i < 6; i++) {
     room.send({ dx: x0 < 500 ? 1 : -1, dy: 0 });
     await new Promise((r) => setTimeout(r, 50));
   }
   room.send({ dx: 0, dy: 0 });
   await until(() => room.pending.length === 0, "acks");
-  assert.ok(Math.abs(room.me.x - x0) > 10, `moved from ${x0} to ${room.me.x}`);
-  assert.equal(room.me.x * 32, Math.round(room.me.x * 32));
-  assert.ok(Math.abs(room.predicted.x - room.me.x) < 1e-9);
+  assert.ok(Math.abs(me().x - x0) > 10, `moved from ${x0} to ${me().x}`);
+  assert.equal(me().x * 32, Math.round(me().x * 32));
+  assert.ok(Math.abs(position(room.predicted).x - me().x) < 1e-9);
   await done(a);
 });
 

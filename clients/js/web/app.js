@@ -4,7 +4,7 @@
 //
 // Query parameters: transport=polling (force long-polling) or websocket,
 // name=NAME, join=ROOMID (join that room at once), create=1 (create one).
-import { connect, arenaRoomOptions, SIZE, PLAYER_RADIUS, PICKUP_RADIUS, MAX_HP } from "./roomcast.bundle.js";
+import { connect, arenaRoomOptions, position, SIZE, PLAYER_RADIUS, PICKUP_RADIUS, MAX_HP } from "./roomcast.bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -37,7 +37,7 @@ const app = {
   view() {
     const room = app.room;
     const players = {};
-    for (const [id, p] of room?.state?.players ?? []) players[id] = { x: p.x, y: p.y, hp: p.hp, score: p.score, name: p.name };
+    for (const [id, p] of room?.state?.players ?? []) players[id] = { ...position(p), hp: p.hp, score: p.score, name: p.name };
     const pickups = [];
     for (const [, it] of room?.state?.pickups ?? []) pickups.push({ x: it.x, y: it.y });
     return {
@@ -53,7 +53,7 @@ const app = {
       pending: room?.pending.length ?? 0,
       frames: room ? { snapshots: room.stats.snapshots, deltas: room.stats.deltas, resyncs: room.stats.resyncs } : null,
       me: room?.sessionId ? players[room.sessionId] ?? null : null,
-      predicted: room?.predicted ? { x: room.predicted.x, y: room.predicted.y } : null,
+      predicted: room?.predicted ? position(room.predicted) : null,
       players,
       pickups,
       lobby: app.lobby ? [...app.lobby.rooms.values()].map((r) => ({ roomId: r.roomId, clients: r.clients })) : [],
@@ -248,7 +248,7 @@ function draw() {
     }
     for (const [id, p] of room.state.players ?? []) {
       const mine = id === room.sessionId;
-      const pos = mine && room.predicted ? room.predicted : room.interpolated(p, t);
+      const pos = position(mine && room.predicted ? room.predicted : room.interpolated(p, t));
       const x = pos.x * s;
       const y = pos.y * s;
       ctx.fillStyle = mine ? "#4fa3ff" : "#e66f6f";
