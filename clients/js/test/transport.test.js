@@ -104,6 +104,17 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         s.emit("message", "hello", { a: 1 });
         assert.deepEqual(await back, ["hello", { a: 1 }]);
         assert.deepEqual(await ack(s, "message-with-ack", 42, "x"), [42, "x"]);
+        // no arguments, many arguments, deep nesting, big and exotic numbers
+        assert.deepEqual(await ack(s, "echo"), []);
+        const many = [...Array(50).keys()];
+        assert.deepEqual(await ack(s, "echo", ...many), many);
+        let deep = { leaf: "x" };
+        for (let i = 0; i < 14; i++) deep = { d: [deep] }; // 30 levels with the packet's array; the limit is 32
+        assert.deepEqual(await ack(s, "echo", deep), [deep]);
+        const nums = [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, -1e-300, 0.1, 4294967296, -2147483649];
+        // notepack.io (the msgpack parser) writes integral doubles >= 2^64 as uint64 0: client-side, not ours
+        if (pname === "default") nums.push(1e300, -1e300);
+        assert.deepEqual(await ack(s, "echo", ...nums), nums);
       });
 
       it("round-trips binary byte-exact", async () => {
@@ -308,6 +319,17 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         const [reason] = await next(s, "disconnect", 5000);
         assert.ok(["transport close", "transport error"].includes(reason), `client saw ${reason}`);
         assert.equal(await serverReason("/", id), "ping timeout");
+      });
+
+      it("closes a session that nests deeper than the decoder's limit, and others keep working", async () => {
+        const [deep, other] = await Promise.all([connected(), connected()]);
+        let v = 1;
+        for (let i = 0; i < 40; i++) v = [v];
+        const gone = next(deep, "disconnect");
+        deep.emit("echo", v);
+        const [reason] = await gone;
+        assert.ok(["transport close", "transport error"].includes(reason), `client saw ${reason}`);
+        assert.deepEqual(await ack(other, "echo", "fine"), ["fine"]);
       });
 
       it("closes a session that sends more than maxPayload, and others keep working", async () => {
