@@ -2,6 +2,7 @@ package statesync
 
 import (
 	"fmt"
+	"iter"
 	"reflect"
 	"unsafe"
 
@@ -48,6 +49,12 @@ func (a *Array[V]) Range(f func(i int, v V) bool) {
 			return
 		}
 	}
+}
+
+// All returns an iterator over the elements in order, for
+// `for i, v := range a.All()`. The loop body must not change the array.
+func (a *Array[V]) All() iter.Seq2[int, V] {
+	return func(yield func(int, V) bool) { a.Range(yield) }
 }
 
 // Set replaces element i; it panics if i is out of range. Storing the current

@@ -221,3 +221,44 @@ func (f *Fixed2) bindQuant(q *quant) {
 		f.n = q.index(f.y)<<q.bits | q.index(f.x)
 	}
 }
+
+// Add helpers for numeric fields: f.Add(d) is f.Set(f.Get() + d).
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Int8) Add(d int8) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Int16) Add(d int16) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Int32) Add(d int32) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Int64) Add(d int64) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Uint8) Add(d uint8) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Uint16) Add(d uint16) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Uint32) Add(d uint32) { f.Set(f.v + d) }
+
+// Add adds d (wrapping like Go's integer arithmetic).
+func (f *Uint64) Add(d uint64) { f.Set(f.v + d) }
+
+// Add adds d.
+func (f *Float32) Add(d float32) { f.Set(f.v + d) }
+
+// Add adds d.
+func (f *Float64) Add(d float64) { f.Set(f.v + d) }
+
+// Add adds d (then clamps and snaps like Set).
+func (f *Fixed) Add(d float64) { f.Set(f.Get() + d) }
+
+// Add adds dx and dy (then clamps and snaps like Set).
+func (f *Fixed2) Add(dx, dy float64) {
+	x, y := f.Get()
+	f.Set(x+dx, y+dy)
+}

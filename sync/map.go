@@ -2,6 +2,7 @@ package statesync
 
 import (
 	"cmp"
+	"iter"
 	"reflect"
 	"slices"
 	"strings"
@@ -62,6 +63,12 @@ func (m *Map[K, V]) Range(f func(k K, v V) bool) {
 			return
 		}
 	}
+}
+
+// All returns an iterator over the entries in iteration order, for
+// `for k, v := range m.All()`. The loop body must not add or delete entries.
+func (m *Map[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) { m.Range(yield) }
 }
 
 // isEntity reports whether V is an entity pointer. Before the map's owner is

@@ -3,6 +3,7 @@ package statesync
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -359,4 +360,28 @@ func TestFixed2(t *testing.T) {
 	}
 	_, err = NewEncoder(&TooFine{}, EncoderOptions{})
 	require.ErrorIs(t, err, ErrSchema)
+}
+
+func TestAddAndIterators(t *testing.T) {
+	a, ps, enc := newBenchArena(t, 3)
+	ps[0].X.Add(2)
+	ps[0].Score.Add(7)
+	require.Equal(t, float32(2.5), ps[0].X.Get())
+	require.Equal(t, uint16(7), ps[0].Score.Get())
+	n := 0
+	for k, p := range a.Players.All() {
+		require.Equal(t, fmt.Sprintf("sess-%06d", n), k)
+		require.Same(t, ps[n], p)
+		n++
+	}
+	require.Equal(t, 3, n)
+	r := &tRoot{}
+	r.Nums.Push(4, 5, 6)
+	sum := 0
+	for i, v := range r.Nums.All() {
+		sum += i * int(v)
+	}
+	require.Equal(t, 0*4+1*5+2*6, sum)
+	_, changed := enc.EncodeDelta(nil, 1)
+	require.True(t, changed)
 }
