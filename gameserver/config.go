@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/tick"
+	"github.com/roomcast/roomcast/transport/engineio"
 )
 
 // Defaults of Config.
@@ -46,6 +47,11 @@ type Config struct {
 	// MaxPayload bounds one message (and a polling request body) in bytes.
 	// Default 1 000 000.
 	MaxPayload int64
+	// Transports allowed: "polling" and/or "websocket". Default both.
+	Transports []string
+	// MaxSessions bounds the open Engine.IO sessions; further handshakes
+	// get 503. Default 0: unlimited.
+	MaxSessions int
 	// AllowedOrigins is the Origin allowlist of Socket.IO requests (like
 	// "http://localhost:3000"); empty allows any.
 	AllowedOrigins []string
@@ -138,8 +144,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gameserver: --tick-rate %d: want %d..%d", c.TickRate, tick.MinRate, tick.MaxRate)
 	case c.ArenaMode != arena.ModePlay && c.ArenaMode != arena.ModeBench:
 		return fmt.Errorf("gameserver: --arena-mode %q: want %q or %q", c.ArenaMode, arena.ModePlay, arena.ModeBench)
+	case c.MaxSessions < 0:
+		return fmt.Errorf("gameserver: --max-sessions %d: must not be negative", c.MaxSessions)
 	case c.MaxRooms < 0:
 		return fmt.Errorf("gameserver: --max-rooms %d: must not be negative", c.MaxRooms)
+	}
+	for _, tr := range c.Transports {
+		if tr != engineio.TransportPolling && tr != engineio.TransportWebSocket {
+			return fmt.Errorf("gameserver: --transports: %q is not %q or %q", tr, engineio.TransportPolling, engineio.TransportWebSocket)
+		}
 	}
 	for _, origin := range c.AllowedOrigins {
 		u, err := url.Parse(origin)

@@ -29,13 +29,15 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	var c Config
 	fs := flag.NewFlagSet("gameserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var origins, logLevel string
+	var origins, logLevel, transports string
 	fs.StringVar(&c.Addr, "addr", DefaultAddr, "listen address host:port (port 0 picks a free one)")
 	fs.StringVar(&c.Demo, "demo", DemoArena, `what to serve: "arena" (the game) or "sioecho" (the transport demo)`)
 	fs.DurationVar(&c.PingInterval, "ping-interval", DefaultPingInterval, "Engine.IO ping interval")
 	fs.DurationVar(&c.PingTimeout, "ping-timeout", DefaultPingTimeout, "Engine.IO ping timeout")
 	fs.Int64Var(&c.MaxPayload, "max-payload", DefaultMaxPayload, "largest message or polling body in bytes")
 	fs.StringVar(&origins, "origins", "", "comma-separated allowed Origins (e.g. http://localhost:3000); empty allows any")
+	fs.StringVar(&transports, "transports", "polling,websocket", "comma-separated Engine.IO transports to allow")
+	fs.IntVar(&c.MaxSessions, "max-sessions", 0, "most open Engine.IO sessions; more get 503 (0: no bound)")
 	fs.StringVar(&c.LogFormat, "log-format", DefaultLogFormat, `log format: "text" or "json"`)
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
@@ -78,6 +80,14 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 		if origin = strings.TrimSpace(origin); origin != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, origin)
 		}
+	}
+	for _, tr := range strings.Split(transports, ",") {
+		if tr = strings.TrimSpace(tr); tr != "" {
+			c.Transports = append(c.Transports, tr)
+		}
+	}
+	if len(c.Transports) == 0 {
+		return c, fmt.Errorf("gameserver: --transports %q: want polling and/or websocket", transports)
 	}
 	switch {
 	case c.PingInterval <= 0:

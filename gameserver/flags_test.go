@@ -49,10 +49,19 @@ func TestParseFlags(t *testing.T) {
 			require.Zero(t, c.TickRate)
 			require.Empty(t, c.AllowedOrigins)
 			require.Equal(t, 20*time.Second, c.ReconnectGrace)
+			require.Equal(t, []string{"polling", "websocket"}, c.Transports)
+			require.Zero(t, c.MaxSessions)
 		}},
 		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config) {
 			require.Equal(t, time.Second, c.ReconnectGrace)
 		}},
+		{name: "transports", args: []string{"--transports", "websocket", "--max-sessions", "100"}, check: func(t *testing.T, c Config) {
+			require.Equal(t, []string{"websocket"}, c.Transports)
+			require.Equal(t, 100, c.MaxSessions)
+		}},
+		{name: "bad transport", args: []string{"--transports", "websocket,carrier-pigeon"}, wantErr: `--transports: "carrier-pigeon"`},
+		{name: "no transport", args: []string{"--transports", " , "}, wantErr: `--transports " , "`},
+		{name: "negative max sessions", args: []string{"--max-sessions", "-2"}, wantErr: "--max-sessions -2"},
 		{name: "drain wait", args: []string{"--drain-wait", "5s"}, check: func(t *testing.T, c Config) {
 			require.Equal(t, 5*time.Second, c.DrainWait)
 		}},

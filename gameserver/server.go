@@ -69,6 +69,8 @@ func New(cfg Config) (*Server, error) {
 		PingTimeout:    cfg.PingTimeout,
 		MaxPayload:     cfg.MaxPayload,
 		AllowedOrigins: cfg.AllowedOrigins,
+		Transports:     cfg.Transports,
+		MaxSessions:    cfg.MaxSessions,
 		Logger:         s.log,
 	}
 	var engineStats func() engineio.Stats

@@ -423,3 +423,24 @@ func TestDrainWaitLetsRoomsFinish(t *testing.T) {
 	default:
 	}
 }
+
+// Transports and MaxSessions reach Engine.IO.
+func TestTransportLimits(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Logger: quietLogger(), Transports: []string{"websocket"}})
+	require.NoError(t, err)
+	defer s.Drain(context.Background())
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil))
+	require.Equal(t, http.StatusBadRequest, rec.Code, "polling not allowed")
+
+	s, err = New(Config{Logger: quietLogger(), MaxSessions: 1})
+	require.NoError(t, err)
+	defer s.Drain(context.Background())
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "second session over the bound")
+}
