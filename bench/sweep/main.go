@@ -92,9 +92,18 @@ func main() {
 	flag.DurationVar(&c.maxTime, "max-time", 40*time.Minute, "hard limit for the whole sweep")
 	flag.BoolVar(&c.stopBehind, "stop-when-behind", true, "skip a system's higher CCUs once it fell behind twice")
 	flag.BoolVar(&c.quantized, "quantized", true, "also run roomcast with quantized positions at the lowest CCU")
+	summarize := flag.String("summarize", "", "only print the summary of an earlier run's results.jsonl")
 	flag.DurationVar(&c.quietWait, "quiet-wait", 0, "before each run, wait up to this long for the machine to be quiet (shared machines)")
 	flag.Float64Var(&c.quietBelow, "quiet-below", 25, "quiet means the machine is less busy than this, in % of all its cores")
 	flag.Parse()
+	if *summarize != "" {
+		rows, err := readRows(*summarize)
+		if err != nil {
+			fatal(err)
+		}
+		printSummary(os.Stdout, rows)
+		return
+	}
 	var err error
 	if c.ccu, err = parseList(ccu); err != nil {
 		fatal(err)
@@ -114,6 +123,22 @@ func main() {
 	defer cancel()
 	rows := sweep(ctx, c)
 	printSummary(os.Stdout, rows)
+}
+
+func readRows(path string) ([]Row, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r Row
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
 }
 
 func fatal(err error) {
@@ -465,10 +490,20 @@ func benchStats(ctx context.Context, addr, sys string) (serverStats, bool) {
 
 func round(f float64) float64 { return math.Round(f*10) / 10 }
 
+// perFrame divides a per-client-second cost by the frames each client got
+// per second: on a starved machine a run that delivered fewer frames also
+// did less work, and this keeps the comparison fair.
+func perFrame(usPerClientS float64, r Row) float64 {
+	if r.FramesPerClientS <= 0 {
+		return math.NaN()
+	}
+	return usPerClientS / r.FramesPerClientS
+}
+
 // printSummary prints the runs and the ratios as Markdown.
 func printSummary(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| system | transport | CCU | server µs/client-s | server CPU % | server RSS MB | load gen µs/client-s | frames/s (min) | down B/client-s | ack p50/p99 ms | tick lateness p99 ms | other CPU % | kept up |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| system | transport | CCU | server µs/client-s | server µs/frame | server CPU % | server RSS MB | load gen µs/client-s | frames/s (min) | down B/client-s | ack p50/p99 ms | tick lateness p99 ms | other CPU % | kept up |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		sys := r.System
 		if r.Quantized {
@@ -491,8 +526,8 @@ func printSummary(w io.Writer, rows []Row) {
 		if r.DownBytesPerClientS > 0 {
 			down = fmt.Sprintf("%.0f", r.DownBytesPerClientS)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.1f | %.1f | %.0f | %.2f (%.2f) | %s | %s | %s | %.0f | %s |\n", sys, r.Transport, r.CCU,
-			r.ServerCPUUsPerClientS, r.ServerCPUPct, r.ServerRSSMB, r.ClientCPUUsPerClientS, r.FramesPerClientS, r.FramesPerClientSMin,
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.0f | %.2f (%.2f) | %s | %s | %s | %.0f | %s |\n", sys, r.Transport, r.CCU,
+			r.ServerCPUUsPerClientS, perFrame(r.ServerCPUUsPerClientS, r), r.ServerCPUPct, r.ServerRSSMB, r.ClientCPUUsPerClientS, r.FramesPerClientS, r.FramesPerClientSMin,
 			down, ack, late, r.OtherCPUPct, kept)
 	}
 	held := map[string]int{}
@@ -510,8 +545,8 @@ func printSummary(w io.Writer, rows []Row) {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| CCU | server CPU roomcast÷floor | server RSS roomcast÷floor | swarm÷bare client CPU |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "| CCU | server CPU roomcast÷floor (per client-s) | (per frame delivered) | server RSS roomcast÷floor | swarm÷bare client CPU (per client-s) | (per frame) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	var ccus []int
 	for n := range byCCU {
 		ccus = append(ccus, n)
@@ -523,8 +558,10 @@ func printSummary(w io.Writer, rows []Row) {
 		if !okF || !okR || f.ServerCPUUsPerClientS == 0 || f.ServerRSSMB == 0 || f.ClientCPUUsPerClientS == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "| %d | %.2f | %.2f | %.2f |\n", n, r.ServerCPUUsPerClientS/f.ServerCPUUsPerClientS,
-			r.ServerRSSMB/f.ServerRSSMB, r.ClientCPUUsPerClientS/f.ClientCPUUsPerClientS)
+		fmt.Fprintf(w, "| %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, r.ServerCPUUsPerClientS/f.ServerCPUUsPerClientS,
+			perFrame(r.ServerCPUUsPerClientS, r)/perFrame(f.ServerCPUUsPerClientS, f),
+			r.ServerRSSMB/f.ServerRSSMB, r.ClientCPUUsPerClientS/f.ClientCPUUsPerClientS,
+			perFrame(r.ClientCPUUsPerClientS, r)/perFrame(f.ClientCPUUsPerClientS, f))
 	}
 	fmt.Fprintln(w)
 	ratio := "n/a"
