@@ -76,6 +76,9 @@ type Config struct {
 	// Quantized makes arena rooms use quantized positions unless their
 	// creator chooses.
 	Quantized bool
+	// Packed makes arena rooms pack quantized x and y into one field "pos"
+	// (statesync.Fixed2) unless their creator chooses.
+	Packed bool
 	// MaxRooms bounds the rooms of the process; 0 means no bound.
 	MaxRooms int
 	// ReconnectGrace is how long a dropped arena player's seat is held.

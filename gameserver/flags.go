@@ -47,6 +47,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.IntVar(&c.TickRate, "tick-rate", 0, "arena tick rate in Hz (0: the arena's 20)")
 	fs.StringVar(&c.ArenaMode, "arena-mode", arena.ModePlay, `default arena room mode: "play" (pickups, collisions) or "bench" (movement only, the benchmark workload)`)
 	fs.BoolVar(&c.Quantized, "quantized", false, "arena positions quantized to 1/32 (statesync.Fixed) unless a room's creator chooses")
+	fs.BoolVar(&c.Packed, "packed", false, `arena positions quantized and packed into one field "pos" (statesync.Fixed2) unless a room's creator chooses`)
 	fs.IntVar(&c.MaxRooms, "max-rooms", 0, "most rooms in this process (0: no bound)")
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", rooms.DefaultReconnectGrace, "how long a dropped player's seat is held for rooms.resume")
 	if err := fs.Parse(args); err != nil {

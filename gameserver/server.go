@@ -114,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 
 // defineArena registers the arena room type, its ticks observed.
 func (s *Server) defineArena() error {
-	acfg := arena.Config{Mode: s.cfg.ArenaMode, Quantized: s.cfg.Quantized}
+	acfg := arena.Config{Mode: s.cfg.ArenaMode, Quantized: s.cfg.Quantized, Packed: s.cfg.Packed}
 	if err := acfg.Validate(); err != nil {
 		return fmt.Errorf("gameserver: %w", err)
 	}
@@ -232,7 +232,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 		return fmt.Errorf("gameserver: write listening line: %w", err)
 	}
 	s.log.Info("serving", "demo", s.cfg.Demo, "addr", ln.Addr().String(), "arena_mode", s.cfg.ArenaMode,
-		"quantized", s.cfg.Quantized, "ping_interval", s.cfg.PingInterval, "ping_timeout", s.cfg.PingTimeout,
+		"quantized", s.cfg.Quantized, "packed", s.cfg.Packed, "ping_interval", s.cfg.PingInterval, "ping_timeout", s.cfg.PingTimeout,
 		"max_payload", s.cfg.MaxPayload, "pprof", s.cfg.Pprof)
 
 	select {

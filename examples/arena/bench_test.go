@@ -18,6 +18,7 @@ func BenchmarkTick(b *testing.B) {
 	}{
 		{"bench", rooms.Options{OptionMode: ModeBench}},
 		{"bench-quantized", rooms.Options{OptionMode: ModeBench, OptionQuantized: true}},
+		{"bench-packed", rooms.Options{OptionMode: ModeBench, OptionPacked: true}},
 		{"play", rooms.Options{OptionMode: ModePlay}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

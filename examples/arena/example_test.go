@@ -29,5 +29,5 @@ func ExampleDefine() {
 	settings := arena.Settings()
 	err := arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench, Quantized: true}, settings)
 	fmt.Println(err, settings.MaxClients, settings.TickRate, settings.FilterBy)
-	// Output: <nil> 8 20 [mode quantized]
+	// Output: <nil> 8 20 [mode quantized packed]
 }

@@ -21,6 +21,7 @@ const (
 const (
 	OptionMode      = "mode"      // ModePlay or ModeBench
 	OptionQuantized = "quantized" // bool
+	OptionPacked    = "packed"    // bool: quantized, x and y packed in one field "pos"
 	OptionName      = "name"      // the joiner's display name
 )
 
@@ -41,6 +42,11 @@ type Config struct {
 	// statesync.Fixed (0..1024, step 1/32) instead of float32. Default
 	// false.
 	Quantized bool
+	// Packed is the default of the "packed" option: quantized positions
+	// packed into one statesync.Fixed2 field "pos" (x, y) instead of two
+	// fields x and y. Clients need a mirror that knows the "q2" kind.
+	// Default false.
+	Packed bool
 	// Pickups on the field of a play room. Default DefaultPickups; negative
 	// means none.
 	Pickups int
@@ -74,13 +80,13 @@ func (c Config) Validate() error {
 }
 
 // Settings returns the room type's settings: 8 seats, 20 Hz, filtered by
-// mode and quantized. Callers may change fields before Define.
+// mode, quantized and packed. Callers may change fields before Define.
 func Settings() rooms.Settings {
 	return rooms.Settings{
 		TickRate:       TickRate,
 		MaxClients:     MaxClients,
 		ReconnectGrace: rooms.DefaultReconnectGrace,
-		FilterBy:       []string{OptionMode, OptionQuantized},
+		FilterBy:       []string{OptionMode, OptionQuantized, OptionPacked},
 	}
 }
 
@@ -123,20 +129,26 @@ func (g *Game) Setup(opts rooms.Options) (*statesync.Encoder, error) {
 	if mode != ModePlay && mode != ModeBench {
 		return nil, fmt.Errorf("arena: option mode %q: want %q or %q", mode, ModePlay, ModeBench)
 	}
-	quant := opts.Bool(OptionQuantized, g.cfg.Quantized)
+	enc := encFloat32
+	switch {
+	case opts.Bool(OptionPacked, g.cfg.Packed):
+		enc = encPacked
+	case opts.Bool(OptionQuantized, g.cfg.Quantized):
+		enc = encFixed
+	}
 	seed := rand.Uint64()
 	if g.cfg.Seed != nil {
 		seed = g.cfg.Seed()
 	}
 	g.sim = NewSim(mode, seed, g.cfg.Pickups)
-	g.view = newView(mode, quant)
+	g.view = newView(mode, enc)
 	g.view.publish(g.sim)
-	enc, err := statesync.NewEncoder(g.view.root, statesync.EncoderOptions{})
+	e, err := statesync.NewEncoder(g.view.root, statesync.EncoderOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("arena: state encoder: %w", err)
 	}
-	g.enc = enc
-	return enc, nil
+	g.enc = e
+	return e, nil
 }
 
 // OnCreate implements rooms.Game.
@@ -147,7 +159,8 @@ func (g *Game) OnCreate(r *rooms.Room, opts rooms.Options) error {
 	}
 	r.SetState(enc)
 	r.SetMetadata(OptionMode, g.sim.Mode())
-	r.SetMetadata(OptionQuantized, g.view.quant)
+	r.SetMetadata(OptionQuantized, g.view.enc != encFloat32)
+	r.SetMetadata(OptionPacked, g.view.enc == encPacked)
 	return nil
 }
 

@@ -226,11 +226,14 @@ func TestGameState(t *testing.T) {
 		opts  rooms.Options
 		pick  bool
 		quant bool
+		pack  bool
 	}{
-		{"play", nil, true, false},
-		{"bench", rooms.Options{OptionMode: ModeBench}, false, false},
-		{"play quantized", rooms.Options{OptionQuantized: true}, true, true},
-		{"bench quantized", rooms.Options{OptionMode: ModeBench, OptionQuantized: true}, false, true},
+		{"play", nil, true, false, false},
+		{"bench", rooms.Options{OptionMode: ModeBench}, false, false, false},
+		{"play quantized", rooms.Options{OptionQuantized: true}, true, true, false},
+		{"bench quantized", rooms.Options{OptionMode: ModeBench, OptionQuantized: true}, false, true, false},
+		{"play packed", rooms.Options{OptionPacked: true}, true, false, true},
+		{"bench packed", rooms.Options{OptionMode: ModeBench, OptionPacked: true, OptionQuantized: false}, false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -258,10 +261,14 @@ func TestGameState(t *testing.T) {
 			require.Equal(t, "ada", p["name"])
 			require.EqualValues(t, MaxHP, p["hp"])
 			require.EqualValues(t, 0, p["score"])
-			if tc.quant {
+			switch {
+			case tc.pack:
+				require.Equal(t, [2]float64{105.5, 200.25}, p["pos"])
+				require.NotContains(t, p, "x")
+			case tc.quant:
 				require.Equal(t, 105.5, p["x"])
 				require.Equal(t, 200.25, p["y"])
-			} else {
+			default:
 				require.Equal(t, float32(105.5), p["x"])
 				require.Equal(t, float32(200.25), p["y"])
 			}

@@ -27,6 +27,17 @@ type QPlayer struct {
 	Name  statesync.String `sync:"name"`
 }
 
+// PPlayer is a replicated player whose quantized position is one packed
+// field (statesync.Fixed2 "pos": x and y at step 1/32 in one unsigned
+// integer).
+type PPlayer struct {
+	statesync.Entity
+	Pos   statesync.Fixed2 `sync:"pos,min=0,max=1024,step=1/32"`
+	HP    statesync.Uint8  `sync:"hp"`
+	Score statesync.Uint16 `sync:"score"`
+	Name  statesync.String `sync:"name"`
+}
+
 // Item is a replicated pickup (whole-unit position).
 type Item struct {
 	statesync.Entity
@@ -48,6 +59,13 @@ type QWorld struct {
 	Pickups statesync.Map[uint32, *Item]    `sync:"pickups"`
 }
 
+// PWorld is the state of a packed play room.
+type PWorld struct {
+	statesync.Entity
+	Players statesync.Map[string, *PPlayer] `sync:"players"`
+	Pickups statesync.Map[uint32, *Item]    `sync:"pickups"`
+}
+
 // BenchWorld is the state of a bench room: arena v1, players only.
 type BenchWorld struct {
 	statesync.Entity
@@ -60,39 +78,101 @@ type QBenchWorld struct {
 	Players statesync.Map[string, *QPlayer] `sync:"players"`
 }
 
-// view writes the simulation into one of the four state roots.
-type view struct {
-	root    any
-	players map[string]*Player  // float32 rooms
-	qplayer map[string]*QPlayer // quantized rooms
-	items   map[uint32]*Item
-
-	fmap  *statesync.Map[string, *Player]
-	qmap  *statesync.Map[string, *QPlayer]
-	pmap  *statesync.Map[uint32, *Item] // nil in bench rooms
-	quant bool
+// PBenchWorld is the state of a packed bench room.
+type PBenchWorld struct {
+	statesync.Entity
+	Players statesync.Map[string, *PPlayer] `sync:"players"`
 }
 
-func newView(mode string, quantized bool) *view {
-	v := &view{quant: quantized, items: map[uint32]*Item{}}
+// Position encodings of a room.
+const (
+	encFloat32 = iota // Player
+	encFixed          // QPlayer
+	encPacked         // PPlayer
+)
+
+// publisher is a replicated player entity.
+type publisher interface{ publish(a *Actor) }
+
+func (p *Player) publish(a *Actor) {
+	p.X.Set(float32(a.X))
+	p.Y.Set(float32(a.Y))
+	p.HP.Set(hp8(a.HP))
+	p.Score.Set(score16(a.Score))
+}
+
+func (p *QPlayer) publish(a *Actor) {
+	p.X.Set(a.X)
+	p.Y.Set(a.Y)
+	p.HP.Set(hp8(a.HP))
+	p.Score.Set(score16(a.Score))
+}
+
+func (p *PPlayer) publish(a *Actor) {
+	p.Pos.Set(a.X, a.Y)
+	p.HP.Set(hp8(a.HP))
+	p.Score.Set(score16(a.Score))
+}
+
+// playerMap wraps the players map of a state root of any encoding.
+type playerMap[P interface {
+	*T
+	publisher
+	setName(string)
+}, T any] struct{ m *statesync.Map[string, P] }
+
+func (p *Player) setName(n string)  { p.Name.Set(n) }
+func (p *QPlayer) setName(n string) { p.Name.Set(n) }
+func (p *PPlayer) setName(n string) { p.Name.Set(n) }
+
+func (pm playerMap[P, T]) add(a *Actor) publisher {
+	p := P(new(T))
+	p.setName(a.Name)
+	p.publish(a)
+	pm.m.Set(a.ID, p)
+	return p
+}
+
+func (pm playerMap[P, T]) remove(id string) { pm.m.Delete(id) }
+
+// players is what view needs of a playerMap.
+type players interface {
+	add(a *Actor) publisher
+	remove(id string)
+}
+
+// view writes the simulation into one of the state roots.
+type view struct {
+	root    any
+	enc     int
+	players players
+	pmap    *statesync.Map[uint32, *Item] // nil in bench rooms
+	ents    map[string]publisher
+	items   map[uint32]*Item
+}
+
+func newView(mode string, enc int) *view {
+	v := &view{enc: enc, ents: map[string]publisher{}, items: map[uint32]*Item{}}
+	play := mode == ModePlay
 	switch {
-	case mode == ModePlay && quantized:
+	case enc == encPacked && play:
+		w := &PWorld{}
+		v.root, v.players, v.pmap = w, playerMap[*PPlayer, PPlayer]{&w.Players}, &w.Pickups
+	case enc == encPacked:
+		w := &PBenchWorld{}
+		v.root, v.players = w, playerMap[*PPlayer, PPlayer]{&w.Players}
+	case enc == encFixed && play:
 		w := &QWorld{}
-		v.root, v.qmap, v.pmap = w, &w.Players, &w.Pickups
-	case mode == ModePlay:
-		w := &World{}
-		v.root, v.fmap, v.pmap = w, &w.Players, &w.Pickups
-	case quantized:
+		v.root, v.players, v.pmap = w, playerMap[*QPlayer, QPlayer]{&w.Players}, &w.Pickups
+	case enc == encFixed:
 		w := &QBenchWorld{}
-		v.root, v.qmap = w, &w.Players
+		v.root, v.players = w, playerMap[*QPlayer, QPlayer]{&w.Players}
+	case play:
+		w := &World{}
+		v.root, v.players, v.pmap = w, playerMap[*Player, Player]{&w.Players}, &w.Pickups
 	default:
 		w := &BenchWorld{}
-		v.root, v.fmap = w, &w.Players
-	}
-	if quantized {
-		v.qplayer = map[string]*QPlayer{}
-	} else {
-		v.players = map[string]*Player{}
+		v.root, v.players = w, playerMap[*Player, Player]{&w.Players}
 	}
 	return v
 }
@@ -102,57 +182,20 @@ func score16(s int) uint16     { return uint16(min(max(s, 0), math.MaxUint16)) }
 func coord16(v float64) uint16 { return uint16(math.Round(clamp(v, 0, math.MaxUint16))) }
 
 // add puts a new actor into the state.
-func (v *view) add(a *Actor) {
-	if v.quant {
-		p := &QPlayer{}
-		p.Name.Set(a.Name)
-		v.qplayer[a.ID] = p
-		v.publishQ(p, a)
-		v.qmap.Set(a.ID, p)
-		return
-	}
-	p := &Player{}
-	p.Name.Set(a.Name)
-	v.players[a.ID] = p
-	v.publishF(p, a)
-	v.fmap.Set(a.ID, p)
-}
+func (v *view) add(a *Actor) { v.ents[a.ID] = v.players.add(a) }
 
 // remove takes an actor out of the state.
 func (v *view) remove(id string) {
-	if v.quant {
-		delete(v.qplayer, id)
-		v.qmap.Delete(id)
-		return
-	}
-	delete(v.players, id)
-	v.fmap.Delete(id)
-}
-
-func (v *view) publishF(p *Player, a *Actor) {
-	p.X.Set(float32(a.X))
-	p.Y.Set(float32(a.Y))
-	p.HP.Set(hp8(a.HP))
-	p.Score.Set(score16(a.Score))
-}
-
-func (v *view) publishQ(p *QPlayer, a *Actor) {
-	p.X.Set(a.X)
-	p.Y.Set(a.Y)
-	p.HP.Set(hp8(a.HP))
-	p.Score.Set(score16(a.Score))
+	delete(v.ents, id)
+	v.players.remove(id)
 }
 
 // publish copies every actor and pickup into the state; unchanged values
 // are not changes.
 func (v *view) publish(s *Sim) {
 	for _, a := range s.actors {
-		if v.quant {
-			if p := v.qplayer[a.ID]; p != nil {
-				v.publishQ(p, a)
-			}
-		} else if p := v.players[a.ID]; p != nil {
-			v.publishF(p, a)
+		if p := v.ents[a.ID]; p != nil {
+			p.publish(a)
 		}
 	}
 	if v.pmap == nil {
