@@ -54,6 +54,16 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         if (!s.connected) await next(s, "connect");
         return s;
       };
+      /**
+       * Waits until the transport is final (the upgrade done, for polling→websocket).
+       * A test that makes the server close the session must: engine.io-client
+       * stays paused forever if a session dies after 3probe but before its
+       * upgrade completes, and only notices by ping timeout.
+       */
+      const settled = async (s) => {
+        if (tname === "polling→websocket" && s.io.engine.transport.name !== "websocket") await next(s.io.engine, "upgrade");
+        return s;
+      };
       /** The disconnect reason the server recorded for socket id on nsp. */
       const serverReason = async (nsp, id) => {
         const probe = await connected(nsp);
@@ -292,6 +302,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         const custom = m.socket("/custom");
         try {
           await Promise.all([next(root, "connect"), next(custom, "connect")]);
+          await settled(root);
           const firstId = root.id;
           const dropped = next(root, "disconnect");
           const customGone = next(custom, "disconnect");
@@ -310,8 +321,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
       });
 
       it("lets the server time out a client that stops answering pings", async () => {
-        const s = await connected();
-        if (tname === "polling→websocket" && s.io.engine.transport.name !== "websocket") await next(s.io.engine, "upgrade");
+        const s = await connected().then(settled);
         const id = s.id;
         const engine = s.io.engine;
         const send = engine._sendPacket.bind(engine);
@@ -322,7 +332,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
       });
 
       it("closes a session that nests deeper than the decoder's limit, and others keep working", async () => {
-        const [deep, other] = await Promise.all([connected(), connected()]);
+        const [deep, other] = await Promise.all([connected().then(settled), connected()]);
         let v = 1;
         for (let i = 0; i < 40; i++) v = [v];
         const gone = next(deep, "disconnect");
@@ -333,7 +343,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
       });
 
       it("closes a session that sends more than maxPayload, and others keep working", async () => {
-        const [big, other] = await Promise.all([connected(), connected()]);
+        const [big, other] = await Promise.all([connected().then(settled), connected()]);
         const gone = next(big, "disconnect");
         big.emit("echo", "x".repeat(MAX_PAYLOAD + 10));
         const [reason] = await gone;
