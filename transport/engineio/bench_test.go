@@ -129,9 +129,9 @@ func sessionsFromEnv(def int) int {
 // benchIdle measures the server's memory per idle session: heap and
 // goroutine stacks, after GC, with n sessions open (default 10 000,
 // ENGINEIO_BENCH_SESSIONS overrides). Run with -benchtime=1x.
-func benchIdle(b *testing.B, mode string) {
+func benchIdle(b *testing.B, mode string, park bool) {
 	n := sessionsFromEnv(10_000)
-	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour, ParkIdlePolls: park})
 	srv.OnConnection(func(c *Conn) { c.SetHandler(funcHandler{}) })
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -152,9 +152,11 @@ func benchIdle(b *testing.B, mode string) {
 	b.ReportMetric(goroutines, "goroutines/session")
 }
 
-func BenchmarkIdleWebSocketSessions(b *testing.B) { benchIdle(b, "ws-idle") }
+func BenchmarkIdleWebSocketSessions(b *testing.B) { benchIdle(b, "ws-idle", false) }
 
-func BenchmarkIdlePollingSessions(b *testing.B) { benchIdle(b, "polling-idle") }
+func BenchmarkIdlePollingSessions(b *testing.B) { benchIdle(b, "polling-idle", false) }
+
+func BenchmarkIdlePollingSessionsParked(b *testing.B) { benchIdle(b, "polling-idle", true) }
 
 // BenchmarkBroadcast1000 sends one 100-byte frame (built once) to 1 000
 // WebSocket sessions per op, and counts the op done when every copy has

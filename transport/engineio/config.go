@@ -52,6 +52,16 @@ type Config struct {
 	// WriteTimeout bounds one WebSocket write; a peer that does not read
 	// for that long is closed with ReasonTransportError. Default 10s.
 	WriteTimeout time.Duration
+	// ParkIdlePolls makes a long-polling GET that has to wait hold no
+	// goroutine or buffers: it is hijacked from net/http and answered by a
+	// short-lived goroutine when there is something to send; its connection
+	// then goes to an internal http.Server (IdleTimeout
+	// PingInterval+PingTimeout, ReadHeaderTimeout WriteTimeout) rather than
+	// back to the one that accepted it, whose timeouts and hooks therefore
+	// no longer apply to it. A client that abandons a parked GET is noticed
+	// only by the ping timeout. HTTP/2 requests are never parked.
+	// Default false.
+	ParkIdlePolls bool
 	// Logger receives debug and error logs. Default: discard.
 	Logger *slog.Logger
 }

@@ -59,6 +59,7 @@ type Conn struct {
 
 	// polling
 	wake       chan struct{} // signals a pending GET
+	parked     *parkedPoll   // a hijacked pending GET (Config.ParkIdlePolls)
 	getActive  bool
 	postActive bool
 
@@ -162,10 +163,21 @@ func (c *Conn) kickLocked() {
 		}
 		return
 	}
-	c.signalPoll()
+	c.wakePollLocked()
 }
 
-func (c *Conn) signalPoll() {
+// wakePollLocked releases the session's waiting GET, if any: a parked one
+// is answered by a new goroutine, a blocked one is signalled.
+func (c *Conn) wakePollLocked() {
+	if p := c.parked; p != nil {
+		c.parked = nil
+		if c.acquireLocked() {
+			go c.answerParked(p)
+		} else {
+			_ = p.conn.Close()
+		}
+		return
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -269,7 +281,7 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 			drop = c.ws
 		}
 	} else {
-		c.signalPoll()
+		c.wakePollLocked()
 	}
 	c.mu.Unlock()
 

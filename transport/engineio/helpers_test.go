@@ -325,12 +325,19 @@ func itoa(i int) string { return fmt.Sprint(i) }
 
 func runtimeGoroutines() int { return runtime.NumGoroutine() }
 
-// waitGetPending waits until c has a long-polling GET waiting.
+// waitGetPending waits until c has a long-polling GET waiting (parked,
+// with ParkIdlePolls).
 func waitGetPending(t *testing.T, c *Conn) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		return c.getActive
+		return c.getActive && (!c.srv.cfg.ParkIdlePolls || c.parked != nil)
 	}, waitFor, time.Millisecond)
+}
+
+// bothPollModes runs a polling test with and without ParkIdlePolls.
+func bothPollModes(t *testing.T, test func(t *testing.T, park bool)) {
+	t.Run("waiting", func(t *testing.T) { test(t, false) })
+	t.Run("parked", func(t *testing.T) { test(t, true) })
 }

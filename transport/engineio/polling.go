@@ -12,7 +12,8 @@ import (
 
 // servePoll answers a long-polling GET: it waits until frames are queued
 // (or the session closes, or an upgrade needs a noop) and writes them as one
-// payload of at most MaxPayload bytes.
+// payload of at most MaxPayload bytes. With Config.ParkIdlePolls the wait
+// is done without the request: see park.
 func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	switch {
@@ -27,47 +28,72 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.getActive = true
-	for len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling {
+	parkable := c.srv.cfg.ParkIdlePolls && r.ProtoMajor == 1
+	for c.pollMustWaitLocked() {
 		c.mu.Unlock()
-		select {
-		case <-c.wake:
-		case <-r.Context().Done():
-			c.mu.Lock()
-			c.getActive = false
-			c.mu.Unlock()
-			return
+		if parkable {
+			if c.park(w, r) {
+				return
+			}
+			parkable = false
+		} else {
+			select {
+			case <-c.wake:
+			case <-r.Context().Done():
+				c.mu.Lock()
+				c.getActive = false
+				c.mu.Unlock()
+				return
+			}
 		}
 		c.mu.Lock()
 	}
-	var (
-		frames  []*Frame
-		size    int
-		closing = c.closed
-	)
+	frames, size, closing := c.takePollLocked()
+	c.mu.Unlock()
+
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+2), frames, closing))
+	c.finishPoll(frames, err)
+}
+
+// pollMustWaitLocked reports whether a GET has nothing to answer yet.
+func (c *Conn) pollMustWaitLocked() bool {
+	return len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling
+}
+
+// takePollLocked takes the frames a GET answers with; closing says the
+// body ends with the close packet.
+func (c *Conn) takePollLocked() (frames []*Frame, size int, closing bool) {
+	closing = c.closed
 	// After an upgrade the queue belongs to the WebSocket writer: answer noop.
 	if c.transport == TransportPolling && len(c.queue) > 0 && (!closing || c.reason == ReasonForcedClose || c.reason == ReasonServerShuttingDown) {
 		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload) - 2) // room for "\x1e1"
 	}
-	c.mu.Unlock()
+	return frames, size, closing
+}
 
-	body := c.srv.appendPayload(make([]byte, 0, size+2), frames)
-	if len(frames) == 0 {
-		if closing {
-			body = append(body, '1')
-		} else {
-			body = append(body, c.srv.noopFrame.wire...)
-		}
-	} else if closing {
-		body = append(body, eiocodec.Separator, '1')
+// appendPollBody appends a GET's body: the frames, then the close packet if
+// closing; a noop if there is nothing else.
+func (s *Server) appendPollBody(dst []byte, frames []*Frame, closing bool) []byte {
+	dst = s.appendPayload(dst, frames)
+	switch {
+	case closing && len(frames) > 0:
+		return append(dst, eiocodec.Separator, '1')
+	case closing:
+		return append(dst, '1')
+	case len(frames) == 0:
+		return append(dst, s.noopFrame.wire...)
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	_, err := w.Write(body)
+	return dst
+}
 
+// finishPoll accounts for a GET's answer (err: its write failed).
+func (c *Conn) finishPoll(frames []*Frame, err error) {
 	c.mu.Lock()
 	c.getActive = false
 	c.doneWritingLocked(frames, err == nil)
 	if len(c.queue) > 0 && c.transport == TransportPolling {
-		c.signalPoll() // a GET that arrives next need not wait
+		c.wakePollLocked() // a GET that arrives next need not wait
 	}
 	c.mu.Unlock()
 }

@@ -23,10 +23,15 @@ type Server struct {
 	noopFrame *Frame
 	wg        sync.WaitGroup // one count per session until fully finished
 
-	mu       sync.RWMutex // guards sessions, closing, onConn
+	mu       sync.RWMutex // guards sessions, closing, onConn, park*
 	sessions map[string]*Conn
 	closing  bool
 	onConn   func(*Conn)
+
+	// internal http.Server for connections of parked GETs (ParkIdlePolls)
+	parkServer   *http.Server
+	parkListener *connListener
+	parkServed   chan struct{}
 
 	stats counters
 }
@@ -128,11 +133,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		s.closeParkServer()
 		return nil
 	case <-ctx.Done():
 		for _, c := range conns { // stop flushing to slow peers
 			c.dropConnections()
 		}
+		s.closeParkServer()
 		return ctx.Err()
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -111,8 +113,10 @@ func TestRequestErrors(t *testing.T) {
 	}
 }
 
-func TestPollingRoundTrip(t *testing.T) {
-	ts := startServer(t, Config{MaxPayload: 100})
+func TestPollingRoundTrip(t *testing.T) { bothPollModes(t, testPollingRoundTrip) }
+
+func testPollingRoundTrip(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park, MaxPayload: 100})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 
@@ -161,8 +165,10 @@ func TestPollingRoundTrip(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, status)
 }
 
-func TestPollingPendingGETGetsFrames(t *testing.T) {
-	ts := startServer(t, Config{})
+func TestPollingPendingGETGetsFrames(t *testing.T) { bothPollModes(t, testPollingPendingGETGetsFrames) }
+
+func testPollingPendingGETGetsFrames(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	pending := p.getAsync()
@@ -173,8 +179,10 @@ func TestPollingPendingGETGetsFrames(t *testing.T) {
 	require.Equal(t, "4late", body)
 }
 
-func TestPingPongPolling(t *testing.T) {
-	ts := startServer(t, Config{PingInterval: 40 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+func TestPingPongPolling(t *testing.T) { bothPollModes(t, testPingPongPolling) }
+
+func testPingPongPolling(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park, PingInterval: 40 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	for range 3 { // answered pings keep the session open
@@ -225,8 +233,10 @@ func TestPingTimeoutWebSocket(t *testing.T) {
 	<-done
 }
 
-func TestConcurrentGETClosesSession(t *testing.T) {
-	ts := startServer(t, Config{})
+func TestConcurrentGETClosesSession(t *testing.T) { bothPollModes(t, testConcurrentGETClosesSession) }
+
+func testConcurrentGETClosesSession(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	first := p.getAsync()
@@ -240,8 +250,10 @@ func TestConcurrentGETClosesSession(t *testing.T) {
 	require.Equal(t, "1", body)
 }
 
-func TestOversizedPOST(t *testing.T) {
-	ts := startServer(t, Config{MaxPayload: 64})
+func TestOversizedPOST(t *testing.T) { bothPollModes(t, testOversizedPOST) }
+
+func testOversizedPOST(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park, MaxPayload: 64})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	status, _ := p.post("4" + strings.Repeat("x", 64))
@@ -276,8 +288,10 @@ func TestOversizedWebSocketMessage(t *testing.T) {
 	require.Equal(t, ReasonTransportError, rec.waitClose(t).reason)
 }
 
-func TestBadPacketsAreParseErrors(t *testing.T) {
-	ts := startServer(t, Config{})
+func TestBadPacketsAreParseErrors(t *testing.T) { bothPollModes(t, testBadPacketsAreParseErrors) }
+
+func testBadPacketsAreParseErrors(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	status, _ := p.post("4ok\x1e9bad")
@@ -292,8 +306,10 @@ func TestBadPacketsAreParseErrors(t *testing.T) {
 	require.Equal(t, ReasonParseError, rec.waitClose(t).reason)
 }
 
-func TestUpgrade(t *testing.T) {
-	ts := startServer(t, Config{})
+func TestUpgrade(t *testing.T) { bothPollModes(t, testUpgrade) }
+
+func testUpgrade(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	pending := p.getAsync()
@@ -332,7 +348,11 @@ func TestUpgrade(t *testing.T) {
 }
 
 func TestUpgradeProbeFailureKeepsPolling(t *testing.T) {
-	ts := startServer(t, Config{UpgradeTimeout: time.Second})
+	bothPollModes(t, testUpgradeProbeFailureKeepsPolling)
+}
+
+func testUpgradeProbeFailureKeepsPolling(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park, UpgradeTimeout: time.Second})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 
@@ -512,10 +532,12 @@ func TestCloseFromHandlerDefersOnClose(t *testing.T) {
 	c.waitClosed(t)
 }
 
-func TestShutdown(t *testing.T) {
+func TestShutdown(t *testing.T) { bothPollModes(t, testShutdown) }
+
+func testShutdown(t *testing.T, park bool) {
 	base := runtimeGoroutines()
 	func() {
-		ts := startServer(t, Config{})
+		ts := startServer(t, Config{ParkIdlePolls: park})
 		p, _ := dialPoll(t, ts)
 		recP := ts.nextConn(t)
 		pending := p.getAsync()
@@ -616,4 +638,43 @@ func TestShutdownDeadlineDropsSlowPeers(t *testing.T) {
 	require.ErrorIs(t, ts.Shutdown(ctx), context.DeadlineExceeded)
 	require.Equal(t, ReasonServerShuttingDown, rec.waitClose(t).reason)
 	require.NoError(t, ts.Shutdown(t.Context())) // the writer has stopped: everything finished
+}
+
+func TestParkedGETKeepsCORSAndConnection(t *testing.T) {
+	ts := startServer(t, Config{ParkIdlePolls: true, AllowedOrigins: []string{"https://ok.example"}})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	var reused atomic.Bool
+	get := func() (*http.Response, string) {
+		req, err := http.NewRequest(http.MethodGet, p.url(), nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", "https://ok.example")
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) { reused.Store(info.Reused) },
+		}))
+		resp, err := p.http.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, string(b)
+	}
+	for i := range 3 { // the same keep-alive connection goes through the internal server
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			resp, body := get()
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, "https://ok.example", resp.Header.Get("Access-Control-Allow-Origin"))
+			assert.Equal(t, "text/plain; charset=UTF-8", resp.Header.Get("Content-Type"))
+			assert.Equal(t, "4n"+itoa(i), body)
+		}()
+		waitGetPending(t, rec.conn)
+		require.NoError(t, rec.conn.Send(TextFrame([]byte("n"+itoa(i)))))
+		<-done
+		require.True(t, reused.Load(), "GET %d on a new connection", i) // the handshake's connection, then the parked one
+	}
+	status, _ := p.post("4back")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, message{"back", false}, rec.nextMessage(t))
 }

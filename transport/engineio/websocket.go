@@ -210,7 +210,7 @@ func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 		}
 		c.mu.Lock()
 		c.upgrading = true
-		c.signalPoll()
+		c.wakePollLocked()
 		c.mu.Unlock()
 	case err == nil && p.Type == eiocodec.Upgrade:
 		c.mu.Lock()
@@ -225,7 +225,7 @@ func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 		c.srv.stats.polling.Add(-1)
 		c.srv.stats.websocket.Add(1)
 		c.srv.stats.upgrades.Add(1)
-		c.signalPoll() // a GET still pending returns a noop
+		c.wakePollLocked() // a GET still pending returns a noop
 		c.kickLocked()
 		c.mu.Unlock()
 	default:
