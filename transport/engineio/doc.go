@@ -16,6 +16,10 @@
 //   - Polling: none of its own; the pending GET (net/http's goroutine) waits
 //     on a channel for frames and writes them as one payload of at most
 //     MaxPayload bytes; a POST handles its packets in the request goroutine.
+//     With Config.ParkIdlePolls a waiting GET is hijacked instead, so an
+//     idle polling session holds only its connection; a short-lived
+//     goroutine writes the answer and hands the connection to an internal
+//     http.Server (park.go).
 //   - One time.AfterFunc timer for pings (and one during an upgrade), which
 //     runs no goroutine while waiting.
 //
