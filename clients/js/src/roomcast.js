@@ -103,11 +103,13 @@ export class Client extends Emitter {
     const { stallTimeout = 2500, timeout, ...ioOpts } = opts;
     this.stallTimeout = stallTimeout;
     this.socket = io(url, {
-      parser: msgpackParser,
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
-      ackTimeout: undefined,
       ...ioOpts,
+      // One Client = one connection (a connection holds one seat), always
+      // with the msgpack parser (state frames are binary).
+      forceNew: true,
+      parser: msgpackParser,
     });
     /** The current room (or null). */
     this.room = null;

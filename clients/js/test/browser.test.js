@@ -174,9 +174,10 @@ for (const transport of ["websocket", "polling"]) {
         const key2 = b2.y < 500 ? "ArrowDown" : "ArrowUp";
         await p1.page.keyboard.down(key2);
         await new Promise((r) => setTimeout(r, 600));
+        const during = await view(p1.page);
         await p1.page.keyboard.up(key2);
         await waitView(p2.page, (v) => Math.abs(v.players[v1.sessionId].y - b2.y) > 30, "page 1 moving again after the resume").catch(async (err) => {
-          throw new Error(`${err.message}\npage 1: ${JSON.stringify(await view(p1.page))}`);
+          throw new Error(`${err.message}\npage 1 while ${key2} was held: ${JSON.stringify(during)}\npage 1 now: ${JSON.stringify(await view(p1.page))}`);
         });
         assert.equal((await view(p2.page)).players[v1.sessionId].score, score);
 

@@ -33,6 +33,7 @@ const app = {
   status: "connecting",
   error: null,
   keys: new Set(),
+  blurs: 0,
   /** A plain snapshot of what the page shows (for tests and debugging). */
   view() {
     const room = app.room;
@@ -57,6 +58,8 @@ const app = {
       players,
       pickups,
       lobby: app.lobby ? [...app.lobby.rooms.values()].map((r) => ({ roomId: r.roomId, clients: r.clients })) : [],
+      keys: [...app.keys],
+      blurs: app.blurs,
       error: app.error,
     };
   },
@@ -173,7 +176,10 @@ addEventListener("keydown", (e) => {
   }
 });
 addEventListener("keyup", (e) => app.keys.delete(e.code));
-addEventListener("blur", () => app.keys.clear());
+addEventListener("blur", () => {
+  app.blurs++;
+  app.keys.clear();
+});
 
 function currentInput() {
   let dx = 0;
