@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ type Stats struct {
 	Sessions           int    // open sessions
 	PollingSessions    int    // of which on polling
 	WebSocketSessions  int    // of which on WebSocket
-	SessionsOpened     uint64 // handshakes since start
+	SessionsOpened     uint64 // sessions opened (successful handshakes) since start
 	FramesOut          uint64 // frames written to clients (messages and control packets)
 	BytesOut           uint64 // their Engine.IO wire size (before base64 and WebSocket framing)
 	DroppedFrames      uint64 // frames dropped by SendDroppable
@@ -196,7 +197,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, q map[string][]string) {
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, q url.Values) {
 	if r.Method != http.MethodGet {
 		errBadHandshake.write(w)
 		return
@@ -231,6 +232,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 
 // open starts the ping timer and calls OnConnection.
 func (s *Server) open(c *Conn) {
+	s.stats.opened.Add(1)
 	c.startPing()
 	s.mu.RLock()
 	fn := s.onConn
@@ -271,7 +273,6 @@ func (s *Server) register(c *Conn) (requestError, bool) {
 	}
 	s.sessions[c.id] = c
 	s.wg.Add(1)
-	s.stats.opened.Add(1)
 	s.transportCounter(c.transport).Add(1)
 	return requestError{}, true
 }
