@@ -52,6 +52,9 @@ type Config struct {
 	// MaxSessions bounds the open Engine.IO sessions; further handshakes
 	// get 503. Default 0: unlimited.
 	MaxSessions int
+	// ParkIdlePolls makes waiting long-polling GETs hold no goroutine or
+	// buffers (engineio.Config.ParkIdlePolls). Default false.
+	ParkIdlePolls bool
 	// AllowedOrigins is the Origin allowlist of Socket.IO requests (like
 	// "http://localhost:3000"); empty allows any.
 	AllowedOrigins []string

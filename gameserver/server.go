@@ -71,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		AllowedOrigins: cfg.AllowedOrigins,
 		Transports:     cfg.Transports,
 		MaxSessions:    cfg.MaxSessions,
+		ParkIdlePolls:  cfg.ParkIdlePolls,
 		Logger:         s.log,
 	}
 	var engineStats func() engineio.Stats

@@ -164,7 +164,16 @@ var combos = []combo{
 // Run returns nil (the drain finished within the grace).
 func TestDrainTellsEveryClient(t *testing.T) {
 	t.Parallel()
-	r := start(t, Config{DrainGrace: 5 * time.Second})
+	for _, park := range []bool{false, true} {
+		t.Run(fmt.Sprintf("park-idle-polls=%v", park), func(t *testing.T) {
+			t.Parallel()
+			testDrainTellsEveryClient(t, Config{DrainGrace: 5 * time.Second, ParkIdlePolls: park})
+		})
+	}
+}
+
+func testDrainTellsEveryClient(t *testing.T, cfg Config) {
+	r := start(t, cfg)
 	require.Eventually(t, func() bool { return r.stdout.String() == "listening on "+r.url+"\n" }, 5*time.Second, time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
