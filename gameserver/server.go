@@ -74,7 +74,6 @@ func New(cfg Config) (*Server, error) {
 		ParkIdlePolls:  cfg.ParkIdlePolls,
 		Logger:         s.log,
 	}
-	var engineStats func() engineio.Stats
 	switch cfg.Demo {
 	case DemoSioecho:
 		echo, err := sioecho.New(sioecho.Config{
@@ -85,8 +84,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("gameserver: sioecho demo: %w", err)
 		}
 		s.echo = echo
-		engineStats = echo.SocketIO().Engine().Stats
-		s.metrics = newMetrics(engineStats, nil, nil, s.draining.Load)
+		s.metrics = newMetrics(echo.SocketIO().Engine().Stats, nil, nil, s.draining.Load)
 		s.mux.Handle(sioecho.EngineIOPath, echo)
 		s.mux.Handle(sioecho.SocketIOPath, echo)
 	default:
