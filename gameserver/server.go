@@ -243,7 +243,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	case <-ctx.Done():
 	}
 	start := time.Now()
-	s.log.Info("draining", "grace", s.cfg.DrainGrace)
+	s.log.Info("draining", "grace", s.cfg.DrainGrace, "wait", s.cfg.DrainWait, "rooms", s.roomCount(),
+		"sessions", s.SocketIO().Engine().Stats().Sessions)
 	graceCtx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainGrace)
 	defer cancel()
 	err := s.Drain(graceCtx)
@@ -257,6 +258,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	}
 	s.log.Info("stopped", "drain", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+func (s *Server) roomCount() int {
+	if s.rooms == nil {
+		return 0
+	}
+	return len(s.rooms.Rooms())
 }
 
 // Drain marks the server not ready, stops matchmaking, lets the rooms play
