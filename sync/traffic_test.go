@@ -1,15 +1,18 @@
 package statesync
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Recorded traffic for other mirrors (the JS client): testdata/traffic/*.json
@@ -81,4 +84,48 @@ func TestRecordedTraffic(t *testing.T) {
 		require.NoError(t, err, "run with STATESYNC_WRITE_TRAFFIC=1 to create it")
 		require.JSONEq(t, string(want), string(got), "%s changed: the wire format moved (update PROTOCOL-state.md and other mirrors)", name)
 	}
+}
+
+// TestStockMsgpackDecodes decodes every recorded frame with a stock msgpack
+// library (vmihailenco/msgpack, generic decoding of our own trusted bytes)
+// to show that nothing beyond plain msgpack is needed: no ext types, one
+// value per frame.
+func TestStockMsgpackDecodes(t *testing.T) {
+	for seed := range uint64(3) {
+		for _, fr := range recordTraffic(t, seed).Frames {
+			b, err := hex.DecodeString(fr.Hex)
+			require.NoError(t, err)
+			dec := msgpack.NewDecoder(bytes.NewReader(b))
+			// Maps may have integer keys: decode them as map[any]any
+			// (the library's default wants string keys).
+			dec.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
+			v, err := dec.DecodeInterface()
+			require.NoError(t, err)
+			arr, ok := v.([]any)
+			require.True(t, ok, "a frame is one msgpack array")
+			tick, err := toUint(arr[0])
+			require.NoError(t, err)
+			require.Equal(t, uint64(fr.Tick), tick)
+			_, err = dec.DecodeInterface()
+			require.ErrorIs(t, err, io.EOF, "nothing after the one value")
+		}
+	}
+}
+
+func toUint(v any) (uint64, error) {
+	switch x := v.(type) {
+	case int8:
+		return uint64(x), nil
+	case uint8:
+		return uint64(x), nil
+	case uint16:
+		return uint64(x), nil
+	case uint32:
+		return uint64(x), nil
+	case uint64:
+		return x, nil
+	case int64:
+		return uint64(x), nil
+	}
+	return 0, fmt.Errorf("not an integer: %T", v)
 }
