@@ -135,7 +135,7 @@ func (enc *Encoder) allocRef() uint32 {
 	return r
 }
 
-// encoderOf returns the Encoder the owner of h is attached to, or nil.
+// encoder returns the Encoder the owner of h is attached to, or nil.
 func (h *fieldHead) encoder() *Encoder {
 	if h.owner == nil {
 		return nil

@@ -55,7 +55,7 @@ func (k Kind) isInt() bool { return k >= KindInt8 && k <= KindUint64 }
 // isSigned reports whether k is a signed integer kind.
 func (k Kind) isSigned() bool { return k >= KindInt8 && k <= KindInt64 }
 
-// intRange returns the bounds of integer kind k for validation.
+// intBits returns the width of integer kind k (for range checks).
 func (k Kind) intBits() uint {
 	switch k {
 	case KindInt8, KindUint8:

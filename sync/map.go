@@ -71,8 +71,8 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) { m.Range(yield) }
 }
 
-// isEntity reports whether V is an entity pointer. Before the map's owner is
-// first attached it is decided by reflection-free inspection of V.
+// isEntityElem reports whether V is a pointer to an entity struct (a type
+// assertion on V's zero value; no reflection).
 func isEntityElem[V any]() bool {
 	var v V
 	_, ok := any(v).(tracked)
