@@ -73,6 +73,49 @@ async function openPage(query) {
 const arrows = { right: "ArrowRight", left: "ArrowLeft", up: "ArrowUp", down: "ArrowDown" };
 
 /**
+ * Holds key on page `from` until `watcher` sees the player `id` move more
+ * than `dist` along the key's axis (at least minMs), then releases it.
+ * (Held, not tapped: the arena applies the latest input each tick, and a
+ * long-polling POST may carry a whole tap, press and release, at once.)
+ */
+async function holdUntilMoved(from, watcher, id, key, dist, what, { minMs = 500, ms = 10_000 } = {}) {
+  const axis = key === "ArrowLeft" || key === "ArrowRight" ? "x" : "y";
+  const sign = key === "ArrowRight" || key === "ArrowDown" ? 1 : -1;
+  const before = (await view(watcher)).players[id];
+  const t0 = Date.now();
+  await from.keyboard.down(key);
+  let during;
+  try {
+    during = await view(from);
+    await waitView(watcher, (v) => (v.players[id][axis] - before[axis]) * sign > dist && Date.now() - t0 >= minMs, what, ms).catch(async (err) => {
+      throw new Error(`${err.message}\nmoving page while ${key} was held: ${JSON.stringify(during)}\nmoving page now: ${JSON.stringify(await view(from))}`);
+    });
+  } finally {
+    await from.keyboard.up(key);
+  }
+  return before;
+}
+
+/** Waits until the page's own player has stopped: inputs sent after now acknowledged, position steady. */
+async function settle(page) {
+  const { seq } = await view(page);
+  let last = null;
+  let steadySince = 0;
+  return waitView(
+    page,
+    (v) => {
+      const pos = JSON.stringify(v.me && [v.me.x, v.me.y]);
+      if (pos !== last) {
+        last = pos;
+        steadySince = Date.now();
+      }
+      return v.ackedSeq > seq && Date.now() - steadySince > 300;
+    },
+    "own player standing still",
+  );
+}
+
+/**
  * Steers the page's own player with the arrow keys onto the nearest
  * pickup until its score rises (play mode); returns the view.
  */
@@ -126,20 +169,13 @@ for (const transport of ["websocket", "polling"]) {
         await waitView(p1.page, (v) => v.players[v2.sessionId], "page 1 seeing page 2");
 
         // Keys held in page 1 move its player as page 2 sees it.
-        const before = v2.players[v1.sessionId];
-        const key = before.x < 500 ? "ArrowRight" : "ArrowLeft";
+        const start = v2.players[v1.sessionId];
+        const key = start.x < 500 ? "ArrowRight" : "ArrowLeft";
         await p1.page.bringToFront();
-        await p1.page.keyboard.down(key);
-        await new Promise((r) => setTimeout(r, 800));
-        await p1.page.keyboard.up(key);
-        const moved = await waitView(
-          p2.page,
-          (v) => Math.abs(v.players[v1.sessionId].x - before.x) > 40,
-          `page 1's player moving ${key} on page 2`,
-        );
-        const dx = moved.players[v1.sessionId].x - before.x;
-        assert.ok(key === "ArrowRight" ? dx > 0 : dx < 0, `moved ${dx} with ${key}`);
-        assert.ok(Math.abs(moved.players[v1.sessionId].y - before.y) < 1, "no vertical move");
+        await holdUntilMoved(p1.page, p2.page, v1.sessionId, key, 40, `page 1's player moving ${key} on page 2`);
+        const moved = await settle(p1.page);
+        await waitView(p2.page, (v) => v.players[v1.sessionId].x === moved.me.x, "page 2 seeing where page 1 stopped");
+        assert.ok(Math.abs(moved.me.y - start.y) < 1, "no vertical move");
         // Own player predicted: once the inputs are acknowledged the
         // prediction is the server's position.
         const own = await waitView(
@@ -150,10 +186,11 @@ for (const transport of ["websocket", "polling"]) {
         assert.ok(own.ping > 0, "ping shown");
         assert.match(await p1.page.textContent("#ping"), /ping \d+ ms/);
 
-        // Page 1 scores a point, then goes offline for 2 s.
+        // Page 1 scores a point, stops, then goes offline for 2 s.
         await collectPoint(p1.page);
-        const scored = await waitView(p1.page, (v) => v.me.score > 0, "score on page 1");
+        const scored = await settle(p1.page);
         const score = scored.me.score;
+        assert.ok(score > 0, "scored");
         await waitView(p2.page, (v) => v.players[v1.sessionId]?.score === score, "page 2 seeing the score");
         await p1.context.setOffline(true);
         await waitView(p1.page, (v) => v.status === "resuming", "page 1 noticing the drop", 5_000);
@@ -163,7 +200,7 @@ for (const transport of ["websocket", "polling"]) {
         // Meanwhile the seat is held: page 2 still sees player 1.
         assert.ok((await view(p2.page)).players[v1.sessionId], "seat held while offline");
         await p1.context.setOffline(false);
-        const back = await waitView(p1.page, (v) => v.status === "connected" && v.resumes === 1, "page 1 back in its seat", 15_000);
+        const back = await waitView(p1.page, (v) => v.status === "connected" && v.resumes >= 1, "page 1 back in its seat", 15_000);
         assert.equal(back.sessionId, v1.sessionId, "same seat");
         assert.equal(back.roomId, v1.roomId);
         assert.equal(back.me.score, score, "score intact");
@@ -172,13 +209,7 @@ for (const transport of ["websocket", "polling"]) {
         // And it still plays: keys move it on page 2 again.
         const b2 = (await view(p2.page)).players[v1.sessionId];
         const key2 = b2.y < 500 ? "ArrowDown" : "ArrowUp";
-        await p1.page.keyboard.down(key2);
-        await new Promise((r) => setTimeout(r, 600));
-        const during = await view(p1.page);
-        await p1.page.keyboard.up(key2);
-        await waitView(p2.page, (v) => Math.abs(v.players[v1.sessionId].y - b2.y) > 30, "page 1 moving again after the resume").catch(async (err) => {
-          throw new Error(`${err.message}\npage 1 while ${key2} was held: ${JSON.stringify(during)}\npage 1 now: ${JSON.stringify(await view(p1.page))}`);
-        });
+        await holdUntilMoved(p1.page, p2.page, v1.sessionId, key2, 30, "page 1 moving again after the resume");
         assert.equal((await view(p2.page)).players[v1.sessionId].score, score);
 
         await p1.page.screenshot({ path: join(artifacts, `${transport}-page1.png`) });
