@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roomcast/roomcast/codec/mpack"
+	statesync "github.com/roomcast/roomcast/sync"
 	"github.com/roomcast/roomcast/tick"
 )
 
@@ -42,7 +43,7 @@ type Room struct {
 	// Room goroutine only.
 	clients       []*Client
 	state         State
-	resume        *resumeBuffer
+	resume        *statesync.ResumeBuffer
 	tickN         uint64
 	tickTime      time.Time
 	meta          map[string]any
@@ -97,7 +98,7 @@ func newRoom(s *Server, t *roomType, id string, opts Options) *Room {
 		inbox:     make(chan inboxMsg, t.settings.InboxSize),
 		done:      make(chan struct{}),
 		private:   t.settings.Private,
-		resume:    newResumeBuffer(t.settings.ResumeTicks, t.settings.ResumeBytes),
+		resume:    statesync.NewResumeBuffer(statesync.ResumeOptions{MaxDeltas: t.settings.ResumeTicks, MaxBytes: t.settings.ResumeBytes}),
 		deltaHint: 64, snapHint: 256,
 	}
 	r.meta = cloneMap(t.settings.Metadata)
@@ -652,7 +653,7 @@ func (r *Room) sendState(now time.Time) {
 	delta, changed := r.state.EncodeDelta(make([]byte, 0, r.deltaHint), uint32(T))
 	if changed {
 		r.deltaHint = max(r.deltaHint, len(delta)+len(delta)/4)
-		r.resume.push(T, delta)
+		r.resume.PushChained(uint32(T), r.deltaBase, delta)
 		r.deltaBase = uint32(T)
 	} else {
 		delta = nil // an ack-only delta, built below if someone needs it
@@ -730,21 +731,22 @@ func (r *Room) sendFrame(c *Client, p *StatePacket, now time.Time) bool {
 func (r *Room) replay(c *Client, snap *StatePacket) {
 	from := c.resumeFrom
 	c.resumeFrom = 0
-	entries, ok := r.resume.replay(from, len(snap.State))
-	if !ok || from > r.tickN {
+	c.needsSnapshot = false
+	now := r.srv.clock.Now()
+	caughtUp := true
+	useSnapshot := from > r.tickN || r.resume.Replay(uint32(from), len(snap.State), func(tick uint32, delta []byte) bool {
+		caughtUp = r.sendFrame(c, &StatePacket{Event: EventDelta, Tick: uint64(tick), State: delta}, now)
+		return caughtUp
+	})
+	if useSnapshot {
 		r.srv.stats.resumeSnapshots.Add(1)
-		r.sendFrame(c, snap, r.srv.clock.Now())
+		r.sendFrame(c, snap, now)
 		return
 	}
 	r.srv.stats.resumeReplays.Add(1)
-	c.needsSnapshot = false
-	now := r.srv.clock.Now()
-	for _, e := range entries {
-		if !r.sendFrame(c, &StatePacket{Event: EventDelta, Tick: e.tick, State: e.delta}, now) {
-			return
-		}
+	if caughtUp {
+		c.sentAck = c.lastSeq
 	}
-	c.sentAck = c.lastSeq
 }
 
 // flushListing publishes the listing if it changed.

@@ -79,44 +79,6 @@ func TestSettingsValidation(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestResumeBuffer(t *testing.T) {
-	b := newResumeBuffer(3, 10)
-	b.push(2, []byte("aa"))
-	b.push(4, []byte("bbb"))
-	out, ok := b.replay(1, 100)
-	require.True(t, ok)
-	require.Len(t, out, 2)
-	out, ok = b.replay(2, 100)
-	require.True(t, ok)
-	assert.Equal(t, uint64(4), out[0].tick)
-	_, ok = b.replay(1, 5) // 5 bytes: not cheaper than a 5-byte snapshot
-	assert.False(t, ok)
-	out, ok = b.replay(4, 100)
-	assert.True(t, ok)
-	assert.Empty(t, out, "up to date")
-
-	b.push(5, []byte("cccc")) // 9 bytes in 3 entries
-	b.push(6, []byte("dd"))   // evicts tick 2 (entries) and stays under 10 bytes
-	_, ok = b.replay(1, 100)
-	assert.False(t, ok, "tick 2 is gone")
-	out, ok = b.replay(2, 100)
-	require.True(t, ok)
-	assert.Len(t, out, 3)
-	b.push(7, []byte("eeeeeeee")) // 8 bytes: evicts until it fits
-	_, ok = b.replay(4, 100)
-	assert.False(t, ok)
-	out, ok = b.replay(6, 100)
-	require.True(t, ok)
-	assert.Len(t, out, 1)
-	b.push(8, make([]byte, 11)) // larger than the bound: buffer emptied
-	_, ok = b.replay(7, 100)
-	assert.False(t, ok)
-	out, ok = b.replay(8, 100)
-	assert.True(t, ok)
-	assert.Empty(t, out)
-	assert.Zero(t, b.bytes)
-}
-
 func TestInputAccessors(t *testing.T) {
 	in := Input{Seq: 3, Payload: map[string]any{"dx": 1.5, "n": int64(4), "ok": true, "s": "x"}}
 	assert.Equal(t, 1.5, in.Float("dx", 0))

@@ -64,15 +64,22 @@ func (rb *ResumeBuffer) dropOldest() {
 // (every resume then needs a snapshot).
 func (rb *ResumeBuffer) Push(tick uint32, delta []byte) {
 	t, base, err := DeltaTick(delta)
-	if err != nil || t != tick || (rb.pushed && (tick <= rb.newest || base != rb.newest)) {
-		// Not a continuation of the chain: older clients need a snapshot.
-		for rb.n > 0 {
-			rb.dropOldest()
-		}
-		if err != nil || t != tick {
-			rb.newest, rb.pushed = tick, true
-			return
-		}
+	if err != nil || t != tick {
+		rb.reset(tick)
+		return
+	}
+	rb.PushChained(tick, base, delta)
+}
+
+// PushChained is Push for a caller that already knows the delta's base (the
+// tick of the previous non-empty delta, as EncodeDelta wrote it); it does not
+// parse delta, so it also serves encodings other than this package's that
+// chain their deltas the same way. A delta that does not continue the chain
+// (tick not increasing, or base not the previous tick pushed) empties the
+// buffer first.
+func (rb *ResumeBuffer) PushChained(tick, base uint32, delta []byte) {
+	if rb.pushed && (tick <= rb.newest || base != rb.newest) {
+		rb.reset(tick) // not a continuation: older clients need a snapshot
 	}
 	if rb.n == rb.max {
 		rb.dropOldest()
@@ -94,32 +101,53 @@ func (rb *ResumeBuffer) Push(tick uint32, delta []byte) {
 	rb.bytes += len(delta)
 }
 
+// reset forgets every delta and makes tick the newest.
+func (rb *ResumeBuffer) reset(tick uint32) {
+	for rb.n > 0 {
+		rb.dropOldest()
+	}
+	rb.newest, rb.pushed = tick, true
+}
+
 // Resume returns what a client whose state is at tick lastSeen needs: the
 // deltas to replay, in order (aliasing the buffer: valid until the next
 // Push), or useSnapshot when they are not all in the buffer or their total
 // size is at least snapshotSize. No deltas and !useSnapshot means the
 // client is up to date.
 func (rb *ResumeBuffer) Resume(lastSeen uint32, snapshotSize int) (deltas [][]byte, useSnapshot bool) {
+	useSnapshot = rb.Replay(lastSeen, snapshotSize, func(_ uint32, delta []byte) bool {
+		deltas = append(deltas, delta)
+		return true
+	})
+	return deltas, useSnapshot
+}
+
+// Replay is Resume without building a slice: unless it answers useSnapshot,
+// it calls send with each delta a client at lastSeen needs, in tick order,
+// and stops early when send returns false. delta aliases the buffer and is
+// valid until the next Push.
+func (rb *ResumeBuffer) Replay(lastSeen uint32, snapshotSize int, send func(tick uint32, delta []byte) bool) (useSnapshot bool) {
 	if !rb.pushed || lastSeen >= rb.newest {
-		return nil, false
+		return false
 	}
 	i := 0
 	for i < rb.n && rb.at(i).tick <= lastSeen {
 		i++
 	}
 	if i == rb.n || rb.at(i).base > lastSeen {
-		return nil, true
+		return true
 	}
 	size := 0
 	for j := i; j < rb.n; j++ {
 		size += len(rb.at(j).b)
 	}
 	if size >= snapshotSize {
-		return nil, true
+		return true
 	}
-	deltas = make([][]byte, 0, rb.n-i)
 	for j := i; j < rb.n; j++ {
-		deltas = append(deltas, rb.at(j).b)
+		if e := rb.at(j); !send(e.tick, e.b) {
+			break
+		}
 	}
-	return deltas, false
+	return false
 }

@@ -133,3 +133,64 @@ func TestResumeBufferCopies(t *testing.T) {
 	got, _ := rb.Resume(0, 1<<20)
 	require.Equal(t, deltas[1], got[0])
 }
+
+// PushChained takes the chain from the caller, so opaque bytes (another
+// encoding that chains by base the same way) are buffered as they are, and
+// Replay hands them out with their ticks and stops when asked.
+func TestResumeBufferPushChainedReplay(t *testing.T) {
+	rb := NewResumeBuffer(ResumeOptions{MaxDeltas: 3, MaxBytes: 10})
+	rb.PushChained(2, 0, []byte("aa"))
+	rb.PushChained(4, 2, []byte("bbb"))
+	type sent struct {
+		tick  uint32
+		delta string
+	}
+	replay := func(lastSeen uint32, snapshotSize, stopAfter int) (out []sent, useSnapshot bool) {
+		useSnapshot = rb.Replay(lastSeen, snapshotSize, func(tick uint32, delta []byte) bool {
+			out = append(out, sent{tick, string(delta)})
+			return len(out) < stopAfter
+		})
+		return out, useSnapshot
+	}
+	out, snap := replay(1, 100, 10)
+	require.False(t, snap)
+	require.Equal(t, []sent{{2, "aa"}, {4, "bbb"}}, out)
+	out, snap = replay(1, 100, 1)
+	require.False(t, snap)
+	require.Equal(t, []sent{{2, "aa"}}, out, "send returning false stops the replay")
+	out, snap = replay(2, 100, 10)
+	require.False(t, snap)
+	require.Equal(t, []sent{{4, "bbb"}}, out)
+	_, snap = replay(1, 5, 10)
+	require.True(t, snap, "5 bytes of deltas are not cheaper than a 5-byte snapshot")
+	out, snap = replay(4, 100, 10)
+	require.False(t, snap)
+	require.Empty(t, out, "up to date")
+
+	rb.PushChained(5, 4, []byte("cccc"))
+	rb.PushChained(6, 5, []byte("dd")) // 3 entries max: tick 2 goes
+	_, snap = replay(1, 100, 10)
+	require.True(t, snap, "tick 2 is gone")
+	out, _ = replay(2, 100, 10)
+	require.Len(t, out, 3)
+	rb.PushChained(7, 6, []byte("eeeeeeee")) // 8 bytes: older ones go until it fits
+	_, snap = replay(4, 100, 10)
+	require.True(t, snap)
+	out, _ = replay(6, 100, 10)
+	require.Equal(t, []sent{{7, "eeeeeeee"}}, out)
+
+	rb.PushChained(9, 8, []byte("f")) // base 8 was never pushed: chain broken
+	_, snap = replay(7, 100, 10)
+	require.True(t, snap)
+	out, snap = replay(8, 100, 10)
+	require.False(t, snap)
+	require.Equal(t, []sent{{9, "f"}}, out)
+
+	rb.PushChained(10, 9, make([]byte, 11)) // larger than the bound: buffer emptied
+	_, snap = replay(9, 100, 10)
+	require.True(t, snap)
+	out, snap = replay(10, 100, 10)
+	require.False(t, snap)
+	require.Empty(t, out)
+	require.Zero(t, rb.Bytes())
+}
