@@ -228,6 +228,21 @@ function renderScores() {
   );
 }
 
+// smoothSelf eases the drawn own player towards its prediction, so a
+// correction from the server (reconciliation) glides instead of jumping;
+// large corrections (respawn, resync) snap.
+let drawnSelf = null;
+let drawnAt = 0;
+function smoothSelf(target, t) {
+  if (!drawnSelf || Math.hypot(target.x - drawnSelf.x, target.y - drawnSelf.y) > 80) drawnSelf = { ...target };
+  else {
+    const k = Math.min(1, (t - drawnAt) / 60);
+    drawnSelf = { x: drawnSelf.x + (target.x - drawnSelf.x) * k, y: drawnSelf.y + (target.y - drawnSelf.y) * k };
+  }
+  drawnAt = t;
+  return drawnSelf;
+}
+
 function draw() {
   const w = ui.canvas.width;
   const s = w / SIZE;
@@ -254,7 +269,8 @@ function draw() {
     }
     for (const [id, p] of room.state.players ?? []) {
       const mine = id === room.sessionId;
-      const pos = position(mine && room.predicted ? room.predicted : room.interpolated(p, t));
+      let pos = position(mine && room.predicted ? room.predicted : room.interpolated(p, t));
+      if (mine) pos = smoothSelf(pos, t);
       const x = pos.x * s;
       const y = pos.y * s;
       ctx.fillStyle = mine ? "#4fa3ff" : "#e66f6f";
