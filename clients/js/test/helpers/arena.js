@@ -1,19 +1,12 @@
-// Starts a game server serving the arena and the page for the JS client
-// tests, on a free 127.0.0.1 port. It reuses skel's starter
-// (test/support/server.js: builds cmd/gameserver once, or takes
-// $ROOMCAST_GAMESERVER) when that binary serves the arena; until
-// cmd/gameserver is wired to package gameserver it builds
-// test/arenaserver (gameserver.Main with the page) instead.
+// Starts cmd/gameserver (the arena and the page) for the JS client tests
+// on a free 127.0.0.1 port, through skel's builder (test/support/server.js:
+// builds cmd/gameserver once per process, or takes $ROOMCAST_GAMESERVER,
+// which `make test` sets after building it once for all files).
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gameserverBinary } from "../support/server.js";
 
 const run = promisify(execFile);
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 let chosen; // Promise<{bin, flags: Set<string>}>
 
@@ -29,12 +22,8 @@ export function arenaBinary() {
   chosen ??= (async () => {
     const bin = await gameserverBinary();
     const flags = await flagsOf(bin);
-    if (flags.has("arena-mode")) return { bin, flags };
-    const dir = await mkdtemp(join(tmpdir(), "roomcast-arenaserver-"));
-    process.once("exit", () => rm(dir, { recursive: true, force: true }));
-    const own = join(dir, "arenaserver");
-    await run("go", ["build", "-o", own, "./clients/js/test/arenaserver"], { cwd: repoRoot, timeout: 300_000 });
-    return { bin: own, flags: await flagsOf(own) };
+    if (!flags.has("arena-mode")) throw new Error(`${bin} does not serve the arena (no --arena-mode flag): is cmd/gameserver gameserver.Main?`);
+    return { bin, flags };
   })();
   return chosen;
 }
@@ -46,7 +35,7 @@ export function arenaBinary() {
  */
 export async function startArena({ args = [], reconnectGrace, timeoutMs = 20_000 } = {}) {
   const { bin, flags } = await arenaBinary();
-  const all = ["--addr", "127.0.0.1:0", "--drain-grace", "2s", ...args];
+  const all = ["--addr", "127.0.0.1:0", "--demo", "arena", "--drain-grace", "2s", ...args];
   if (reconnectGrace && flags.has("reconnect-grace")) all.push("--reconnect-grace", reconnectGrace);
   const proc = spawn(bin, all, { stdio: ["ignore", "pipe", "pipe"] });
   let errText = "";
