@@ -43,6 +43,9 @@ type Config struct {
 	// AllowedOrigins, when not empty, is the Origin allowlist of both
 	// servers (for example "http://localhost:3000"); empty allows any.
 	AllowedOrigins []string
+	// ParkIdlePolls is engineio.Config.ParkIdlePolls for both servers: a
+	// waiting long-polling GET holds no goroutine (default false).
+	ParkIdlePolls bool
 	// AdminToken is the auth token "/admin" accepts; default DefaultAdminToken.
 	AdminToken string
 	// Logger; default slog.Default().
@@ -90,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 		PingTimeout:    cfg.PingTimeout,
 		MaxPayload:     cfg.MaxPayload,
 		AllowedOrigins: cfg.AllowedOrigins,
+		ParkIdlePolls:  cfg.ParkIdlePolls,
 		Logger:         cfg.Logger,
 	}
 
