@@ -59,7 +59,9 @@ type Conn struct {
 
 	// polling
 	wake       chan struct{} // signals a pending GET
-	parked     *parkedPoll   // a hijacked pending GET (Config.ParkIdlePolls)
+	draining   bool          // closed gracefully, waiting for GETs to take the queue and "1"
+	drainTimer *time.Timer
+	parked     *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
 	getActive  bool
 	postActive bool
 
@@ -255,6 +257,12 @@ func (c *Conn) deliver(data []byte, binary bool) {
 // closeWith closes the session once: stops timers, lets the transport
 // flush (graceful reasons) or drops the connection, removes the session
 // from the server and calls OnClose (now, or after the running OnMessage).
+//
+// A graceful close on polling with frames queued drains:
+// the session stays reachable until GETs have taken the queued frames and,
+// in a later response, the close packet (as engine.io does: a client
+// handles the close packet at once but the packets before it in the same
+// payload only on its next tick), or until PingTimeout.
 func (c *Conn) closeWith(reason CloseReason, err error) {
 	c.mu.Lock()
 	if c.closed {
@@ -270,19 +278,25 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	if c.upgradeTimer != nil {
 		c.upgradeTimer.Stop()
 	}
+	graceful := reason == ReasonForcedClose || reason == ReasonServerShuttingDown
 	transport := c.transport
 	probe := c.probe
 	var drop *gws.Conn
-	if transport == TransportWebSocket && c.ws != nil {
-		if reason == ReasonForcedClose || reason == ReasonServerShuttingDown {
-			c.closeAfter = true
-			c.kickLocked()
-		} else {
-			drop = c.ws
-		}
-	} else {
+	switch {
+	case transport == TransportWebSocket && c.ws != nil && graceful:
+		c.closeAfter = true
+		c.kickLocked()
+	case transport == TransportWebSocket && c.ws != nil:
+		drop = c.ws
+	case transport == TransportPolling && graceful && c.pendingFrames > 0: // queued or being written
+		c.draining = true
+		c.refs++ // released by finishDrain
+		c.drainTimer = time.AfterFunc(c.srv.cfg.PingTimeout, c.finishDrain)
+		c.wakePollLocked()
+	default:
 		c.wakePollLocked()
 	}
+	draining := c.draining
 	c.mu.Unlock()
 
 	if drop != nil {
@@ -291,14 +305,33 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	if probe != nil {
 		_ = probe.NetConn().Close()
 	}
-	c.srv.remove(c, transport)
+	if !draining {
+		c.srv.remove(c, transport)
+	}
 	c.srv.cfg.Logger.Debug("engineio: session closed", "sid", c.id, "reason", reason, "err", err)
 	if notify {
 		c.notifyClose()
 	}
 }
 
-// dropConnections closes the session's network connections at once.
+// finishDrain ends a draining polling session: the close packet went out,
+// or PingTimeout passed, or Shutdown gave up.
+func (c *Conn) finishDrain() {
+	c.mu.Lock()
+	if !c.draining {
+		c.mu.Unlock()
+		return
+	}
+	c.draining = false
+	c.drainTimer.Stop()
+	transport := c.transport
+	c.mu.Unlock()
+	c.srv.remove(c, transport)
+	c.release()
+}
+
+// dropConnections closes the session's network connections at once and
+// ends a drain.
 func (c *Conn) dropConnections() {
 	c.mu.Lock()
 	ws, probe := c.ws, c.probe
@@ -308,6 +341,7 @@ func (c *Conn) dropConnections() {
 			_ = conn.NetConn().Close()
 		}
 	}
+	c.finishDrain()
 }
 
 func (c *Conn) notifyClose() {

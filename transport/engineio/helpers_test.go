@@ -143,6 +143,11 @@ func dialPoll(t *testing.T, ts *testServer) (*poller, openPacket) {
 	require.Equal(t, http.StatusOK, status, body)
 	op := parseOpen(t, body)
 	p.sid = op.Sid
+	t.Cleanup(func() { // the client goes away: its session needs no drain at Shutdown
+		if resp, err := p.http.Post(p.url(), "text/plain", strings.NewReader("1")); err == nil {
+			_ = resp.Body.Close()
+		}
+	})
 	return p, op
 }
 

@@ -54,12 +54,12 @@ func (c *Conn) answerParked(p *parkedPoll) {
 	frames, size, closing := c.takePollLocked()
 	c.mu.Unlock()
 
-	body := c.srv.appendPollBody(make([]byte, 0, size+2), frames, closing)
+	body := c.srv.appendPollBody(make([]byte, 0, size+1), frames, closing)
 	head := appendResponseHead(make([]byte, 0, 256), p, len(body))
 	_ = p.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 	bufs := net.Buffers{head, body}
 	_, err := bufs.WriteTo(p.conn)
-	c.finishPoll(frames, err)
+	c.finishPoll(frames, closing, err)
 	if err != nil || !p.keepAlive || !c.srv.reinject(p.conn) {
 		_ = p.conn.Close()
 	}

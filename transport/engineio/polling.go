@@ -52,8 +52,8 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.mu.Unlock()
 
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+2), frames, closing))
-	c.finishPoll(frames, err)
+	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+1), frames, closing))
+	c.finishPoll(frames, closing, err)
 }
 
 // pollMustWaitLocked reports whether a GET has nothing to answer yet.
@@ -61,34 +61,35 @@ func (c *Conn) pollMustWaitLocked() bool {
 	return len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling
 }
 
-// takePollLocked takes the frames a GET answers with; closing says the
-// body ends with the close packet.
+// takePollLocked takes the frames a GET answers with, at most MaxPayload
+// bytes of them; closing says the answer is the close packet instead (a
+// closed session with nothing, or nothing it may still send, queued).
 func (c *Conn) takePollLocked() (frames []*Frame, size int, closing bool) {
-	closing = c.closed
-	// After an upgrade the queue belongs to the WebSocket writer: answer noop.
-	if c.transport == TransportPolling && len(c.queue) > 0 && (!closing || c.reason == ReasonForcedClose || c.reason == ReasonServerShuttingDown) {
-		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload) - 2) // room for "\x1e1"
+	switch {
+	case c.transport != TransportPolling: // upgraded: the queue belongs to the WebSocket writer
+	case len(c.queue) > 0 && (!c.closed || c.draining):
+		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload))
+	default:
+		closing = c.closed
 	}
 	return frames, size, closing
 }
 
-// appendPollBody appends a GET's body: the frames, then the close packet if
-// closing; a noop if there is nothing else.
+// appendPollBody appends a GET's body: the frames, the close packet, or a
+// noop if there is nothing else.
 func (s *Server) appendPollBody(dst []byte, frames []*Frame, closing bool) []byte {
-	dst = s.appendPayload(dst, frames)
 	switch {
-	case closing && len(frames) > 0:
-		return append(dst, eiocodec.Separator, '1')
 	case closing:
 		return append(dst, '1')
 	case len(frames) == 0:
 		return append(dst, s.noopFrame.wire...)
 	}
-	return dst
+	return s.appendPayload(dst, frames)
 }
 
-// finishPoll accounts for a GET's answer (err: its write failed).
-func (c *Conn) finishPoll(frames []*Frame, err error) {
+// finishPoll accounts for a GET's answer (err: its write failed); once the
+// close packet is out, a drain is over.
+func (c *Conn) finishPoll(frames []*Frame, closing bool, err error) {
 	c.mu.Lock()
 	c.getActive = false
 	c.doneWritingLocked(frames, err == nil)
@@ -96,6 +97,9 @@ func (c *Conn) finishPoll(frames []*Frame, err error) {
 		c.wakePollLocked() // a GET that arrives next need not wait
 	}
 	c.mu.Unlock()
+	if closing {
+		c.finishDrain()
+	}
 }
 
 // appendPayload writes frames as a polling payload: text packets as they

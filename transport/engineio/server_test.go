@@ -381,7 +381,7 @@ func TestOriginRefusedBeforeUpgrade(t *testing.T) {
 	require.Equal(t, "403 Forbidden", line)
 	line, _ = rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "Origin: https://ok.example\r\n")
 	require.Equal(t, "101 Switching Protocols", line)
-	require.Equal(t, uint64(1), ts.Stats().SessionsOpened)
+	require.Eventually(t, func() bool { return ts.Stats().SessionsOpened == 1 }, waitFor, time.Millisecond)
 }
 
 func TestCORS(t *testing.T) {
@@ -677,4 +677,76 @@ func TestParkedGETKeepsCORSAndConnection(t *testing.T) {
 	status, _ := p.post("4back")
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, message{"back", false}, rec.nextMessage(t))
+}
+
+// A forced close over polling sends the queued frames, and the close packet
+// only in the next response (a client would drop packets that share a
+// payload with the close packet).
+func TestForcedClosePollingDrains(t *testing.T) { bothPollModes(t, testForcedClosePollingDrains) }
+
+func testForcedClosePollingDrains(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	pending := p.getAsync()
+	waitGetPending(t, rec.conn)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("bye"))))
+	rec.conn.Close(ReasonForcedClose)
+	_, body := waitResult(t, pending)
+	require.Equal(t, "4bye", body)
+	_, body = p.get()
+	require.Equal(t, "1", body)
+	require.Equal(t, ReasonForcedClose, rec.waitClose(t).reason)
+	status, _ := p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+}
+
+func TestForcedClosePollingQueueThenClose(t *testing.T) {
+	ts := startServer(t, Config{})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("a")), TextFrame([]byte("b"))))
+	rec.conn.Close(ReasonForcedClose) // no GET waiting
+	_, body := p.get()
+	require.Equal(t, "4a\x1e4b", body)
+	_, body = p.get()
+	require.Equal(t, "1", body)
+	status, _ := p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+}
+
+// Shutdown waits (within its context) for polling sessions to take their
+// last frames.
+func TestShutdownDrainsPolling(t *testing.T) { bothPollModes(t, testShutdownDrainsPolling) }
+
+func testShutdownDrainsPolling(t *testing.T, park bool) {
+	ts := startServer(t, Config{ParkIdlePolls: park})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("room.left"))))
+	done := make(chan error, 1)
+	go func() { done <- ts.Shutdown(context.Background()) }()
+	require.Equal(t, ReasonServerShuttingDown, rec.waitClose(t).reason)
+	require.Empty(t, done)
+	_, body := p.get()
+	require.Equal(t, "4room.left", body)
+	_, body = p.get()
+	require.Equal(t, "1", body)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(waitFor):
+		t.Fatal("Shutdown did not return after the drain")
+	}
+}
+
+func TestDrainTimeout(t *testing.T) {
+	ts := startServer(t, Config{PingTimeout: 50 * time.Millisecond})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("never fetched"))))
+	rec.conn.Close(ReasonForcedClose)
+	require.Eventually(t, func() bool { return ts.Stats().Sessions == 0 }, waitFor, time.Millisecond)
+	status, _ := p.get()
+	require.Equal(t, http.StatusBadRequest, status)
 }
