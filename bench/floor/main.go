@@ -61,7 +61,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	frame := make([]byte, *size)
-	up := gws.NewUpgrader(handler{}, &gws.ServerOption{Recovery: gws.Recovery, ReadBufferSize: 2048})
+	up := gws.NewUpgrader(handler{}, &gws.ServerOption{Recovery: gws.Recovery}) // gws defaults (4 KB read buffer)
 	var mu sync.Mutex // guards cur, n
 	var cur *room
 	n := 0
