@@ -24,6 +24,9 @@ const CASES = {
   "websocket × default": { transports: ["websocket"] },
   "websocket × msgpack": { transports: ["websocket"], parser: msgpackParser },
   "polling × default": { transports: ["polling"] },
+  "polling × msgpack": { transports: ["polling"], parser: msgpackParser },
+  "polling→websocket × default": { transports: ["polling", "websocket"] },
+  "polling→websocket × msgpack": { transports: ["polling", "websocket"], parser: msgpackParser },
 };
 
 for (const [name, opts] of Object.entries(CASES)) {
