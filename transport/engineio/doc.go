@@ -35,8 +35,13 @@
 // SendDroppable drops the frames and counts them. A WebSocket write has a
 // deadline (WriteTimeout), so a peer that stops reading is closed either way.
 // Pings bypass the bound. Close(ReasonForcedClose) and Shutdown flush the
-// queue before the WebSocket close frame (or the polling close packet);
-// other reasons drop the connection at once.
+// queue before the WebSocket close frame; on polling, the queued frames go
+// in one response and the close packet in the next (the session stays
+// reachable until then, at most PingTimeout; Shutdown waits within its
+// context). Other reasons drop the connection at once.
+//
+// Frames: TextFrame/BinaryFrame copy their input once; OwnedTextFrame and
+// OwnedBinaryFrame take the caller's buffer (one allocation: the Frame).
 //
 // # Locks
 //

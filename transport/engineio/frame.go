@@ -2,48 +2,63 @@ package engineio
 
 import "encoding/base64"
 
-// Frame is one Engine.IO message ready to send. It is immutable, so one
+// Frame is one Engine.IO packet ready to send: a text or binary message
+// (or, inside this package, a control packet). It is immutable, so one
 // Frame may be sent to any number of sessions (a broadcast builds it once).
 type Frame struct {
-	wire   []byte // text: type digit + data; binary: the data
-	binary bool
+	data []byte
+	typ  [1]byte // packet type digit of a text packet ('4': message); 0: binary message
 }
 
 // TextFrame returns a text message frame carrying a copy of data.
-func TextFrame(data []byte) *Frame {
-	wire := make([]byte, 1+len(data))
-	wire[0] = '4'
-	copy(wire[1:], data)
-	return &Frame{wire: wire}
-}
+func TextFrame(data []byte) *Frame { return OwnedTextFrame(append([]byte{}, data...)) }
 
 // BinaryFrame returns a binary message frame carrying a copy of data.
-func BinaryFrame(data []byte) *Frame {
-	return &Frame{wire: append([]byte{}, data...), binary: true}
-}
+func BinaryFrame(data []byte) *Frame { return OwnedBinaryFrame(append([]byte{}, data...)) }
+
+// OwnedTextFrame returns a text message frame that uses data without
+// copying it: the caller gives data up and must never modify it again.
+func OwnedTextFrame(data []byte) *Frame { return &Frame{data: data, typ: [1]byte{'4'}} }
+
+// OwnedBinaryFrame returns a binary message frame that uses data without
+// copying it: the caller gives data up and must never modify it again.
+func OwnedBinaryFrame(data []byte) *Frame { return &Frame{data: data} }
 
 // controlFrame is a non-message packet such as "2" or "3probe".
-func controlFrame(packet string) *Frame { return &Frame{wire: []byte(packet)} }
-
-// Payload returns the message data. It must not be modified.
-func (f *Frame) Payload() []byte {
-	if f.binary {
-		return f.wire
-	}
-	return f.wire[1:]
+func controlFrame(packet string) *Frame {
+	return &Frame{data: []byte(packet[1:]), typ: [1]byte{packet[0]}}
 }
 
-// IsBinary reports whether f is a binary message.
-func (f *Frame) IsBinary() bool { return f.binary }
+// Payload returns the message data. It must not be modified.
+func (f *Frame) Payload() []byte { return f.data }
 
-// size is what the frame counts against the send queue's byte bound.
-func (f *Frame) size() int { return len(f.wire) }
+// IsBinary reports whether f is a binary message.
+func (f *Frame) IsBinary() bool { return f.typ[0] == 0 }
+
+// size is what the frame counts against the send queue's byte bound: its
+// Engine.IO size (type digit included).
+func (f *Frame) size() int {
+	if f.IsBinary() {
+		return len(f.data)
+	}
+	return 1 + len(f.data)
+}
 
 // pollSize is the frame's size in a polling payload ('b' + base64 for
 // binary).
 func (f *Frame) pollSize() int {
-	if f.binary {
-		return 1 + base64.StdEncoding.EncodedLen(len(f.wire))
+	if f.IsBinary() {
+		return 1 + base64.StdEncoding.EncodedLen(len(f.data))
 	}
-	return len(f.wire)
+	return 1 + len(f.data)
+}
+
+// appendPoll appends the frame as a polling packet.
+func (f *Frame) appendPoll(dst []byte) []byte {
+	if f.IsBinary() {
+		dst = append(dst, 'b')
+		return base64.StdEncoding.AppendEncode(dst, f.data)
+	}
+	dst = append(dst, f.typ[0])
+	return append(dst, f.data...)
 }

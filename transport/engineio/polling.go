@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -82,7 +81,7 @@ func (s *Server) appendPollBody(dst []byte, frames []*Frame, closing bool) []byt
 	case closing:
 		return append(dst, '1')
 	case len(frames) == 0:
-		return append(dst, s.noopFrame.wire...)
+		return s.noopFrame.appendPoll(dst)
 	}
 	return s.appendPayload(dst, frames)
 }
@@ -102,19 +101,13 @@ func (c *Conn) finishPoll(frames []*Frame, closing bool, err error) {
 	}
 }
 
-// appendPayload writes frames as a polling payload: text packets as they
-// are, binary messages as 'b' + base64.
+// appendPayload writes frames as a polling payload.
 func (s *Server) appendPayload(dst []byte, frames []*Frame) []byte {
 	for i, f := range frames {
 		if i > 0 {
 			dst = append(dst, eiocodec.Separator)
 		}
-		if f.binary {
-			dst = append(dst, 'b')
-			dst = base64.StdEncoding.AppendEncode(dst, f.wire)
-		} else {
-			dst = append(dst, f.wire...)
-		}
+		dst = f.appendPoll(dst)
 	}
 	return dst
 }

@@ -93,6 +93,7 @@ func (c *Conn) readLoop(ws *gws.Conn) {
 // most one runs per session. A failed or timed-out write closes the session.
 func (c *Conn) writeLoop(ws *gws.Conn) {
 	defer c.release()
+	var parts [2][]byte
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
@@ -112,15 +113,18 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 		var err error
 		written := 0
 		for _, f := range batch {
-			op := gws.OpcodeText
-			if f.binary {
-				op = gws.OpcodeBinary
+			if f.IsBinary() {
+				err = ws.WriteMessage(gws.OpcodeBinary, f.data)
+			} else {
+				parts[0], parts[1] = f.typ[:], f.data // type digit + data, without copying them together
+				err = ws.Writev(gws.OpcodeText, parts[:]...)
 			}
-			if err = ws.WriteMessage(op, f.wire); err != nil {
+			if err != nil {
 				break
 			}
 			written++
 		}
+		parts = [2][]byte{}
 		c.mu.Lock()
 		c.doneWritingLocked(batch[:written], true)
 		c.doneWritingLocked(batch[written:], false)
