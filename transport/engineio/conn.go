@@ -33,7 +33,7 @@ type Conn struct {
 
 	// recvMu serialises message delivery (POST bodies, WebSocket reads).
 	// Lock order: recvMu, then mu, then Server.mu. mu is never held while
-	// calling the Handler or doing I/O.
+	// calling the Handler or writing to the network.
 	recvMu sync.Mutex
 
 	mu        sync.Mutex
@@ -62,8 +62,8 @@ type Conn struct {
 	draining   bool          // closed gracefully, waiting for GETs to take the queue and "1"
 	drainTimer *time.Timer
 	parked     *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
-	getActive  bool
-	postActive bool
+	getActive  bool        // a GET is waiting or being answered
+	postActive bool        // a POST is being handled
 
 	// websocket
 	ws           *gws.Conn // active WebSocket (transport == websocket)

@@ -45,9 +45,10 @@
 //
 // # Locks
 //
-// Order: Conn.recvMu, then Conn.mu, then Server.mu. Conn.mu is never held
-// while calling the Handler or doing network I/O (the one exception is
-// writing "3probe" on a probe, which holds no lock).
+// Order: Conn.recvMu (held while delivering messages), then Conn.mu (the
+// session's state and queue), then Server.mu (the session table). Conn.mu
+// is never held while calling the Handler or writing to the network;
+// closing a connection under it is allowed.
 //
 // # Security
 //
