@@ -137,6 +137,12 @@ for (const transports of [["websocket"], ["polling"]]) {
       await b.room.leave();
       await a.room.leave();
       await until(() => !lobby.rooms.has(room.id), "lobby.remove after the room emptied", 10_000);
+      // After a reconnect the lobby subscribes again by itself.
+      const reconnected = nextEvent(watcher, "connect", 10_000);
+      watcher.socket.io.engine.close();
+      await reconnected;
+      const again = await a.create("arena", { name: "again", mode: "bench" });
+      await until(() => lobby.rooms.get(again.id)?.clients === 1, "lobby update after the watcher reconnected");
       await lobby.close();
       await done(watcher, a, b);
     });
