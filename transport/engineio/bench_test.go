@@ -141,8 +141,8 @@ func benchIdle(b *testing.B, mode string, park bool) {
 	time.Sleep(200 * time.Millisecond) // let handshake goroutines finish (not an assertion)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	heap := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
-	stack := float64(after.StackInuse-before.StackInuse) / float64(n)
+	heap := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n) // signed: stacks can shrink
+	stack := float64(int64(after.StackInuse)-int64(before.StackInuse)) / float64(n)
 	goroutines := float64(runtime.NumGoroutine()) / float64(n)
 	for b.Loop() {
 	}
