@@ -195,30 +195,43 @@ for (const transports of [["websocket"], ["polling"]]) {
   });
 }
 
-test("room messages, quantized rooms", async () => {
+test("room messages", async () => {
   const a = await client();
-  const room = await a.create("arena", { name: "q", mode: "bench", quantized: true }, arenaRoomOptions);
+  const room = await a.create("arena", { name: "m", mode: "bench" }, arenaRoomOptions);
   await until(() => room.me, "own player");
   assert.deepEqual(await room.message("ping", { n: 7 }), { n: 7 });
   const rtt = await room.measurePing();
   assert.ok(rtt >= 0 && room.ping > 0);
   await assert.rejects(room.message("no-such-message", 1), (e) => e instanceof RoomcastError && e.code === "message_refused");
-  // Quantized positions arrive as multiples of 1/32 and move like float ones.
-  const me = () => position(room.me);
-  const x0 = me().x;
-  const kinds = room.mirror.schema.flatMap((t) => t.fields.filter((f) => ["x", "pos"].includes(f.name)).map((f) => f.kind));
-  assert.ok(kinds.length > 0 && kinds.every((k) => k === "q" || k === "q2"), `position kinds ${kinds}`);
-  for (let i = 0; i < 6; i++) {
-    room.send({ dx: x0 < 500 ? 1 : -1, dy: 0 });
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  room.send({ dx: 0, dy: 0 });
-  await until(() => room.pending.length === 0, "acks");
-  assert.ok(Math.abs(me().x - x0) > 10, `moved from ${x0} to ${me().x}`);
-  assert.equal(me().x * 32, Math.round(me().x * 32));
-  assert.ok(Math.abs(position(room.predicted).x - me().x) < 1e-9);
   await done(a);
 });
+
+for (const [label, opts, kind] of [
+  ["quantized (q)", { quantized: true }, "q"],
+  ["packed (q2)", { packed: true }, "q2"],
+]) {
+  test(`${label} positions arrive as multiples of 1/32 and predict like float ones`, async () => {
+    const a = await client();
+    const room = await a.create("arena", { name: "q", mode: "bench", ...opts }, arenaRoomOptions);
+    await until(() => room.me, "own player");
+    const me = () => position(room.me);
+    const x0 = me().x;
+    const kinds = room.mirror.schema.flatMap((t) => t.fields.filter((f) => ["x", "pos"].includes(f.name)).map((f) => f.kind));
+    assert.ok(kinds.length > 0 && kinds.every((k) => k === kind), `position kinds ${kinds}`);
+    for (let i = 0; i < 6; i++) {
+      room.send({ dx: x0 < 500 ? 1 : -1, dy: 0 });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    room.send({ dx: 0, dy: 0 });
+    await until(() => room.pending.length === 0, "acks");
+    assert.ok(Math.abs(me().x - x0) > 10, `moved from ${x0} to ${me().x}`);
+    assert.equal(me().x * 32, Math.round(me().x * 32));
+    assert.ok(Math.abs(position(room.predicted).x - me().x) < 1e-9);
+    const iv = position(room.interpolated(room.me));
+    assert.ok(Math.abs(iv.x - me().x) < 10, `interpolated ${JSON.stringify(iv)}`);
+    await done(a);
+  });
+}
 
 test("server drain: the room is left with code shutdown", async () => {
   const own = await startArena();
