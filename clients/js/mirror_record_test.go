@@ -12,7 +12,10 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/rooms"
 	statesync "github.com/roomcast/roomcast/sync"
 )
 
@@ -25,9 +28,14 @@ import (
 // replays the committed file through the Go mirror, so a format change in
 // package sync that the file no longer matches fails here first.
 
-var update = flag.Bool("update", false, "rewrite test/testdata/mirror-frames.json")
+var update = flag.Bool("update", false, "rewrite test/testdata/*-frames.json")
 
-const framesFile = "test/testdata/mirror-frames.json"
+// Recordings: a scripted state using every field kind, and arena play rooms
+// in the three position encodings (float32, quantized, packed q2).
+var recordings = map[string]func(t *testing.T) recFile{
+	"test/testdata/mirror-frames.json": record,
+	"test/testdata/arena-frames.json":  recordArena,
+}
 
 type recItem struct {
 	statesync.Entity `sync:"Item"`
@@ -335,26 +343,10 @@ func record(t *testing.T) recFile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := statesync.NewMirror(statesync.MirrorLimits{})
-	out := recFile{Comment: "recorded by clients/js/mirror_record_test.go (go test ./clients/js -run TestMirrorFrames -update); state bytes base64, value = the Go mirror's state after the frame"}
-	add := func(kind string, b []byte, tick uint32) {
-		var err error
-		if kind == "snapshot" {
-			err = m.ApplySnapshot(b)
-		} else {
-			err = m.ApplyDelta(b)
-		}
-		if err != nil {
-			t.Fatalf("Go mirror refused its own %s at tick %d: %v", kind, tick, err)
-		}
-		fr := recFrame{Kind: kind, State: base64.StdEncoding.EncodeToString(b), Tick: tick, Checksum: fmt.Sprintf("%016x", m.Checksum())}
-		// The state after every early frame, then after every 5th (and
-		// every snapshot) keeps the file small; the final state is checked too.
-		if n := len(out.Frames); n < 40 || n%5 == 0 || kind == "snapshot" {
-			fr.Value = jsonValue(m.Value())
-		}
-		out.Frames = append(out.Frames, fr)
-	}
+	rec := newFrameRecorder(t)
+	out := &rec.out
+	add := rec.add
+	m := rec.m
 	var lastDelta []byte
 	var lastTick uint32
 	for tick := uint32(1); tick <= 300; tick++ {
@@ -379,12 +371,98 @@ func record(t *testing.T) recFile {
 			add("snapshot", enc.EncodeSnapshot(nil, tick), tick)
 		}
 	}
-	last := &out.Frames[len(out.Frames)-1]
-	last.Value = jsonValue(m.Value())
-	return out
+	_ = m
+	return rec.done()
+}
+
+// frameRecorder applies each recorded frame to a Go mirror and keeps the
+// frame with the mirror's checksum and (for some frames) its state.
+type frameRecorder struct {
+	t   *testing.T
+	m   *statesync.Mirror
+	out recFile
+}
+
+func newFrameRecorder(t *testing.T) *frameRecorder {
+	return &frameRecorder{t: t, m: statesync.NewMirror(statesync.MirrorLimits{}), out: recFile{
+		Comment: "recorded by clients/js/mirror_record_test.go (go test ./clients/js -run TestMirrorFrames -update); state bytes base64, value = the Go mirror's state after the frame",
+	}}
+}
+
+func (r *frameRecorder) add(kind string, b []byte, tick uint32) {
+	var err error
+	if kind == "snapshot" {
+		err = r.m.ApplySnapshot(b)
+	} else {
+		err = r.m.ApplyDelta(b)
+	}
+	if err != nil {
+		r.t.Fatalf("Go mirror refused its own %s at tick %d: %v", kind, tick, err)
+	}
+	fr := recFrame{Kind: kind, State: base64.StdEncoding.EncodeToString(b), Tick: tick, Checksum: fmt.Sprintf("%016x", r.m.Checksum())}
+	// The state after every early frame, then after every 5th (and
+	// every snapshot) keeps the file small; the final state is checked too.
+	if n := len(r.out.Frames); n < 40 || n%5 == 0 || kind == "snapshot" {
+		fr.Value = jsonValue(r.m.Value())
+	}
+	r.out.Frames = append(r.out.Frames, fr)
+}
+
+func (r *frameRecorder) done() recFile {
+	last := &r.out.Frames[len(r.out.Frames)-1]
+	last.Value = jsonValue(r.m.Value())
+	return r.out
+}
+
+// recordArena plays arena rooms (play mode: pickups, collisions, respawns)
+// in each position encoding: players join and leave, steer at random.
+func recordArena(t *testing.T) recFile {
+	rec := newFrameRecorder(t)
+	for i, opts := range []rooms.Options{{}, {"quantized": true}, {"packed": true}} {
+		g := arena.NewGame(arena.Config{Seed: func() uint64 { return uint64(40 + i) }})
+		enc, err := g.Setup(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		ids := []string{}
+		base := uint32(1000 * i) // ticks keep increasing across the rooms: each starts with a snapshot
+		for tick := base + 1; tick <= base+240; tick++ {
+			if tick%40 == 1 && len(ids) < 6 {
+				id := fmt.Sprint("s", i, "-", tick)
+				g.Join(id, fmt.Sprint("bot", len(ids)))
+				ids = append(ids, id)
+			}
+			if tick%90 == 0 && len(ids) > 1 {
+				g.Leave(ids[0])
+				ids = ids[1:]
+			}
+			for _, id := range ids {
+				if rng.IntN(8) == 0 {
+					g.Sim().SetInput(id, float64(rng.IntN(3)-1), float64(rng.IntN(3)-1))
+				}
+			}
+			g.Step(50 * time.Millisecond)
+			d, changed := enc.EncodeDelta(nil, tick)
+			if tick == base+1 || tick%100 == 0 {
+				rec.add("snapshot", enc.EncodeSnapshot(nil, tick), tick)
+				continue
+			}
+			if changed {
+				rec.add("delta", d, tick)
+			}
+		}
+	}
+	return rec.done()
 }
 
 func TestMirrorFrames(t *testing.T) {
+	for file, rec := range recordings {
+		t.Run(filepath.Base(file), func(t *testing.T) { checkFrames(t, file, rec) })
+	}
+}
+
+func checkFrames(t *testing.T, framesFile string, record func(*testing.T) recFile) {
 	if *update {
 		f := record(t)
 		// One frame a line: small, and diffs stay readable.
