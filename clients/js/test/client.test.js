@@ -13,7 +13,7 @@ let server;
 const clients = [];
 
 before(async () => {
-  server = await startArena({ reconnectGrace: "1s" });
+  server = await startArena();
 });
 
 after(async () => {
@@ -252,26 +252,33 @@ test("server drain: the room is left with code shutdown", async () => {
 });
 
 test("resume after the grace period fails with token_expired", { timeout: 60_000 }, async () => {
-  const a = await client();
-  const b = await client();
-  const ra = await a.create("arena", { name: "late", mode: "bench" });
-  await b.joinById(ra.id, { name: "keeper" }); // keeps the room alive
-  await until(() => ra.state, "snapshot");
-  // Drop a's connection and keep it down past the grace.
-  a.socket.io.reconnection(false);
-  const dropped = nextEvent(ra, "drop");
-  a.socket.io.engine.close();
-  await dropped;
-  await until(async () => (await b.list({ name: "arena", filter: { mode: "bench" } })).find((r) => r.roomId === ra.id)?.clients === 1, "seat released after the grace", server.graceMs + 10_000, 100);
-  const left = nextEvent(ra, "leave", 10_000);
-  a.socket.io.reconnection(true);
-  a.socket.connect();
-  const [info] = await left;
-  assert.equal(info.code, "token_expired");
-  assert.equal(ra.status, "left");
-  assert.equal(a.room, null);
-  // The token does not work on another connection either.
-  const c = await client();
-  await assert.rejects(c.request("rooms.resume", { token: ra.token, tick: 0 }), (e) => ["token_expired", "token_unknown", "token_used"].includes(e.code));
-  await done(a, b, c);
+  // A server of its own with a 1 s grace (20 s when it has no --reconnect-grace).
+  const own = await startArena({ reconnectGrace: "1s" });
+  const opts = { reconnectionDelay: 100, reconnectionDelayMax: 300 };
+  const a = await connect(own.url, opts);
+  const b = await connect(own.url, opts);
+  const c = await connect(own.url, opts);
+  try {
+    const ra = await a.create("arena", { name: "late", mode: "bench" });
+    await b.joinById(ra.id, { name: "keeper" }); // keeps the room alive
+    await until(() => ra.state, "snapshot");
+    // Drop a's connection and keep it down past the grace.
+    a.socket.io.reconnection(false);
+    const dropped = nextEvent(ra, "drop");
+    a.socket.io.engine.close();
+    await dropped;
+    await until(async () => (await b.list({ name: "arena", filter: { mode: "bench" } })).find((r) => r.roomId === ra.id)?.clients === 1, "seat released after the grace", own.graceMs + 10_000, 100);
+    const left = nextEvent(ra, "leave", 10_000);
+    a.socket.io.reconnection(true);
+    a.socket.connect();
+    const [info] = await left;
+    assert.equal(info.code, "token_expired");
+    assert.equal(ra.status, "left");
+    assert.equal(a.room, null);
+    // The token does not work on another connection either.
+    await assert.rejects(c.request("rooms.resume", { token: ra.token, tick: 0 }), (e) => ["token_expired", "token_unknown", "token_used"].includes(e.code));
+  } finally {
+    for (const x of [a, b, c]) x.close();
+    await own.stop();
+  }
 });
