@@ -1,8 +1,10 @@
 package engineio
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -242,7 +244,7 @@ func (c *Conn) deliver(data []byte, binary bool) {
 	c.delivery = true
 	c.mu.Unlock()
 
-	h.OnMessage(c, data, binary)
+	c.callOnMessage(h, data, binary)
 
 	c.mu.Lock()
 	c.delivery = false
@@ -345,13 +347,29 @@ func (c *Conn) dropConnections() {
 }
 
 func (c *Conn) notifyClose() {
+	defer c.release()
 	c.mu.Lock()
 	h, reason, err := c.handler, c.reason, c.closeErr
 	c.mu.Unlock()
 	if h != nil {
+		defer c.recoverHandler("OnClose")
 		h.OnClose(c, reason, err)
 	}
-	c.release()
+}
+
+func (c *Conn) callOnMessage(h Handler, data []byte, binary bool) {
+	defer c.recoverHandler("OnMessage")
+	h.OnMessage(c, data, binary)
+}
+
+// recoverHandler, deferred around an application callback, turns its panic
+// into a log line and the close of the session (ErrHandlerPanic), so that
+// the session's bookkeeping (locks, OnClose, Shutdown's wait) stays right.
+func (c *Conn) recoverHandler(callback string) {
+	if v := recover(); v != nil {
+		c.srv.cfg.Logger.Error("engineio: panic in "+callback, "sid", c.id, "panic", v, "stack", string(debug.Stack()))
+		c.closeWith(ReasonTransportError, fmt.Errorf("%w: %s: %v", ErrHandlerPanic, callback, v))
+	}
 }
 
 // acquire takes a reference for a goroutine or callback; false if closed.

@@ -28,6 +28,7 @@ var (
 	ErrServerClosed    = errors.New("engineio: server closed")
 	ErrPayloadTooLarge = errors.New("engineio: payload too large")
 	ErrOverlap         = errors.New("engineio: overlapping request from client")
+	ErrHandlerPanic    = errors.New("engineio: handler panicked") // an OnConnection/OnMessage/OnClose panic, recovered and logged
 )
 
 // requestError is one of the documented Engine.IO error answers.

@@ -151,10 +151,10 @@ func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c.recvMu.Lock()
 	var dec eiocodec.PayloadDecoder
+	c.recvMu.Lock()
 	err = dec.Decode(body, 0, c.onPollPacket)
-	c.recvMu.Unlock()
+	c.recvMu.Unlock() // no defer needed: deliver recovers handler panics
 	if err != nil && !errors.Is(err, errStop) {
 		c.closeWith(ReasonParseError, fmt.Errorf("engineio: POST body: %w", err))
 		errBadRequest.write(w)

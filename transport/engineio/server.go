@@ -238,6 +238,7 @@ func (s *Server) open(c *Conn) {
 	fn := s.onConn
 	s.mu.RUnlock()
 	if fn != nil {
+		defer c.recoverHandler("OnConnection")
 		fn(c)
 	}
 }

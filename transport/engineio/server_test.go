@@ -750,3 +750,39 @@ func TestDrainTimeout(t *testing.T) {
 	status, _ := p.get()
 	require.Equal(t, http.StatusBadRequest, status)
 }
+
+func TestHandlerPanicClosesSession(t *testing.T) {
+	srv, err := NewServer(Config{})
+	require.NoError(t, err)
+	closed := make(chan error, 10)
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{
+			msg: func(data []byte) {
+				if string(data) == "boom" {
+					panic("boom")
+				}
+			},
+			close: func(reason CloseReason) { closed <- c.closeErr },
+		})
+		if c.Handshake().Query.Get("panic") != "" {
+			panic("in OnConnection")
+		}
+	})
+	ts := startServerWith(t, srv)
+
+	ws, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	require.NoError(t, ws.conn.WriteString("4boom"))
+	require.ErrorIs(t, <-closed, ErrHandlerPanic)
+	ws.waitClosed(t)
+
+	p, _ := dialPoll(t, ts)
+	status, _ := p.post("4boom")
+	require.Equal(t, http.StatusOK, status)
+	require.ErrorIs(t, <-closed, ErrHandlerPanic)
+
+	_, _, err = dialWS(t, ts, "EIO=4&transport=websocket&panic=1", nil)
+	require.NoError(t, err)
+	require.ErrorIs(t, <-closed, ErrHandlerPanic)
+	require.Eventually(t, func() bool { return srv.Stats().Sessions == 0 }, waitFor, time.Millisecond)
+}
