@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"os"
 	"strings"
@@ -789,4 +790,42 @@ func TestHandlerPanicClosesSession(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, <-closed, ErrHandlerPanic)
 	require.Eventually(t, func() bool { return srv.Stats().Sessions == 0 }, waitFor, time.Millisecond)
+}
+
+func TestParkedGETOverTLS(t *testing.T) {
+	srv, err := NewServer(Config{ParkIdlePolls: true})
+	require.NoError(t, err)
+	conns := make(chan *Conn, 1)
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{})
+		conns <- c
+	})
+	hs := httptest.NewTLSServer(srv)
+	t.Cleanup(func() {
+		require.NoError(t, srv.Shutdown(context.Background()))
+		hs.Close()
+	})
+	client := hs.Client()
+	get := func(url string) string {
+		resp, err := client.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	base := hs.URL + "/socket.io/?EIO=4&transport=polling"
+	sid := parseOpen(t, get(base)).Sid
+	c := <-conns
+	for i := range 3 {
+		got := make(chan string, 1)
+		go func() { got <- get(base + "&sid=" + sid) }()
+		waitGetPending(t, c)
+		require.NoError(t, c.Send(TextFrame([]byte("tls"+itoa(i)))))
+		require.Equal(t, "4tls"+itoa(i), <-got)
+	}
+	resp, err := client.Post(base+"&sid="+sid, "text/plain", strings.NewReader("1"))
+	require.NoError(t, err)
+	resp.Body.Close()
 }
