@@ -39,14 +39,14 @@ type requestError struct {
 }
 
 var (
-	errTransportUnknown  = requestError{0, "Transport unknown", http.StatusBadRequest}
-	errSessionUnknown    = requestError{1, "Session ID unknown", http.StatusBadRequest}
-	errBadHandshake      = requestError{2, "Bad handshake method", http.StatusBadRequest}
-	errBadRequest        = requestError{3, "Bad request", http.StatusBadRequest}
-	errForbidden         = requestError{4, "Forbidden", http.StatusForbidden}
-	errUnsupportedProto  = requestError{5, "Unsupported protocol version", http.StatusBadRequest}
-	errServerFull        = requestError{3, "Server full", http.StatusServiceUnavailable}
-	errServerShuttingDwn = requestError{3, "Server shutting down", http.StatusServiceUnavailable}
+	errTransportUnknown = requestError{0, "Transport unknown", http.StatusBadRequest}
+	errSessionUnknown   = requestError{1, "Session ID unknown", http.StatusBadRequest}
+	errBadHandshake     = requestError{2, "Bad handshake method", http.StatusBadRequest}
+	errBadRequest       = requestError{3, "Bad request", http.StatusBadRequest}
+	errForbidden        = requestError{4, "Forbidden", http.StatusForbidden}
+	errUnsupportedProto = requestError{5, "Unsupported protocol version", http.StatusBadRequest}
+	errServerFull       = requestError{3, "Server full", http.StatusServiceUnavailable}
+	errShuttingDown     = requestError{3, "Server shutting down", http.StatusServiceUnavailable}
 )
 
 func (e requestError) write(w http.ResponseWriter) {

@@ -49,7 +49,7 @@ type counters struct {
 
 // Stats is a snapshot of the server's counters.
 type Stats struct {
-	Sessions           int    // open sessions
+	Sessions           int    // open sessions (with closed polling sessions still draining)
 	PollingSessions    int    // of which on polling
 	WebSocketSessions  int    // of which on WebSocket
 	SessionsOpened     uint64 // sessions opened (successful handshakes) since start
@@ -267,7 +267,7 @@ func (s *Server) register(c *Conn) (requestError, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
-		return errServerShuttingDwn, false
+		return errShuttingDown, false
 	}
 	if s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions {
 		return errServerFull, false

@@ -829,3 +829,11 @@ func TestParkedGETOverTLS(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 }
+
+func TestWebSocketPeerGoneIsTransportClose(t *testing.T) {
+	ts := startServer(t, Config{})
+	_, conn := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "")
+	rec := ts.nextConn(t)
+	require.NoError(t, conn.Close()) // no close frame
+	require.Equal(t, ReasonTransportClose, rec.waitClose(t).reason)
+}

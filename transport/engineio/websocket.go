@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -164,8 +166,11 @@ func (wsEvents) OnClose(ws *gws.Conn, err error) {
 	if !active {
 		return
 	}
+	// The peer closed or went away: "transport close", as socket.io
+	// reports it; anything else (a protocol error, a message over
+	// MaxPayload) is a "transport error".
 	var ce *gws.CloseError
-	if err == nil || errors.As(err, &ce) {
+	if err == nil || errors.As(err, &ce) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		c.closeWith(ReasonTransportClose, err)
 	} else {
 		c.closeWith(ReasonTransportError, err)
