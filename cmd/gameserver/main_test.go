@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/bots"
+)
+
+// The test binary doubles as the gameserver: with ROOMCAST_TEST_RUN_MAIN=1
+// it runs main instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("ROOMCAST_TEST_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// startProcess runs the gameserver as a child process on a free port and
+// returns its URL.
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "ROOMCAST_TEST_RUN_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr := new(syncBuffer)
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	m := regexp.MustCompile(`^listening on (http://127\.0\.0\.1:\d+)\n$`).FindStringSubmatch(line)
+	require.NotNil(t, m, "first line %q", line)
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return cmd, m[1], stderr
+}
+
+// syncBuffer collects the child's stderr; exec copies into it from its
+// own goroutine while the test may read it for a failure message.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// SIGTERM with a player in a room: the player is told room.left
+// {code: "shutdown"} and the process exits 0 within the drain grace.
+func TestSIGTERMDrains(t *testing.T) {
+	cmd, url, stderr := startProcess(t, "--drain-grace", "5s")
+
+	resp, err := http.Get(url + "/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, strings.ToLower(string(page)), "<html", "the page is served at /")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url}})
+	require.NoError(t, err)
+	defer g.Close()
+	left := make(chan string, 1)
+	g.OnRoomLeft(func(code, _ string) { left <- code })
+	require.NoError(t, g.Connect(ctx))
+	_, err = g.JoinOrCreate(ctx, "arena", map[string]any{"name": "sig"})
+	require.NoError(t, err)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case code := <-left:
+		require.Equal(t, "shutdown", code)
+	case <-ctx.Done():
+		t.Fatal("not told room.left")
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "exit status; stderr: %s", stderr.String())
+	case <-ctx.Done():
+		t.Fatal("the process did not exit")
+	}
+}
+
+// --demo sioecho still serves the transport demo.
+func TestDemoSioecho(t *testing.T) {
+	cmd, url, _ := startProcess(t, "--demo", "sioecho")
+	resp, err := http.Get(url + "/engine.io/?EIO=4&transport=polling")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.True(t, strings.HasPrefix(string(body), `0{"sid":`), string(body))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	require.NoError(t, cmd.Wait())
+}
