@@ -287,7 +287,6 @@ func (s *Server) shutdownApp(ctx context.Context) error {
 	if e := s.rooms.Shutdown(ctx); e != nil {
 		err = fmt.Errorf("rooms: %w", e)
 	}
-	s.linger(ctx)
 	if e := s.sio.Shutdown(ctx); e != nil {
 		err = errors.Join(err, fmt.Errorf("socket.io: %w", e))
 	}
@@ -315,31 +314,6 @@ func (s *Server) waitRooms(ctx context.Context) {
 			return
 		case <-poll.C:
 		}
-	}
-}
-
-// lingerMax bounds the pause that lets long-polling clients collect their
-// last frames (room.left) before their sessions close: a polling session
-// closed between two GETs loses what is queued. WebSocket sessions flush
-// their queue on close and need no pause.
-const lingerMax = 500 * time.Millisecond
-
-func (s *Server) linger(ctx context.Context) {
-	if s.sio.Engine().Stats().PollingSessions == 0 {
-		return
-	}
-	d := min(lingerMax, s.cfg.DrainGrace/4)
-	if dl, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(dl)/4)
-	}
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
 	}
 }
 
