@@ -16,15 +16,6 @@ const PARSERS = {
   default: {},
   msgpack: { parser: msgpackParser },
 };
-// Known transport bugs (reported in /work/plan/requests-skel.md): a test
-// listed here runs as a node:test "todo" (reported, not failing the run)
-// until the fix lands; remove the entry then.
-const KNOWN_BUGS = {
-  "polling:forced-close-flush":
-    "engineio polling: queued frames and the close packet go out in one GET response; socket.io-client defers decoded packets (nextTick), so DISCONNECT is lost",
-};
-const known = (...keys) => keys.map((k) => KNOWN_BUGS[k]).find(Boolean);
-
 const ADMIN_TOKEN = "s3cret"; // sioecho.DefaultAdminToken
 const MAX_PAYLOAD = 100_000;
 
@@ -296,7 +287,7 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         assert.equal(await serverReason("/", id), "client namespace disconnect");
       });
 
-      it("reconnects by itself after the server drops the session", { todo: tname === "polling" && known("polling:forced-close-flush") }, async () => {
+      it("reconnects by itself after the server drops the session", async () => {
         const m = new Manager(server.url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100, ...topts, ...popts });
         const root = m.socket("/");
         const custom = m.socket("/custom");
