@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/examples/sioecho"
 	"github.com/roomcast/roomcast/rooms"
 )
 
@@ -74,6 +75,18 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	})
 	if envErr != nil {
 		return c, envErr
+	}
+	if c.Demo == DemoSioecho {
+		// The transport demo's own heartbeat unless a flag or env var
+		// (both mark the flag as set) chose one.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["ping-interval"] {
+			c.PingInterval = sioecho.DemoPingInterval
+		}
+		if !set["ping-timeout"] {
+			c.PingTimeout = sioecho.DemoPingTimeout
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return c, fmt.Errorf("gameserver: --log-level %q: want debug, info, warn or error", logLevel)

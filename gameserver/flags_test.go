@@ -52,6 +52,16 @@ func TestParseFlags(t *testing.T) {
 			require.Equal(t, []string{"polling", "websocket"}, c.Transports)
 			require.Zero(t, c.MaxSessions)
 		}},
+		{name: "sioecho demo heartbeat", args: []string{"--demo", "sioecho"}, check: func(t *testing.T, c Config) {
+			require.Equal(t, 300*time.Millisecond, c.PingInterval)
+			require.Equal(t, 200*time.Millisecond, c.PingTimeout)
+			require.EqualValues(t, 1_000_000, c.MaxPayload)
+		}},
+		{name: "sioecho demo heartbeat overridden", args: []string{"--demo", "sioecho", "--ping-interval", "2s"},
+			env: envOf("ROOMCAST_PING_TIMEOUT", "3s"), check: func(t *testing.T, c Config) {
+				require.Equal(t, 2*time.Second, c.PingInterval)
+				require.Equal(t, 3*time.Second, c.PingTimeout)
+			}},
 		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config) {
 			require.Equal(t, time.Second, c.ReconnectGrace)
 		}},

@@ -20,6 +20,14 @@ const (
 	SocketIOPath = "/socket.io/"
 )
 
+// The heartbeat the demo is specified with (issue 3): fast, so that ping
+// timeouts show within a test. cmd/gameserver --demo sioecho uses them
+// unless --ping-interval/--ping-timeout say otherwise.
+const (
+	DemoPingInterval = 300 * time.Millisecond
+	DemoPingTimeout  = 200 * time.Millisecond
+)
+
 // DefaultAdminToken is the token "/admin" accepts when Config.AdminToken is empty.
 const DefaultAdminToken = "s3cret"
 
