@@ -12,22 +12,6 @@ import { Mirror } from "../src/mirror.js";
 import { startServer } from "./support/server.js";
 import { next, ack, eventually, toBuffer } from "./support/util.js";
 import { canonical } from "./helpers/canonical.js";
-import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-
-async function buildArenaServer() {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-  const dir = await mkdtemp(join(tmpdir(), "roomcast-arenaserver-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const bin = join(dir, "arenaserver");
-  await promisify(execFile)("go", ["build", "-o", bin, "./clients/js/test/arenaserver"], { cwd: root, timeout: 300_000 });
-  return bin;
-}
 
 const TRANSPORTS = {
   websocket: { transports: ["websocket"] },
@@ -41,9 +25,6 @@ const PARSERS = {
 const GRACE_MS = 2000;
 let server;
 before(async () => {
-  // cmd/gameserver does not serve the arena yet: run test/arenaserver
-  // (gameserver.Main, same flags), built once for this file.
-  process.env.ROOMCAST_GAMESERVER = await buildArenaServer();
   // A short grace so "resume after grace" is quick; long enough for a
   // loaded machine to reconnect within it.
   server = await startServer(["--demo", "arena", "--reconnect-grace", `${GRACE_MS}ms`]);

@@ -1,88 +1,19 @@
 // Starts cmd/gameserver (the arena and the page) for the JS client tests
-// on a free 127.0.0.1 port, through skel's builder (test/support/server.js:
-// builds cmd/gameserver once per process, or takes $ROOMCAST_GAMESERVER,
-// which `make test` sets after building it once for all files).
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
-import { gameserverBinary } from "../support/server.js";
-
-const run = promisify(execFile);
-
-let chosen; // Promise<{bin, flags: Set<string>}>
-
-async function flagsOf(bin) {
-  // --help prints the flag list to stderr and exits 0 (flag.ErrHelp).
-  const r = await run(bin, ["--help"]).catch((e) => e);
-  const text = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-  return new Set([...text.matchAll(/^\s+-([\w-]+)/gm)].map((m) => m[1]));
-}
-
-/** The binary to run and the flags it knows. */
-export function arenaBinary() {
-  chosen ??= (async () => {
-    const bin = await gameserverBinary();
-    const flags = await flagsOf(bin);
-    if (!flags.has("arena-mode")) throw new Error(`${bin} does not serve the arena (no --arena-mode flag): is cmd/gameserver gameserver.Main?`);
-    return { bin, flags };
-  })();
-  return chosen;
-}
+// on a free 127.0.0.1 port, through test/support/server.js (which builds
+// cmd/gameserver once per process, or takes $ROOMCAST_GAMESERVER, set by
+// `make test` after building it once for all files).
+import { startServer } from "../support/server.js";
 
 /**
- * Starts the server. opts: reconnectGrace ("1s"; used only if the server
- * has --reconnect-grace), args (more flags). Resolves to
- * {url, flags, stop(), stderr()}.
+ * Starts the arena server. opts: reconnectGrace (e.g. "1s"), args (more
+ * flags). Resolves to startServer's {url, pid, stop(), stderr()} plus
+ * graceMs, the seat grace in effect.
  */
-export async function startArena({ args = [], reconnectGrace, timeoutMs = 20_000 } = {}) {
-  const { bin, flags } = await arenaBinary();
-  const all = ["--addr", "127.0.0.1:0", "--demo", "arena", "--drain-grace", "2s", ...args];
-  if (reconnectGrace && flags.has("reconnect-grace")) all.push("--reconnect-grace", reconnectGrace);
-  const proc = spawn(bin, all, { stdio: ["ignore", "pipe", "pipe"] });
-  let errText = "";
-  proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (d) => {
-    errText += d;
-    if (errText.length > 1 << 20) errText = errText.slice(-(1 << 19));
-  });
-  const exited = new Promise((res) => proc.once("exit", (code, signal) => res({ code, signal })));
-  const url = await new Promise((res, rej) => {
-    let out = "";
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      rej(new Error(`game server did not print its listening line in ${timeoutMs} ms; stderr:\n${errText}`));
-    }, timeoutMs);
-    proc.stdout.setEncoding("utf8");
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = /^listening on (http:\/\/\S+)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]);
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      rej(new Error(`game server exited (code ${code}, signal ${signal}) before listening; stderr:\n${errText}`));
-    });
-  });
-  let stopping;
-  return {
-    url,
-    flags,
-    graceMs: reconnectGrace && flags.has("reconnect-grace") ? parseDuration(reconnectGrace) : 20_000,
-    stderr: () => errText,
-    stop() {
-      stopping ??= (async () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return exited;
-        proc.kill("SIGTERM");
-        const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-        const st = await exited;
-        clearTimeout(timer);
-        return st;
-      })();
-      return stopping;
-    },
-  };
+export async function startArena({ args = [], reconnectGrace, timeoutMs } = {}) {
+  const all = ["--demo", "arena", "--drain-grace", "2s", ...args];
+  if (reconnectGrace) all.push("--reconnect-grace", reconnectGrace);
+  const server = await startServer(all, { timeoutMs });
+  return { ...server, graceMs: reconnectGrace ? parseDuration(reconnectGrace) : 20_000 };
 }
 
 function parseDuration(s) {
