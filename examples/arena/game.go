@@ -177,7 +177,15 @@ func (g *Game) OnJoin(_ *rooms.Room, c *rooms.Client, opts rooms.Options) error 
 }
 
 // OnInput implements rooms.Game: input payload {dx, dy}, each snapped to
-// {-1, 0, 1}; the latest input counts.
+// {-1, 0, 1}. Bench mode: the latest input counts. Play mode: queued, one
+// applied per tick (Sim.SetInput).
+//
+// rooms acknowledges an input when it hands it to this hook (the ack of
+// the state frames is the seq of the last input received, not the last one
+// applied, and a game cannot change that). So the play state carries each
+// player's queued inputs (field "queue", Actor.QueueCode): a client
+// predicts from its player's position, then the queued inputs, then its
+// unacknowledged inputs, one tick each (clients/js/src/arena.js).
 func (g *Game) OnInput(_ *rooms.Room, c *rooms.Client, in rooms.Input) {
 	g.sim.SetInput(c.ID(), in.Float("dx", 0), in.Float("dy", 0))
 }
@@ -204,8 +212,8 @@ func (g *Game) Step(dt time.Duration) *Events {
 func (g *Game) OnTick(_ *rooms.Room, t rooms.Tick) { g.Step(t.DT) }
 
 // OnDrop implements rooms.Game: the player stays in the world, standing
-// still, while its seat is held.
-func (g *Game) OnDrop(_ *rooms.Room, c *rooms.Client) { g.sim.SetInput(c.ID(), 0, 0) }
+// still (queued inputs dropped), while its seat is held.
+func (g *Game) OnDrop(_ *rooms.Room, c *rooms.Client) { g.sim.Stop(c.ID()) }
 
 // Leave removes player id (OnLeave's work).
 func (g *Game) Leave(id string) {

@@ -183,3 +183,66 @@ func TestBenchRoomOption(t *testing.T) {
 		require.Equal(t, rooms.CodeCreateFailed, ack["error"].(map[string]any)["code"])
 	})
 }
+
+// A key tap whose press and release reach the room within one tick (one
+// long-polling request): in play mode the player moves exactly one tick's
+// distance, and every state frame lets the client predict where it ends
+// (position, then the queued inputs of field "queue", then the inputs not
+// yet acknowledged); in bench mode (arena v1) the latest input wins and the
+// tap is lost.
+func TestTapInOneTick(t *testing.T) {
+	for _, mode := range []string{arena.ModePlay, arena.ModeBench} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rs, err := rooms.NewServer(rooms.Config{})
+				require.NoError(t, err)
+				defer rs.Shutdown(context.Background())
+				require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Seed: func() uint64 { return 3 }}, arena.Settings()))
+
+				c := newConn()
+				sess := rs.Connect(c, rooms.ConnInfo{})
+				ack := call(sess, "rooms.create", arena.RoomType, map[string]any{arena.OptionMode: mode, arena.OptionQuantized: true})
+				require.Equal(t, true, ack["ok"], "%v", ack)
+				id := ack["sessionId"].(string)
+				time.Sleep(110 * time.Millisecond) // between two ticks
+				x0 := c.player(t, id)["x"].(float64)
+				y0 := c.player(t, id)["y"].(float64)
+
+				step := arena.Speed / arena.TickRate
+				sess.Handle("input", []any{int64(1), map[string]any{"dx": int64(1), "dy": int64(0)}}, nil)
+				sess.Handle("input", []any{int64(2), map[string]any{"dx": int64(0), "dy": int64(0)}}, nil)
+				time.Sleep(50 * time.Millisecond) // one tick
+				p := c.player(t, id)
+				c.mu.Lock()
+				require.EqualValues(t, 2, c.acked, "rooms acks both on receipt")
+				c.mu.Unlock()
+				if mode == arena.ModeBench {
+					require.Equal(t, x0, p["x"], "bench: the release overwrote the press")
+					require.NotContains(t, p, "queue")
+					return
+				}
+				require.Equal(t, x0+step, p["x"], "the press applied")
+				require.EqualValues(t, arena.Dir{}.Code(), p["queue"], "the release queued")
+				time.Sleep(time.Second)
+				p = c.player(t, id)
+				require.Equal(t, x0+step, p["x"], "one tick's distance, no more")
+				require.Equal(t, y0, p["y"])
+				require.EqualValues(t, 0, p["queue"])
+
+				// Two moves in one tick: both applied, one a tick; the
+				// first frame shows one applied and one queued.
+				sess.Handle("input", []any{int64(3), map[string]any{"dx": int64(0), "dy": int64(1)}}, nil)
+				sess.Handle("input", []any{int64(4), map[string]any{"dx": int64(0), "dy": int64(1)}}, nil)
+				sess.Handle("input", []any{int64(5), map[string]any{"dx": int64(0), "dy": int64(0)}}, nil)
+				time.Sleep(50 * time.Millisecond)
+				p = c.player(t, id)
+				require.Equal(t, y0+step, p["y"])
+				require.EqualValues(t, arena.Dir{DY: 1}.Code()|arena.Dir{}.Code()<<4, p["queue"])
+				time.Sleep(time.Second)
+				p = c.player(t, id)
+				require.Equal(t, y0+2*step, p["y"])
+				require.Equal(t, x0+step, p["x"])
+			})
+		})
+	}
+}

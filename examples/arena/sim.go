@@ -19,6 +19,7 @@ const (
 	RespawnShield  = 2.0    // seconds of invulnerability after a respawn
 	DefaultPickups = 5      // pickups on the field in play mode
 	MaxNameRunes   = 16     // longer names are cut
+	MaxQueued      = 8      // play mode: inputs a player may have waiting; a 9th drops the oldest
 	DefaultName    = "player"
 	maxScore       = math.MaxUint16
 )
@@ -31,14 +32,42 @@ const (
 
 // Actor is one player as the simulation sees it (server-side, float64).
 type Actor struct {
-	ID     string
-	Name   string
-	X, Y   float64
-	HP     int
-	Score  int
-	DX, DY float64 // latest input, each in {-1, 0, 1}
+	ID    string
+	Name  string
+	X, Y  float64
+	HP    int
+	Score int
+	// DX, DY is the direction the player moves by each tick, each in {-1,
+	// 0, 1}: in bench mode the latest input; in play mode the last input
+	// taken from the queue (held while the queue is empty).
+	DX, DY float64
 	Shield float64 // seconds of invulnerability left
 	Deaths int
+	// Dropped counts inputs this player lost to a full queue (play mode).
+	Dropped int
+
+	queue []Dir // play mode: inputs not applied yet, oldest first; at most MaxQueued
+}
+
+// Dir is one snapped input: DX and DY each in {-1, 0, 1}.
+type Dir struct{ DX, DY float64 }
+
+// Code returns d as a 4-bit code 1..9: 1 + 3·(DX+1) + (DY+1).
+func (d Dir) Code() uint32 { return 1 + 3*uint32(d.DX+1) + uint32(d.DY+1) }
+
+// Queued returns the player's inputs not applied yet, oldest first (play
+// mode; the slice is the Actor's).
+func (a *Actor) Queued() []Dir { return a.queue }
+
+// QueueCode packs the queued inputs into one uint32 (the state field
+// "queue"): 4 bits per input, the oldest in the lowest bits, each
+// Dir.Code; 0 ends the queue (an empty queue is 0).
+func (a *Actor) QueueCode() uint32 {
+	var c uint32
+	for i, d := range a.queue {
+		c |= d.Code() << (4 * i)
+	}
+	return c
 }
 
 // Pickup is a collectible point.
@@ -70,6 +99,7 @@ type Sim struct {
 	pickups []*Pickup
 	nextID  uint32
 	events  Events
+	dropped int // inputs lost to full queues, all players
 }
 
 // NewSim returns an empty arena in mode (ModePlay or ModeBench) whose
@@ -156,12 +186,52 @@ func Axis(v float64) float64 {
 	return 0
 }
 
-// SetInput records a player's latest direction (snapped with Axis).
+// SetInput records one input of a player (each axis snapped with Axis).
+//
+// Bench mode (arena v1): the latest input wins; it is the direction of
+// every following tick until the next input.
+//
+// Play mode: the input joins the player's queue (at most MaxQueued; when
+// full the oldest is dropped and counted in Actor.Dropped). Each Step
+// takes the oldest queued input as the direction of that tick; with an
+// empty queue the last direction is kept. So every input moves the player
+// for exactly one tick, however inputs are batched on the way (a key tap,
+// press and release in one long-polling request, moves one tick's
+// distance), and a held key keeps moving when inputs arrive at the tick
+// rate.
 func (s *Sim) SetInput(id string, dx, dy float64) {
+	a := s.byID[id]
+	if a == nil {
+		return
+	}
+	d := Dir{Axis(dx), Axis(dy)}
+	if s.mode != ModePlay {
+		a.DX, a.DY = d.DX, d.DY
+		return
+	}
+	if len(a.queue) == MaxQueued {
+		a.queue = a.queue[:copy(a.queue, a.queue[1:])]
+		a.Dropped++
+		s.dropped++
+	}
+	if a.queue == nil {
+		a.queue = make([]Dir, 0, MaxQueued)
+	}
+	a.queue = append(a.queue, d)
+}
+
+// Stop clears a player's queued inputs and direction: it stands still
+// until its next input.
+func (s *Sim) Stop(id string) {
 	if a := s.byID[id]; a != nil {
-		a.DX, a.DY = Axis(dx), Axis(dy)
+		a.DX, a.DY = 0, 0
+		a.queue = a.queue[:0]
 	}
 }
+
+// Dropped returns how many inputs full queues dropped (play mode), all
+// players since the Sim began.
+func (s *Sim) Dropped() int { return s.dropped }
 
 // Step advances the arena by dt seconds and returns what happened (valid
 // until the next Step).
@@ -170,6 +240,10 @@ func (s *Sim) Step(dt float64) *Events {
 	s.events.Collisions = s.events.Collisions[:0]
 	s.events.Respawns = s.events.Respawns[:0]
 	for _, a := range s.actors {
+		if s.mode == ModePlay && len(a.queue) > 0 {
+			a.DX, a.DY = a.queue[0].DX, a.queue[0].DY
+			a.queue = a.queue[:copy(a.queue, a.queue[1:])]
+		}
 		move(a, dt)
 	}
 	if s.mode != ModePlay {

@@ -310,3 +310,129 @@ func TestSetupRejectsBadMode(t *testing.T) {
 	require.ErrorContains(t, Config{Mode: "x"}.Validate(), `Config.Mode "x"`)
 	require.NoError(t, Config{Mode: ModeBench}.Validate())
 }
+
+// Play mode: a whole key tap (press and release) arriving within one tick
+// moves the player exactly one tick's distance; bench mode (arena v1)
+// applies the latest input only, so there the tap is lost.
+func TestTapWithinOneTick(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode string
+		want float64
+	}{
+		{ModePlay, 500 + Speed*dt},
+		{ModeBench, 500},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			s := NewSim(tc.mode, 1, 0)
+			a := s.Join("a", "ada")
+			place(a, 500, 500)
+			s.SetInput("a", 1, 0) // press
+			s.SetInput("a", 0, 0) // release, same tick
+			for range TickRate {
+				s.Step(dt)
+			}
+			require.Equal(t, tc.want, a.X)
+			require.Equal(t, 500.0, a.Y)
+			require.Empty(t, a.Queued())
+		})
+	}
+}
+
+// Play mode: one queued input per tick, oldest first; an empty queue keeps
+// the last direction (a held key keeps moving between inputs).
+func TestQueueOnePerTick(t *testing.T) {
+	t.Parallel()
+	s := NewSim(ModePlay, 1, 0)
+	a := s.Join("a", "ada")
+	place(a, 500, 500)
+	s.SetInput("a", 1, 0)
+	s.SetInput("a", 0, 1)
+	s.SetInput("a", -1, 0)
+	require.Equal(t, []Dir{{1, 0}, {0, 1}, {-1, 0}}, a.Queued())
+	require.Equal(t, Dir{1, 0}.Code()|Dir{0, 1}.Code()<<4|Dir{-1, 0}.Code()<<8, a.QueueCode())
+	step := Speed * dt
+	s.Step(dt)
+	require.Equal(t, [2]float64{500 + step, 500}, [2]float64{a.X, a.Y})
+	require.Len(t, a.Queued(), 2)
+	s.Step(dt)
+	require.Equal(t, [2]float64{500 + step, 500 + step}, [2]float64{a.X, a.Y})
+	s.Step(dt)
+	require.Equal(t, [2]float64{500, 500 + step}, [2]float64{a.X, a.Y})
+	require.Zero(t, a.QueueCode())
+	s.Step(dt) // empty queue: the last direction is held
+	require.Equal(t, [2]float64{500 - step, 500 + step}, [2]float64{a.X, a.Y})
+
+	// A held key at the tick rate: one input per tick, steady speed.
+	place(a, 500, 500)
+	for range TickRate {
+		s.SetInput("a", 0, -1)
+		s.Step(dt)
+	}
+	require.InDelta(t, 500-Speed, a.Y, 1e-9)
+
+	// Stop (a drop) clears queue and direction.
+	s.SetInput("a", 1, 1)
+	s.Stop("a")
+	x, y := a.X, a.Y
+	s.Step(dt)
+	require.Equal(t, [2]float64{x, y}, [2]float64{a.X, a.Y})
+}
+
+// The queue holds MaxQueued inputs; more drop the oldest and are counted.
+func TestQueueBound(t *testing.T) {
+	t.Parallel()
+	s := NewSim(ModePlay, 1, 0)
+	a := s.Join("a", "ada")
+	b := s.Join("b", "bob")
+	place(a, 500, 500)
+	place(b, 100, 100)
+	s.SetInput("a", 0, 1) // dropped below
+	s.SetInput("a", 0, -1)
+	for range MaxQueued - 2 {
+		s.SetInput("a", 1, 0)
+	}
+	require.Len(t, a.Queued(), MaxQueued)
+	require.Zero(t, a.Dropped)
+	s.SetInput("a", 0, 0)
+	require.Len(t, a.Queued(), MaxQueued)
+	require.Equal(t, 1, a.Dropped)
+	require.Equal(t, Dir{0, -1}, a.Queued()[0], "the oldest went")
+	s.SetInput("a", 0, 0)
+	require.Equal(t, 2, a.Dropped)
+	require.Equal(t, 2, s.Dropped())
+	require.Equal(t, Dir{1, 0}, a.Queued()[0])
+	require.Equal(t, Dir{0, 0}, a.Queued()[MaxQueued-1])
+	for range 2 * MaxQueued {
+		s.Step(dt)
+	}
+	// 6 × right, then 2 × release (held).
+	require.InDelta(t, 500+6*Speed*dt, a.X, 1e-9)
+	require.Equal(t, 500.0, a.Y)
+	require.Zero(t, b.Dropped)
+
+	// Bench mode has no queue.
+	s = NewSim(ModeBench, 1, 0)
+	a = s.Join("a", "ada")
+	for range 3 * MaxQueued {
+		s.SetInput("a", 1, 0)
+	}
+	require.Empty(t, a.Queued())
+	require.Zero(t, s.Dropped())
+}
+
+func TestDirCode(t *testing.T) {
+	t.Parallel()
+	seen := map[uint32]bool{}
+	for _, dx := range []float64{-1, 0, 1} {
+		for _, dy := range []float64{-1, 0, 1} {
+			c := Dir{dx, dy}.Code()
+			require.True(t, c >= 1 && c <= 9, "code %d", c)
+			require.False(t, seen[c])
+			seen[c] = true
+		}
+	}
+	require.EqualValues(t, 5, Dir{0, 0}.Code())
+	require.EqualValues(t, 8, Dir{1, 0}.Code())
+}
