@@ -3,7 +3,8 @@
 # the roomcast bench server (bench/roomcast) and the swarm (cmd/bots), then runs
 # bench/sweep, which starts every server and load generator on 127.0.0.1, one
 # run at a time, kills each run's process group when it ends, and prints the
-# figures and the roomcast÷floor ratios as Markdown.
+# figures and the roomcast÷floor ratios as Markdown. The roomcast server is
+# cmd/gameserver -arena-mode bench (or bench/roomcast with -server bench).
 #
 #   bench/run.sh                                   # full sweep (~15 min)
 #   bench/run.sh -duration 10s -warmup 3s          # shorter runs
@@ -24,6 +25,7 @@ trap cleanup EXIT INT TERM
 go build -o "$bin/floor" ./bench/floor
 go build -o "$bin/bareclient" ./bench/bareclient
 go build -o "$bin/roomcast" ./bench/roomcast
+go build -o "$bin/gameserver" ./cmd/gameserver
 go build -o "$bin/bots" ./cmd/bots
 go build -o "$bin/sweep" ./bench/sweep
 limit="${HARD_LIMIT:-2700}"

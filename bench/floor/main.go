@@ -61,7 +61,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	frame := make([]byte, *size)
-	up := gws.NewUpgrader(handler{}, &gws.ServerOption{Recovery: gws.Recovery}) // gws defaults (4 KB read buffer)
+	// gws defaults (4 KB read buffer), as a bare gws server has
+	up := gws.NewUpgrader(handler{}, &gws.ServerOption{Recovery: gws.Recovery})
 	var mu sync.Mutex // guards cur, n
 	var cur *room
 	n := 0

@@ -44,6 +44,7 @@ type config struct {
 	ramp                  float64
 	maxTime               time.Duration
 	stopBehind, quantized bool
+	server                string
 	quietWait             time.Duration
 	quietBelow            float64
 }
@@ -92,6 +93,7 @@ func main() {
 	flag.DurationVar(&c.maxTime, "max-time", 40*time.Minute, "hard limit for the whole sweep")
 	flag.BoolVar(&c.stopBehind, "stop-when-behind", true, "skip a system's higher CCUs once it fell behind twice")
 	flag.BoolVar(&c.quantized, "quantized", true, "also run roomcast with quantized positions at the lowest CCU")
+	flag.StringVar(&c.server, "server", "gameserver", `roomcast server: "gameserver" (cmd/gameserver -arena-mode bench) or "bench" (bench/roomcast)`)
 	summarize := flag.String("summarize", "", "only print the summary of an earlier run's results.jsonl")
 	flag.DurationVar(&c.quietWait, "quiet-wait", 0, "before each run, wait up to this long for the machine to be quiet (shared machines)")
 	flag.Float64Var(&c.quietBelow, "quiet-below", 25, "quiet means the machine is less busy than this, in % of all its cores")
@@ -339,10 +341,15 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 		srv, err = start(rctx, filepath.Join(c.binDir, "floor"), "-addr", addr)
 	} else {
 		args := []string{"-addr", addr}
+		bin := "roomcast"
+		if c.server == "gameserver" {
+			bin = "gameserver"
+			args = append(args, "-arena-mode", "bench", "-log-level", "warn")
+		}
 		if quantized {
 			args = append(args, "-quantized")
 		}
-		srv, err = start(rctx, filepath.Join(c.binDir, "roomcast"), args...)
+		srv, err = start(rctx, filepath.Join(c.binDir, bin), args...)
 	}
 	if err != nil {
 		row.Error = err.Error()
@@ -398,16 +405,21 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 		return row
 	}
 	a := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)
-	statsA, statsOK := benchStats(rctx, addr, sys)
+	statsA, statsOK := serverStatsOf(rctx, c, addr, sys)
 	if !marker("window_end") {
 		row.Error = "measurement window not finished (client ended or time limit)"
 		return row
 	}
 	b := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)
-	if statsB, ok := benchStats(rctx, addr, sys); ok && statsOK {
-		row.TickLatenessP99Ms = float64(statsB.Lateness.Sub(statsA.Lateness).Quantile(0.99).Microseconds()) / 1000
-		row.TickDurationP99Ms = float64(statsB.Duration.Sub(statsA.Duration).Quantile(0.99).Microseconds()) / 1000
-		row.FramesDropped = statsB.Rooms.FramesDropped - statsA.Rooms.FramesDropped
+	if statsB, ok := serverStatsOf(rctx, c, addr, sys); ok && statsOK {
+		if c.server == "gameserver" {
+			row.TickLatenessP99Ms = promQuantile(statsA.prom, statsB.prom, "roomcast_tick_lateness_seconds_bucket", 0.99) * 1000
+			row.TickDurationP99Ms = promQuantile(statsA.prom, statsB.prom, "roomcast_tick_duration_seconds_bucket", 0.99) * 1000
+		} else {
+			row.TickLatenessP99Ms = float64(statsB.Lateness.Sub(statsA.Lateness).Quantile(0.99).Microseconds()) / 1000
+			row.TickDurationP99Ms = float64(statsB.Duration.Sub(statsA.Duration).Quantile(0.99).Microseconds()) / 1000
+			row.FramesDropped = statsB.Rooms.FramesDropped - statsA.Rooms.FramesDropped
+		}
 	}
 	for range cli.lines { // until the client exits
 	}
@@ -463,20 +475,26 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 	return row
 }
 
-// serverStats is the part of bench/roomcast's /benchstats the sweep uses.
+// serverStats is the part of bench/roomcast's /benchstats the sweep uses,
+// or cmd/gameserver's /metrics text.
 type serverStats struct {
 	Lateness, Duration bots.HistogramSnapshot
 	Rooms              struct{ FramesDropped uint64 }
+	prom               string
 }
 
-func benchStats(ctx context.Context, addr, sys string) (serverStats, bool) {
+func serverStatsOf(ctx context.Context, c config, addr, sys string) (serverStats, bool) {
 	var st serverStats
 	if sys != "roomcast" {
 		return st, false
 	}
+	path := "/benchstats"
+	if c.server == "gameserver" {
+		path = "/metrics"
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/benchstats", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		return st, false
 	}
@@ -485,7 +503,65 @@ func benchStats(ctx context.Context, addr, sys string) (serverStats, bool) {
 		return st, false
 	}
 	defer resp.Body.Close()
+	if c.server == "gameserver" {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		st.prom = string(b)
+		return st, err == nil
+	}
 	return st, json.NewDecoder(resp.Body).Decode(&st) == nil
+}
+
+// promBuckets sums the cumulative buckets of histogram metric name (all
+// label sets) by upper bound.
+func promBuckets(text, name string) map[float64]float64 {
+	out := map[float64]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		j := strings.LastIndexByte(line, ' ')
+		if i < 0 || j < 0 {
+			continue
+		}
+		le, _, _ := strings.Cut(line[i+4:], `"`)
+		bound, err1 := strconv.ParseFloat(le, 64)
+		if le == "+Inf" {
+			bound, err1 = math.Inf(1), nil
+		}
+		n, err2 := strconv.ParseFloat(line[j+1:], 64)
+		if err1 == nil && err2 == nil {
+			out[bound] += n
+		}
+	}
+	return out
+}
+
+// promQuantile is the q-quantile (a bucket's upper bound) of the
+// observations between two scrapes.
+func promQuantile(before, after, name string, q float64) float64 {
+	a, b := promBuckets(before, name), promBuckets(after, name)
+	var bounds []float64
+	for k := range b {
+		bounds = append(bounds, k)
+	}
+	slices.Sort(bounds)
+	if len(bounds) == 0 {
+		return 0
+	}
+	total := b[bounds[len(bounds)-1]] - a[bounds[len(bounds)-1]]
+	if total <= 0 {
+		return 0
+	}
+	for _, k := range bounds {
+		if b[k]-a[k] >= q*total {
+			if math.IsInf(k, 1) {
+				return bounds[max(0, len(bounds)-2)]
+			}
+			return k
+		}
+	}
+	return 0
 }
 
 func round(f float64) float64 { return math.Round(f*10) / 10 }
