@@ -9,7 +9,8 @@ import (
 // FuzzSim drives a play arena with arbitrary joins, leaves, inputs (any
 // float64 bits, NaN and infinities included) and steps, and checks the
 // invariants every tick: positions inside the arena, hp in 1..MaxHP after
-// respawns, scores never decreasing, pickups inside the arena.
+// respawns, scores never decreasing, pickups inside the arena, input
+// queues bounded and their state code matching.
 func FuzzSim(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte("\x00a\x00b\x02a\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x00\x00\x00\x00\xf0\xbf\x03\x03\x03\x03"))
@@ -55,6 +56,14 @@ func FuzzSim(f *testing.F) {
 					scores[a.ID] = a.Score
 					if a.DX != -1 && a.DX != 0 && a.DX != 1 || a.DY != -1 && a.DY != 0 && a.DY != 1 {
 						t.Fatalf("%s input %v,%v not snapped", a.ID, a.DX, a.DY)
+					}
+					if len(a.Queued()) >= MaxQueued {
+						t.Fatalf("%s has %d inputs queued after a step", a.ID, len(a.Queued()))
+					}
+					for i, d := range a.Queued() {
+						if c := a.QueueCode() >> (4 * i) & 0xf; c != d.Code() || c < 1 || c > 9 {
+							t.Fatalf("%s queue code %#x: input %d is %v", a.ID, a.QueueCode(), i, d)
+						}
 					}
 				}
 				for _, p := range s.Pickups() {
