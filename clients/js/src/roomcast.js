@@ -374,6 +374,7 @@ export class Room extends Emitter {
     this.status = "connected";
     this._lastFrame = now();
     this._armStallTimer();
+    this._reconcile(); // the join snapshot arrived before the seat was known
   }
 
   _frame(kind, state, ack) {

@@ -63,6 +63,18 @@ test("prediction re-applies unacknowledged inputs on every server frame", () => 
   assert.equal(client.emitted.length, 2);
 });
 
+test("the join snapshot, which arrives before the seat is known, is predicted once seated", () => {
+  const client = stubClient();
+  const room = new Room(client, {
+    predict: { entity: (r) => r.state?.players.get(r.sessionId), apply: (p, input) => (p.x += input.dx) },
+  });
+  client.room = room;
+  room._frame("snapshot", snap7, 0);
+  assert.equal(room.predicted, null, "no seat yet: nothing to predict");
+  room._seated({ roomId: "r1", sessionId: "a", token: "t1", tickRate: 20 });
+  assert.equal(room.predicted?.x, 1.5);
+});
+
 test("interpolation runs between the two latest frames", () => {
   const client = stubClient();
   const room = new Room(client, {});

@@ -191,7 +191,7 @@ function currentInput() {
   return { dx: Math.sign(dx), dy: Math.sign(dy) };
 }
 
-// One input per server tick (the latest input counts on the server; the
+// One input per server tick (play mode applies one queued input a tick; the
 // acks also measure the ping).
 let inputTimer = null;
 function startInputs() {
