@@ -13,7 +13,7 @@ const PER_CLIENT = 10;
 
 let server;
 before(async () => {
-  server = await startServer(["--demo", "sioecho"]);
+  server = await startServer(["--demo", "sioecho", "--ping-interval", "2s", "--ping-timeout", "5s"]);
 });
 after(async () => {
   const status = await server?.stop();

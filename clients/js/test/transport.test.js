@@ -374,7 +374,7 @@ describe("client-side ping timeout", { timeout: 30_000 }, () => {
 describe("Origin allowlist (--origins)", { timeout: 30_000 }, () => {
   let guarded;
   before(async () => {
-    guarded = await startServer(["--demo", "sioecho", "--origins", "http://good.example"]);
+    guarded = await startServer(["--demo", "sioecho", "--ping-interval", "2s", "--ping-timeout", "5s", "--origins", "http://good.example"]);
   });
   after(async () => {
     await guarded?.stop();
@@ -406,7 +406,7 @@ describe("Origin allowlist (--origins)", { timeout: 30_000 }, () => {
 
 describe("server shutdown (SIGTERM)", { timeout: 30_000 }, () => {
   it("closes every session as 'transport close' and exits 0", async () => {
-    const srv = await startServer(["--demo", "sioecho"]);
+    const srv = await startServer(["--demo", "sioecho", "--ping-interval", "2s", "--ping-timeout", "5s"]);
     const sockets = [];
     try {
       for (const [tname, topts] of Object.entries(TRANSPORTS)) {
