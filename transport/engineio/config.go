@@ -49,8 +49,10 @@ type Config struct {
 	// MaxSessions bounds the open sessions; further handshakes get 503.
 	// Default 0: unlimited.
 	MaxSessions int
-	// WriteTimeout bounds one WebSocket write; a peer that does not read
-	// for that long is closed with ReasonTransportError. Default 10s.
+	// WriteTimeout bounds WebSocket writes; a peer that does not read is
+	// closed with ReasonTransportError. The deadline is renewed only when
+	// less than half of it is left (not per frame), so a stalled write is
+	// given between WriteTimeout/2 and WriteTimeout. Default 10s.
 	WriteTimeout time.Duration
 	// ParkIdlePolls makes a long-polling GET that has to wait hold no
 	// goroutine or buffers: it is hijacked from net/http and answered by a

@@ -75,6 +75,10 @@ type Conn struct {
 	probing      bool      // a probe is reserved or open
 	upgrading    bool      // "2probe" seen: answer GETs with noop
 	upgradeTimer *time.Timer
+	wsDeadline   struct { // the write deadline last set; owned by the writer
+		ws    *gws.Conn
+		until time.Time
+	}
 }
 
 // ID returns the session id (sid).

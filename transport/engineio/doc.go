@@ -32,8 +32,10 @@
 // Each session has one FIFO queue shared by its transports, bounded by
 // Config.SendQueueFrames and SendQueueBytes (frames being written still
 // count). Send on a full queue closes the session with ReasonSlowConsumer;
-// SendDroppable drops the frames and counts them. A WebSocket write has a
-// deadline (WriteTimeout), so a peer that stops reading is closed either way.
+// SendDroppable drops the frames and counts them. WebSocket writes have a
+// deadline (between WriteTimeout/2 and WriteTimeout: it is renewed only when
+// half of it has passed, not per frame), so a peer that stops reading is
+// closed either way.
 // Pings bypass the bound. Close(ReasonForcedClose) and Shutdown flush the
 // queue before the WebSocket close frame; on polling, the queued frames go
 // in one response and the close packet in the next (the session stays

@@ -837,3 +837,23 @@ func TestWebSocketPeerGoneIsTransportClose(t *testing.T) {
 	require.NoError(t, conn.Close()) // no close frame
 	require.Equal(t, ReasonTransportClose, rec.waitClose(t).reason)
 }
+
+// The write deadline is renewed lazily (when half of WriteTimeout is left):
+// a peer that keeps reading is never timed out, however long the session
+// is written to.
+func TestWriteDeadlineRenewedWhileReading(t *testing.T) {
+	ts := startServer(t, Config{WriteTimeout: 60 * time.Millisecond})
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	c.next(t) // open
+	rec := ts.nextConn(t)
+	tick := time.NewTicker(10 * time.Millisecond) // pacing, not synchronisation
+	defer tick.Stop()
+	for i := range 30 { // 300 ms: five WriteTimeouts
+		<-tick.C
+		require.NoError(t, rec.conn.Send(TextFrame([]byte(itoa(i)))))
+		require.Equal(t, message{"4" + itoa(i), false}, c.next(t))
+	}
+	require.Equal(t, TransportWebSocket, rec.conn.Transport())
+	require.Equal(t, 1, ts.Stats().WebSocketSessions)
+}

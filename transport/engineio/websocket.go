@@ -103,7 +103,7 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 			closeNow := c.closeAfter
 			c.mu.Unlock()
 			if closeNow {
-				_ = ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+				c.extendWriteDeadline(ws)
 				_ = ws.WriteClose(1000, nil)
 			}
 			return
@@ -111,7 +111,7 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 		batch, _ := c.dequeueLocked(int(^uint(0) >> 1))
 		c.mu.Unlock()
 
-		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		c.extendWriteDeadline(ws)
 		var err error
 		written := 0
 		for _, f := range batch {
@@ -139,6 +139,22 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 			return
 		}
 	}
+}
+
+// extendWriteDeadline gives the writes that follow at least WriteTimeout/2
+// and at most WriteTimeout: the socket's deadline is moved (a runtime
+// poller timer update) only when less than half of WriteTimeout is left,
+// so a session written to every tick sets it about once per
+// WriteTimeout/2, not once per frame. Only the writer calls it (one at a
+// time; the field is handed over under c.mu with the writing flag).
+func (c *Conn) extendWriteDeadline(ws *gws.Conn) {
+	timeout := c.srv.cfg.WriteTimeout
+	now := time.Now()
+	if c.wsDeadline.ws == ws && c.wsDeadline.until.Sub(now) >= timeout/2 {
+		return
+	}
+	c.wsDeadline.ws, c.wsDeadline.until = ws, now.Add(timeout)
+	_ = ws.SetWriteDeadline(c.wsDeadline.until)
 }
 
 // wsEvents receives gws events for every WebSocket of the server.
