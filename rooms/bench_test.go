@@ -141,7 +141,7 @@ func BenchmarkRoomTickFanout(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				p.X.Set(float32(i))
-				clients[0].lastSeq++
+				clients[0].acked++
 				r.tickN++
 				r.sendState(now)
 			}

@@ -20,8 +20,9 @@ type Client struct {
 	sess *Session // nil while dropped
 	conn Conn     // sess.conn, cached
 
-	lastSeq       uint64 // last processed input seq
+	lastSeq       uint64 // last received input seq (handed to OnInput)
 	anyInput      bool
+	acked         uint64 // the ack state frames carry: lastSeq, or AckInput's seq with ManualInputAck
 	sentAck       uint64 // ack carried by the last frame queued
 	needsSnapshot bool
 	resumeFrom    uint64 // > 0: resumed, catch up from this tick
@@ -52,9 +53,28 @@ func (c *Client) JoinedAt() time.Time { return c.joinedAt }
 // is dropped and its seat is held).
 func (c *Client) Connected() bool { return c.conn != nil }
 
-// LastInputSeq returns the seq of the client's last processed input (0 if
-// none): the ack its state frames carry.
+// LastInputSeq returns the seq of the client's last input handed to
+// OnInput (0 if none). Unless the room type sets Settings.ManualInputAck,
+// it is the ack its state frames carry.
 func (c *Client) LastInputSeq() uint64 { return c.lastSeq }
+
+// AckedInputSeq returns the ack the client's state frames carry: its
+// LastInputSeq, or with Settings.ManualInputAck the seq last passed to
+// AckInput (0 until then).
+func (c *Client) AckedInputSeq() uint64 { return c.acked }
+
+// AckInput acknowledges the client's inputs up to seq (room goroutine
+// only): the next state frames carry ack = seq. It matters only when the
+// room type sets Settings.ManualInputAck (a game that queues inputs acks
+// each when it applies it). The ack only moves forward, and never past
+// LastInputSeq: a smaller seq than the current ack is ignored, a larger one
+// than the last input received acks that input.
+func (c *Client) AckInput(seq uint64) {
+	seq = min(seq, c.lastSeq)
+	if seq > c.acked {
+		c.acked = seq
+	}
+}
 
 // Send sends msg(type, payload) to the client. It returns ErrNotInRoom
 // while the client is dropped.

@@ -57,6 +57,13 @@ type Settings struct {
 	// client whose dropped inputs in one second exceed this rate again is
 	// disconnected. Default 60.
 	MaxInputsPerSecond int
+	// ManualInputAck lets the game acknowledge inputs itself: state frames
+	// then carry the seq the game last passed to Client.AckInput (e.g.
+	// when a queued input is applied), not the seq of the last input
+	// received. The ack only moves forward; the stale, size and rate rules
+	// for inputs are unchanged. Default false: an input is acknowledged
+	// when it is handed to OnInput.
+	ManualInputAck bool
 	// MaxMessageBytes bounds a msg payload. Default 4096.
 	MaxMessageBytes int
 	// SlowConsumerTimeout disconnects a client whose state frames keep

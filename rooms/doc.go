@@ -41,13 +41,15 @@
 // messages, drops, resumes) reaches the room as a message on its bounded
 // inbox, drained in arrival order at the start of each tick. Per tick the
 // room runs OnTick with the fixed dt, encodes the state delta once, and
-// queues it on every session with that recipient's last processed input
-// sequence number appended (transport/socketio.TailPacket). State frames are
-// droppable: a session whose queue is full misses them, is marked "needs
-// snapshot" and gets a snapshot on the next tick it can take one; one that
-// stays full past Settings.SlowConsumerTimeout is disconnected. A panic in a
-// hook disposes that room (its clients get room.left with code room_error)
-// and is logged; other rooms go on.
+// queues it on every session with that recipient's input ack appended
+// (transport/socketio.TailPacket): the seq of its last input handed to
+// OnInput, or, for a room type with Settings.ManualInputAck (a game that
+// queues inputs), the seq the game last passed to Client.AckInput. State
+// frames are droppable: a session whose queue is full misses them, is
+// marked "needs snapshot" and gets a snapshot on the next tick it can take
+// one; one that stays full past Settings.SlowConsumerTimeout is
+// disconnected. A panic in a hook disposes that room (its clients get
+// room.left with code room_error) and is logged; other rooms go on.
 //
 // Lock order: a room type's mutex (seat accounting, matchmaking) may be
 // taken before Server.tokensMu, never the other way round; Session.mu is a

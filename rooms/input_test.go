@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -223,4 +224,100 @@ func TestLobbyLockAndPrivate(t *testing.T) {
 		time.Sleep(time.Second)
 		assert.Empty(t, sub.conn.takeEvents())
 	})
+}
+
+// queueGame queues inputs and applies one per client per tick (adding its
+// "d", default 1, to the counter), acknowledging it then with
+// Client.AckInput, and again with the seq before it (backwards: ignored).
+type queueGame struct {
+	counterGame
+	queue map[*Client][]Input
+}
+
+func (g *queueGame) OnInput(r *Room, c *Client, in Input) {
+	if g.queue == nil {
+		g.queue = map[*Client][]Input{}
+	}
+	g.queue[c] = append(g.queue[c], in)
+}
+
+func (g *queueGame) OnTick(r *Room, t Tick) {
+	for _, c := range r.Clients() {
+		q := g.queue[c]
+		if len(q) == 0 {
+			continue
+		}
+		in := q[0]
+		g.queue[c] = q[1:]
+		g.st.Set(g.st.value + int(in.Int("d", 1)))
+		c.AckInput(in.Seq)
+		c.AckInput(in.Seq - 1)
+	}
+}
+
+// With Settings.ManualInputAck the frames carry the seq the game passed to
+// AckInput (one more input per tick here); without, the seq of the last
+// input received, whatever the game did with it.
+func TestManualInputAck(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		manual bool
+		acks   []uint64 // of the frames of the three ticks after inputs 1, 2, 3 arrived in one tick
+	}{
+		{"manual", true, []uint64{1, 2, 3}},
+		{"auto", false, []uint64{3, 3, 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv, _ := NewServer(Config{Logger: discardLogger()})
+				require.NoError(t, srv.Define("queue", func() Game { return &queueGame{} }, Settings{TickRate: 10, ManualInputAck: tc.manual}))
+				t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
+				a := newClient(t, srv, "a")
+				a.mustJoin(EventJoinOrCreate, "queue", nil)
+				time.Sleep(100 * time.Millisecond)
+				synctest.Wait()
+				a.conn.takeFrames()
+
+				time.Sleep(50 * time.Millisecond) // mid-tick
+				for seq := range int64(3) {
+					a.sess.Handle(EventInput, []any{seq + 1, nil}, nil)
+				}
+				for i, ack := range tc.acks {
+					time.Sleep(100 * time.Millisecond)
+					synctest.Wait()
+					fr := a.conn.takeFrames()
+					require.Len(t, fr, 1, "tick %d", i+1)
+					assert.Equal(t, ack, fr[0].ack, "tick %d", i+1)
+					_, v := parseState(t, fr[0].state)
+					assert.Equal(t, i+1, v, "one input applied per tick")
+				}
+				// Nothing left to apply or acknowledge: no more frames.
+				time.Sleep(300 * time.Millisecond)
+				synctest.Wait()
+				assert.Empty(t, a.conn.takeFrames())
+
+				// A stale seq is still refused before the game sees it.
+				a.sess.Handle(EventInput, []any{int64(2), nil}, nil)
+				time.Sleep(100 * time.Millisecond)
+				synctest.Wait()
+				assert.Empty(t, a.conn.takeFrames())
+				assert.Equal(t, uint64(1), srv.Stats().InputsStale)
+			})
+		})
+	}
+}
+
+// AckInput only moves forward and never past the last input received.
+func TestAckInput(t *testing.T) {
+	c := &Client{}
+	c.AckInput(3)
+	assert.Zero(t, c.AckedInputSeq(), "no input received yet")
+	c.lastSeq, c.anyInput = 5, true
+	for _, step := range []struct{ seq, want uint64 }{
+		{2, 2}, {4, 4}, {3, 4}, {0, 4}, {4, 4}, {9, 5}, {1, 5},
+	} {
+		c.AckInput(step.seq)
+		assert.Equal(t, step.want, c.AckedInputSeq(), "AckInput(%d)", step.seq)
+	}
+	assert.Equal(t, uint64(5), c.LastInputSeq())
 }

@@ -445,6 +445,9 @@ func (r *Room) dispatch(m *inboxMsg) {
 			return
 		}
 		c.lastSeq, c.anyInput = m.seq, true
+		if !r.settings.ManualInputAck {
+			c.acked = m.seq
+		}
 		r.game.OnInput(r, c, Input{Seq: m.seq, Payload: m.payload})
 	case msgMessage:
 		c := m.client
@@ -679,7 +682,7 @@ func (r *Room) sendState(now time.Time) {
 			r.sendFrame(c, snapshot(), now)
 			continue
 		}
-		if !changed && c.lastSeq == c.sentAck {
+		if !changed && c.acked == c.sentAck {
 			continue
 		}
 		if deltaPkt == nil {
@@ -695,10 +698,10 @@ func (r *Room) sendState(now time.Time) {
 // sendFrame queues p on c; a dropped frame marks c for a snapshot, and a
 // client that keeps dropping past SlowConsumerTimeout is disconnected.
 func (r *Room) sendFrame(c *Client, p *StatePacket, now time.Time) bool {
-	queued, err := c.conn.SendState(p, c.lastSeq)
+	queued, err := c.conn.SendState(p, c.acked)
 	if err == nil && queued {
 		c.needsSnapshot = false
-		c.sentAck = c.lastSeq
+		c.sentAck = c.acked
 		c.dropSince = time.Time{}
 		if p.Event == EventSnapshot {
 			r.srv.stats.snapshotsSent.Add(1)
@@ -745,7 +748,7 @@ func (r *Room) replay(c *Client, snap *StatePacket) {
 	}
 	r.srv.stats.resumeReplays.Add(1)
 	if caughtUp {
-		c.sentAck = c.lastSeq
+		c.sentAck = c.acked
 	}
 }
 
