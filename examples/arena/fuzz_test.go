@@ -10,7 +10,8 @@ import (
 // float64 bits, NaN and infinities included) and steps, and checks the
 // invariants every tick: positions inside the arena, hp in 1..MaxHP after
 // respawns, scores never decreasing, pickups inside the arena, input
-// queues bounded and their state code matching.
+// queues bounded, and the acknowledgement (Actor.Applied) never falling and
+// below every queued seq (queued seqs increasing).
 func FuzzSim(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte("\x00a\x00b\x02a\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x00\x00\x00\x00\xf0\xbf\x03\x03\x03\x03"))
@@ -18,6 +19,8 @@ func FuzzSim(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script []byte) {
 		s := NewSim(ModePlay, uint64(len(script)), DefaultPickups)
 		scores := map[string]int{}
+		applied := map[string]uint64{}
+		var seq uint64
 		ids := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
 		for len(script) > 0 {
 			op := script[0] % 4
@@ -33,6 +36,7 @@ func FuzzSim(f *testing.F) {
 			case 1:
 				s.Leave(id)
 				delete(scores, id)
+				delete(applied, id)
 			case 2:
 				var dx, dy float64
 				if len(script) >= 16 {
@@ -40,7 +44,8 @@ func FuzzSim(f *testing.F) {
 					dy = math.Float64frombits(binary.LittleEndian.Uint64(script[8:]))
 					script = script[16:]
 				}
-				s.SetInput(id, dx, dy)
+				seq++
+				s.SetInputSeq(id, seq, dx, dy)
 			case 3:
 				s.Step(1.0 / TickRate)
 				for _, a := range s.Actors() {
@@ -60,10 +65,19 @@ func FuzzSim(f *testing.F) {
 					if len(a.Queued()) >= MaxQueued {
 						t.Fatalf("%s has %d inputs queued after a step", a.ID, len(a.Queued()))
 					}
-					for i, d := range a.Queued() {
-						if c := a.QueueCode() >> (4 * i) & 0xf; c != d.Code() || c < 1 || c > 9 {
-							t.Fatalf("%s queue code %#x: input %d is %v", a.ID, a.QueueCode(), i, d)
+					if a.Applied < applied[a.ID] || a.Applied > seq {
+						t.Fatalf("%s applied %d after %d (last seq %d)", a.ID, a.Applied, applied[a.ID], seq)
+					}
+					applied[a.ID] = a.Applied
+					if len(a.QueuedSeqs()) != len(a.Queued()) {
+						t.Fatalf("%s has %d queued seqs for %d inputs", a.ID, len(a.QueuedSeqs()), len(a.Queued()))
+					}
+					last := a.Applied
+					for _, q := range a.QueuedSeqs() {
+						if q <= last {
+							t.Fatalf("%s queued seqs %v, applied %d", a.ID, a.QueuedSeqs(), a.Applied)
 						}
+						last = q
 					}
 				}
 				for _, p := range s.Pickups() {

@@ -80,23 +80,28 @@ func (c Config) Validate() error {
 }
 
 // Settings returns the room type's settings: 8 seats, 20 Hz, filtered by
-// mode, quantized and packed. Callers may change fields before Define.
+// mode, quantized and packed, and ManualInputAck (the game acknowledges
+// each input when it applies it; see Game.OnInput). Callers may change
+// fields before Define.
 func Settings() rooms.Settings {
 	return rooms.Settings{
 		TickRate:       TickRate,
 		MaxClients:     MaxClients,
 		ReconnectGrace: rooms.DefaultReconnectGrace,
 		FilterBy:       []string{OptionMode, OptionQuantized, OptionPacked},
+		ManualInputAck: true,
 	}
 }
 
 // Define registers the arena as room type name on rs with settings (zero
-// fields take rooms' defaults; see Settings for the arena's).
+// fields take rooms' defaults; see Settings for the arena's). It sets
+// settings.ManualInputAck, which play mode needs.
 func Define(rs *rooms.Server, name string, cfg Config, settings rooms.Settings) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	cfg = cfg.withDefaults()
+	settings.ManualInputAck = true
 	return rs.Define(name, func() rooms.Game { return &Game{cfg: cfg} }, settings)
 }
 
@@ -177,17 +182,25 @@ func (g *Game) OnJoin(_ *rooms.Room, c *rooms.Client, opts rooms.Options) error 
 }
 
 // OnInput implements rooms.Game: input payload {dx, dy}, each snapped to
-// {-1, 0, 1}. Bench mode: the latest input counts. Play mode: queued, one
-// applied per tick (Sim.SetInput).
+// {-1, 0, 1}. Bench mode: the latest input counts, acknowledged at once
+// (arena v1). Play mode: queued, one applied per tick (Sim.SetInputSeq).
 //
-// rooms acknowledges an input when it hands it to this hook (the ack of
-// the state frames is the seq of the last input received, not the last one
-// applied, and a game cannot change that). So the play state carries each
-// player's queued inputs (field "queue", Actor.QueueCode): a client
-// predicts from its player's position, then the queued inputs, then its
-// unacknowledged inputs, one tick each (clients/js/src/arena.js).
+// The room type acknowledges inputs itself (rooms.Settings.ManualInputAck):
+// after every Sim change the game passes the player's Actor.Applied to
+// Client.AckInput, so the ack of a state frame is the seq of the last
+// input that frame's state has applied. A client predicts from its
+// player's position and its unacknowledged inputs, one tick each
+// (clients/js/src/arena.js).
 func (g *Game) OnInput(_ *rooms.Room, c *rooms.Client, in rooms.Input) {
-	g.sim.SetInput(c.ID(), in.Float("dx", 0), in.Float("dy", 0))
+	g.sim.SetInputSeq(c.ID(), in.Seq, in.Float("dx", 0), in.Float("dy", 0))
+	g.ack(c)
+}
+
+// ack acknowledges the inputs of c's player that the Sim is done with.
+func (g *Game) ack(c *rooms.Client) {
+	if a := g.sim.Actor(c.ID()); a != nil {
+		c.AckInput(a.Applied)
+	}
 }
 
 // OnMessage implements rooms.Game.
@@ -208,12 +221,21 @@ func (g *Game) Step(dt time.Duration) *Events {
 	return ev
 }
 
-// OnTick implements rooms.Game.
-func (g *Game) OnTick(_ *rooms.Room, t rooms.Tick) { g.Step(t.DT) }
+// OnTick implements rooms.Game: one Step, then every client's applied
+// inputs are acknowledged.
+func (g *Game) OnTick(r *rooms.Room, t rooms.Tick) {
+	g.Step(t.DT)
+	for _, c := range r.Clients() {
+		g.ack(c)
+	}
+}
 
 // OnDrop implements rooms.Game: the player stays in the world, standing
-// still (queued inputs dropped), while its seat is held.
-func (g *Game) OnDrop(_ *rooms.Room, c *rooms.Client) { g.sim.Stop(c.ID()) }
+// still (queued inputs dropped and acknowledged), while its seat is held.
+func (g *Game) OnDrop(_ *rooms.Room, c *rooms.Client) {
+	g.sim.Stop(c.ID())
+	g.ack(c)
+}
 
 // Leave removes player id (OnLeave's work).
 func (g *Game) Leave(id string) {

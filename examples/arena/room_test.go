@@ -20,8 +20,15 @@ type conn struct {
 	mu     sync.Mutex
 	mirror *statesync.Mirror
 	acked  uint64
+	frames []seen // every state frame: its ack and the players after it
 	events []string
 	err    error
+}
+
+// seen is one state frame as a client sees it.
+type seen struct {
+	ack     uint64
+	players map[string]any
 }
 
 func newConn() *conn { return &conn{mirror: statesync.NewMirror(statesync.MirrorLimits{})} }
@@ -41,6 +48,8 @@ func (c *conn) SendState(p *rooms.StatePacket, ack uint64) (bool, error) {
 	if err != nil && c.err == nil {
 		c.err = err
 	}
+	players, _ := c.mirror.Value()["players"].(map[string]any)
+	c.frames = append(c.frames, seen{ack: ack, players: players})
 	return true, nil
 }
 
@@ -53,6 +62,15 @@ func (c *conn) Emit(event string, _ ...any) error {
 
 func (c *conn) EmitWithAck(string, func([]any, error), ...any) error { return nil }
 func (c *conn) Close()                                               {}
+
+// takeFrames returns the frames received since the last call.
+func (c *conn) takeFrames() []seen {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.frames
+	c.frames = nil
+	return f
+}
 
 // player returns the mirrored player id (nil if absent).
 func (c *conn) player(t *testing.T, id string) map[string]any {
@@ -186,10 +204,11 @@ func TestBenchRoomOption(t *testing.T) {
 
 // A key tap whose press and release reach the room within one tick (one
 // long-polling request): in play mode the player moves exactly one tick's
-// distance, and every state frame lets the client predict where it ends
-// (position, then the queued inputs of field "queue", then the inputs not
-// yet acknowledged); in bench mode (arena v1) the latest input wins and the
-// tap is lost.
+// distance, each input is acknowledged in the tick that applies it (so the
+// ack moves one input per tick), and every state frame lets the client
+// predict where it ends: its position plus one tick of each input not yet
+// acknowledged. In bench mode (arena v1) both are acknowledged at once,
+// the latest input wins and the tap is lost.
 func TestTapInOneTick(t *testing.T) {
 	for _, mode := range []string{arena.ModePlay, arena.ModeBench} {
 		t.Run(mode, func(t *testing.T) {
@@ -207,41 +226,69 @@ func TestTapInOneTick(t *testing.T) {
 				time.Sleep(110 * time.Millisecond) // between two ticks
 				x0 := c.player(t, id)["x"].(float64)
 				y0 := c.player(t, id)["y"].(float64)
+				c.takeFrames()
 
 				step := arena.Speed / arena.TickRate
-				sess.Handle("input", []any{int64(1), map[string]any{"dx": int64(1), "dy": int64(0)}}, nil)
-				sess.Handle("input", []any{int64(2), map[string]any{"dx": int64(0), "dy": int64(0)}}, nil)
+				type move struct{ dx, dy int64 }
+				sent := map[uint64]move{}
+				send := func(seq uint64, dx, dy int64) {
+					sent[seq] = move{dx, dy}
+					sess.Handle("input", []any{int64(seq), map[string]any{"dx": dx, "dy": dy}}, nil)
+				}
+				// predicted is where a client predicts its player after f:
+				// the frame's position, then each unacknowledged input for
+				// one tick.
+				predicted := func(f seen) [2]float64 {
+					p := f.players[id].(map[string]any)
+					x, y := p["x"].(float64), p["y"].(float64)
+					for seq, m := range sent {
+						if seq > f.ack {
+							x += float64(m.dx) * step
+							y += float64(m.dy) * step
+						}
+					}
+					return [2]float64{x, y}
+				}
+
+				send(1, 1, 0)                     // press
+				send(2, 0, 0)                     // release, same tick
 				time.Sleep(50 * time.Millisecond) // one tick
 				p := c.player(t, id)
-				c.mu.Lock()
-				require.EqualValues(t, 2, c.acked, "rooms acks both on receipt")
-				c.mu.Unlock()
 				if mode == arena.ModeBench {
+					c.mu.Lock()
+					require.EqualValues(t, 2, c.acked, "bench: acked on receipt")
+					c.mu.Unlock()
 					require.Equal(t, x0, p["x"], "bench: the release overwrote the press")
-					require.NotContains(t, p, "queue")
 					return
 				}
 				require.Equal(t, x0+step, p["x"], "the press applied")
-				require.EqualValues(t, arena.Dir{}.Code(), p["queue"], "the release queued")
 				time.Sleep(time.Second)
 				p = c.player(t, id)
 				require.Equal(t, x0+step, p["x"], "one tick's distance, no more")
 				require.Equal(t, y0, p["y"])
-				require.EqualValues(t, 0, p["queue"])
+				fr := c.takeFrames()
+				require.Len(t, fr, 2, "the press moved, then the release's ack-only frame")
+				for i, f := range fr {
+					require.EqualValues(t, i+1, f.ack, "frame %d acks the input it applied", i)
+					require.Equal(t, [2]float64{x0 + step, y0}, predicted(f), "frame %d", i)
+				}
 
-				// Two moves in one tick: both applied, one a tick; the
-				// first frame shows one applied and one queued.
-				sess.Handle("input", []any{int64(3), map[string]any{"dx": int64(0), "dy": int64(1)}}, nil)
-				sess.Handle("input", []any{int64(4), map[string]any{"dx": int64(0), "dy": int64(1)}}, nil)
-				sess.Handle("input", []any{int64(5), map[string]any{"dx": int64(0), "dy": int64(0)}}, nil)
-				time.Sleep(50 * time.Millisecond)
-				p = c.player(t, id)
-				require.Equal(t, y0+step, p["y"])
-				require.EqualValues(t, arena.Dir{DY: 1}.Code()|arena.Dir{}.Code()<<4, p["queue"])
+				// Two moves and a release in one tick: one applied and
+				// acknowledged a tick.
+				send(3, 0, 1)
+				send(4, 0, 1)
+				send(5, 0, 0)
 				time.Sleep(time.Second)
 				p = c.player(t, id)
 				require.Equal(t, y0+2*step, p["y"])
 				require.Equal(t, x0+step, p["x"])
+				fr = c.takeFrames()
+				require.Len(t, fr, 3)
+				for i, f := range fr {
+					require.EqualValues(t, i+3, f.ack)
+					require.Equal(t, y0+[]float64{1, 2, 2}[i]*step, f.players[id].(map[string]any)["y"], "frame %d", i)
+					require.Equal(t, [2]float64{x0 + step, y0 + 2*step}, predicted(f), "frame %d", i)
+				}
 			})
 		})
 	}

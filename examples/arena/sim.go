@@ -45,29 +45,37 @@ type Actor struct {
 	Deaths int
 	// Dropped counts inputs this player lost to a full queue (play mode).
 	Dropped int
+	// Applied is the seq of the player's last input that is done with
+	// (SetInputSeq): in bench mode the latest input; in play mode the last
+	// one a Step applied, or dropped (a full queue's oldest, or the queue
+	// cleared by Stop). Only grows. The game acknowledges it to the client
+	// (rooms.Client.AckInput), so a client's ack means "applied".
+	Applied uint64
 
-	queue []Dir // play mode: inputs not applied yet, oldest first; at most MaxQueued
+	queue    []Dir    // play mode: inputs not applied yet, oldest first; at most MaxQueued
+	queueSeq []uint64 // the seqs of queue
 }
 
 // Dir is one snapped input: DX and DY each in {-1, 0, 1}.
 type Dir struct{ DX, DY float64 }
 
-// Code returns d as a 4-bit code 1..9: 1 + 3·(DX+1) + (DY+1).
-func (d Dir) Code() uint32 { return 1 + 3*uint32(d.DX+1) + uint32(d.DY+1) }
-
 // Queued returns the player's inputs not applied yet, oldest first (play
 // mode; the slice is the Actor's).
 func (a *Actor) Queued() []Dir { return a.queue }
 
-// QueueCode packs the queued inputs into one uint32 (the state field
-// "queue"): 4 bits per input, the oldest in the lowest bits, each
-// Dir.Code; 0 ends the queue (an empty queue is 0).
-func (a *Actor) QueueCode() uint32 {
-	var c uint32
-	for i, d := range a.queue {
-		c |= d.Code() << (4 * i)
-	}
-	return c
+// QueuedSeqs returns the seqs of Queued, in the same order (the slice is
+// the Actor's).
+func (a *Actor) QueuedSeqs() []uint64 { return a.queueSeq }
+
+// done marks input seq as applied or dropped.
+func (a *Actor) done(seq uint64) { a.Applied = max(a.Applied, seq) }
+
+// pop removes the oldest queued input.
+func (a *Actor) pop() (Dir, uint64) {
+	d, seq := a.queue[0], a.queueSeq[0]
+	a.queue = a.queue[:copy(a.queue, a.queue[1:])]
+	a.queueSeq = a.queueSeq[:copy(a.queueSeq, a.queueSeq[1:])]
+	return d, seq
 }
 
 // Pickup is a collectible point.
@@ -186,7 +194,12 @@ func Axis(v float64) float64 {
 	return 0
 }
 
-// SetInput records one input of a player (each axis snapped with Axis).
+// SetInput is SetInputSeq with seq 0 (for callers that do not track
+// acknowledgements).
+func (s *Sim) SetInput(id string, dx, dy float64) { s.SetInputSeq(id, 0, dx, dy) }
+
+// SetInputSeq records input seq of a player (each axis snapped with Axis);
+// seqs of one player must not decrease (rooms guarantees it).
 //
 // Bench mode (arena v1): the latest input wins; it is the direction of
 // every following tick until the next input.
@@ -198,8 +211,8 @@ func Axis(v float64) float64 {
 // for exactly one tick, however inputs are batched on the way (a key tap,
 // press and release in one long-polling request, moves one tick's
 // distance), and a held key keeps moving when inputs arrive at the tick
-// rate.
-func (s *Sim) SetInput(id string, dx, dy float64) {
+// rate. Actor.Applied tells which inputs are done with.
+func (s *Sim) SetInputSeq(id string, seq uint64, dx, dy float64) {
 	a := s.byID[id]
 	if a == nil {
 		return
@@ -207,17 +220,21 @@ func (s *Sim) SetInput(id string, dx, dy float64) {
 	d := Dir{Axis(dx), Axis(dy)}
 	if s.mode != ModePlay {
 		a.DX, a.DY = d.DX, d.DY
+		a.done(seq)
 		return
 	}
 	if len(a.queue) == MaxQueued {
-		a.queue = a.queue[:copy(a.queue, a.queue[1:])]
+		_, old := a.pop()
+		a.done(old)
 		a.Dropped++
 		s.dropped++
 	}
 	if a.queue == nil {
 		a.queue = make([]Dir, 0, MaxQueued)
+		a.queueSeq = make([]uint64, 0, MaxQueued)
 	}
 	a.queue = append(a.queue, d)
+	a.queueSeq = append(a.queueSeq, seq)
 }
 
 // Stop clears a player's queued inputs and direction: it stands still
@@ -225,7 +242,10 @@ func (s *Sim) SetInput(id string, dx, dy float64) {
 func (s *Sim) Stop(id string) {
 	if a := s.byID[id]; a != nil {
 		a.DX, a.DY = 0, 0
-		a.queue = a.queue[:0]
+		if n := len(a.queueSeq); n > 0 {
+			a.done(a.queueSeq[n-1])
+		}
+		a.queue, a.queueSeq = a.queue[:0], a.queueSeq[:0]
 	}
 }
 
@@ -241,8 +261,9 @@ func (s *Sim) Step(dt float64) *Events {
 	s.events.Respawns = s.events.Respawns[:0]
 	for _, a := range s.actors {
 		if s.mode == ModePlay && len(a.queue) > 0 {
-			a.DX, a.DY = a.queue[0].DX, a.queue[0].DY
-			a.queue = a.queue[:copy(a.queue, a.queue[1:])]
+			d, seq := a.pop()
+			a.DX, a.DY = d.DX, d.DY
+			a.done(seq)
 		}
 		move(a, dt)
 	}

@@ -347,22 +347,28 @@ func TestQueueOnePerTick(t *testing.T) {
 	s := NewSim(ModePlay, 1, 0)
 	a := s.Join("a", "ada")
 	place(a, 500, 500)
-	s.SetInput("a", 1, 0)
-	s.SetInput("a", 0, 1)
-	s.SetInput("a", -1, 0)
+	s.SetInputSeq("a", 1, 1, 0)
+	s.SetInputSeq("a", 2, 0, 1)
+	s.SetInputSeq("a", 3, -1, 0)
 	require.Equal(t, []Dir{{1, 0}, {0, 1}, {-1, 0}}, a.Queued())
-	require.Equal(t, Dir{1, 0}.Code()|Dir{0, 1}.Code()<<4|Dir{-1, 0}.Code()<<8, a.QueueCode())
+	require.Equal(t, []uint64{1, 2, 3}, a.QueuedSeqs())
+	require.Zero(t, a.Applied, "queued, none applied")
 	step := Speed * dt
 	s.Step(dt)
 	require.Equal(t, [2]float64{500 + step, 500}, [2]float64{a.X, a.Y})
 	require.Len(t, a.Queued(), 2)
+	require.EqualValues(t, 1, a.Applied)
 	s.Step(dt)
 	require.Equal(t, [2]float64{500 + step, 500 + step}, [2]float64{a.X, a.Y})
+	require.EqualValues(t, 2, a.Applied)
 	s.Step(dt)
 	require.Equal(t, [2]float64{500, 500 + step}, [2]float64{a.X, a.Y})
-	require.Zero(t, a.QueueCode())
+	require.Empty(t, a.Queued())
+	require.Empty(t, a.QueuedSeqs())
+	require.EqualValues(t, 3, a.Applied)
 	s.Step(dt) // empty queue: the last direction is held
 	require.Equal(t, [2]float64{500 - step, 500 + step}, [2]float64{a.X, a.Y})
+	require.EqualValues(t, 3, a.Applied)
 
 	// A held key at the tick rate: one input per tick, steady speed.
 	place(a, 500, 500)
@@ -372,9 +378,12 @@ func TestQueueOnePerTick(t *testing.T) {
 	}
 	require.InDelta(t, 500-Speed, a.Y, 1e-9)
 
-	// Stop (a drop) clears queue and direction.
-	s.SetInput("a", 1, 1)
+	// Stop (a drop) clears queue and direction; the cleared inputs count
+	// as done with.
+	s.SetInputSeq("a", 40, 1, 1)
+	s.SetInputSeq("a", 41, 1, 1)
 	s.Stop("a")
+	require.EqualValues(t, 41, a.Applied)
 	x, y := a.X, a.Y
 	s.Step(dt)
 	require.Equal(t, [2]float64{x, y}, [2]float64{a.X, a.Y})
@@ -388,19 +397,23 @@ func TestQueueBound(t *testing.T) {
 	b := s.Join("b", "bob")
 	place(a, 500, 500)
 	place(b, 100, 100)
-	s.SetInput("a", 0, 1) // dropped below
-	s.SetInput("a", 0, -1)
-	for range MaxQueued - 2 {
-		s.SetInput("a", 1, 0)
+	s.SetInputSeq("a", 1, 0, 1) // dropped below
+	s.SetInputSeq("a", 2, 0, -1)
+	for i := range MaxQueued - 2 {
+		s.SetInputSeq("a", uint64(3+i), 1, 0)
 	}
 	require.Len(t, a.Queued(), MaxQueued)
 	require.Zero(t, a.Dropped)
-	s.SetInput("a", 0, 0)
+	require.Zero(t, a.Applied)
+	s.SetInputSeq("a", MaxQueued+1, 0, 0)
 	require.Len(t, a.Queued(), MaxQueued)
 	require.Equal(t, 1, a.Dropped)
 	require.Equal(t, Dir{0, -1}, a.Queued()[0], "the oldest went")
-	s.SetInput("a", 0, 0)
+	require.EqualValues(t, 1, a.Applied, "a dropped input is done with")
+	s.SetInputSeq("a", MaxQueued+2, 0, 0)
 	require.Equal(t, 2, a.Dropped)
+	require.EqualValues(t, 2, a.Applied)
+	require.EqualValues(t, 3, a.QueuedSeqs()[0])
 	require.Equal(t, 2, s.Dropped())
 	require.Equal(t, Dir{1, 0}, a.Queued()[0])
 	require.Equal(t, Dir{0, 0}, a.Queued()[MaxQueued-1])
@@ -411,28 +424,15 @@ func TestQueueBound(t *testing.T) {
 	require.InDelta(t, 500+6*Speed*dt, a.X, 1e-9)
 	require.Equal(t, 500.0, a.Y)
 	require.Zero(t, b.Dropped)
+	require.EqualValues(t, MaxQueued+2, a.Applied)
 
-	// Bench mode has no queue.
+	// Bench mode has no queue: every input is applied (acknowledged) at once.
 	s = NewSim(ModeBench, 1, 0)
 	a = s.Join("a", "ada")
-	for range 3 * MaxQueued {
-		s.SetInput("a", 1, 0)
+	for i := range 3 * MaxQueued {
+		s.SetInputSeq("a", uint64(i+1), 1, 0)
+		require.EqualValues(t, i+1, a.Applied)
 	}
 	require.Empty(t, a.Queued())
 	require.Zero(t, s.Dropped())
-}
-
-func TestDirCode(t *testing.T) {
-	t.Parallel()
-	seen := map[uint32]bool{}
-	for _, dx := range []float64{-1, 0, 1} {
-		for _, dy := range []float64{-1, 0, 1} {
-			c := Dir{dx, dy}.Code()
-			require.True(t, c >= 1 && c <= 9, "code %d", c)
-			require.False(t, seen[c])
-			seen[c] = true
-		}
-	}
-	require.EqualValues(t, 5, Dir{0, 0}.Code())
-	require.EqualValues(t, 8, Dir{1, 0}.Code())
 }

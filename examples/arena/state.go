@@ -38,41 +38,6 @@ type PPlayer struct {
 	Name  statesync.String `sync:"name"`
 }
 
-// PlayPlayer is a player of a play room with float32 positions: Player
-// plus its queued inputs (Actor.QueueCode), which a client needs to predict
-// its own player (rooms acknowledges inputs on receipt, before the queue
-// applies them).
-type PlayPlayer struct {
-	statesync.Entity
-	X     statesync.Float32 `sync:"x"`
-	Y     statesync.Float32 `sync:"y"`
-	HP    statesync.Uint8   `sync:"hp"`
-	Score statesync.Uint16  `sync:"score"`
-	Name  statesync.String  `sync:"name"`
-	Queue statesync.Uint32  `sync:"queue"`
-}
-
-// QPlayPlayer is QPlayer plus the queued inputs (see PlayPlayer).
-type QPlayPlayer struct {
-	statesync.Entity
-	X     statesync.Fixed  `sync:"x,min=0,max=1024,step=1/32"`
-	Y     statesync.Fixed  `sync:"y,min=0,max=1024,step=1/32"`
-	HP    statesync.Uint8  `sync:"hp"`
-	Score statesync.Uint16 `sync:"score"`
-	Name  statesync.String `sync:"name"`
-	Queue statesync.Uint32 `sync:"queue"`
-}
-
-// PPlayPlayer is PPlayer plus the queued inputs (see PlayPlayer).
-type PPlayPlayer struct {
-	statesync.Entity
-	Pos   statesync.Fixed2 `sync:"pos,min=0,max=1024,step=1/32"`
-	HP    statesync.Uint8  `sync:"hp"`
-	Score statesync.Uint16 `sync:"score"`
-	Name  statesync.String `sync:"name"`
-	Queue statesync.Uint32 `sync:"queue"`
-}
-
 // Item is a replicated pickup (whole-unit position).
 type Item struct {
 	statesync.Entity
@@ -83,22 +48,22 @@ type Item struct {
 // World is the state of a play room.
 type World struct {
 	statesync.Entity
-	Players statesync.Map[string, *PlayPlayer] `sync:"players"`
-	Pickups statesync.Map[uint32, *Item]       `sync:"pickups"`
+	Players statesync.Map[string, *Player] `sync:"players"`
+	Pickups statesync.Map[uint32, *Item]   `sync:"pickups"`
 }
 
 // QWorld is the state of a quantized play room.
 type QWorld struct {
 	statesync.Entity
-	Players statesync.Map[string, *QPlayPlayer] `sync:"players"`
-	Pickups statesync.Map[uint32, *Item]        `sync:"pickups"`
+	Players statesync.Map[string, *QPlayer] `sync:"players"`
+	Pickups statesync.Map[uint32, *Item]    `sync:"pickups"`
 }
 
 // PWorld is the state of a packed play room.
 type PWorld struct {
 	statesync.Entity
-	Players statesync.Map[string, *PPlayPlayer] `sync:"players"`
-	Pickups statesync.Map[uint32, *Item]        `sync:"pickups"`
+	Players statesync.Map[string, *PPlayer] `sync:"players"`
+	Pickups statesync.Map[uint32, *Item]    `sync:"pickups"`
 }
 
 // BenchWorld is the state of a bench room: arena v1, players only.
@@ -149,29 +114,6 @@ func (p *PPlayer) publish(a *Actor) {
 	p.Score.Set(score16(a.Score))
 }
 
-func (p *PlayPlayer) publish(a *Actor) {
-	p.X.Set(float32(a.X))
-	p.Y.Set(float32(a.Y))
-	p.HP.Set(hp8(a.HP))
-	p.Score.Set(score16(a.Score))
-	p.Queue.Set(a.QueueCode())
-}
-
-func (p *QPlayPlayer) publish(a *Actor) {
-	p.X.Set(a.X)
-	p.Y.Set(a.Y)
-	p.HP.Set(hp8(a.HP))
-	p.Score.Set(score16(a.Score))
-	p.Queue.Set(a.QueueCode())
-}
-
-func (p *PPlayPlayer) publish(a *Actor) {
-	p.Pos.Set(a.X, a.Y)
-	p.HP.Set(hp8(a.HP))
-	p.Score.Set(score16(a.Score))
-	p.Queue.Set(a.QueueCode())
-}
-
 // playerMap wraps the players map of a state root of any encoding.
 type playerMap[P interface {
 	*T
@@ -182,10 +124,6 @@ type playerMap[P interface {
 func (p *Player) setName(n string)  { p.Name.Set(n) }
 func (p *QPlayer) setName(n string) { p.Name.Set(n) }
 func (p *PPlayer) setName(n string) { p.Name.Set(n) }
-
-func (p *PlayPlayer) setName(n string)  { p.Name.Set(n) }
-func (p *QPlayPlayer) setName(n string) { p.Name.Set(n) }
-func (p *PPlayPlayer) setName(n string) { p.Name.Set(n) }
 
 func (pm playerMap[P, T]) add(a *Actor) publisher {
 	p := P(new(T))
@@ -219,19 +157,19 @@ func newView(mode string, enc int) *view {
 	switch {
 	case enc == encPacked && play:
 		w := &PWorld{}
-		v.root, v.players, v.pmap = w, playerMap[*PPlayPlayer, PPlayPlayer]{&w.Players}, &w.Pickups
+		v.root, v.players, v.pmap = w, playerMap[*PPlayer, PPlayer]{&w.Players}, &w.Pickups
 	case enc == encPacked:
 		w := &PBenchWorld{}
 		v.root, v.players = w, playerMap[*PPlayer, PPlayer]{&w.Players}
 	case enc == encFixed && play:
 		w := &QWorld{}
-		v.root, v.players, v.pmap = w, playerMap[*QPlayPlayer, QPlayPlayer]{&w.Players}, &w.Pickups
+		v.root, v.players, v.pmap = w, playerMap[*QPlayer, QPlayer]{&w.Players}, &w.Pickups
 	case enc == encFixed:
 		w := &QBenchWorld{}
 		v.root, v.players = w, playerMap[*QPlayer, QPlayer]{&w.Players}
 	case play:
 		w := &World{}
-		v.root, v.players, v.pmap = w, playerMap[*PlayPlayer, PlayPlayer]{&w.Players}, &w.Pickups
+		v.root, v.players, v.pmap = w, playerMap[*Player, Player]{&w.Players}, &w.Pickups
 	default:
 		w := &BenchWorld{}
 		v.root, v.players = w, playerMap[*Player, Player]{&w.Players}

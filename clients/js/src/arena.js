@@ -11,13 +11,11 @@
 // and release in one long-polling request, moves one tick's distance).
 // Bench mode (arena v1) moves by the latest input each tick.
 //
-// The state frames' ack is the last input the server RECEIVED (rooms acks
-// on receipt), which may still wait in the queue. Play-mode players carry
-// the queue in field "queue" (see queued()), so the prediction is: the
-// authoritative position, then the queued inputs, then the unacknowledged
-// ones, one tick each (arenaRoomOptions).
-
-import { plain } from "./mirror.js";
+// The arena acknowledges an input when it APPLIES it (rooms'
+// ManualInputAck): the state frames' ack is the last input the state
+// shows applied. So the prediction is the standard one: the authoritative
+// position, then every unacknowledged input, one tick each
+// (arenaRoomOptions; the Room re-applies the pending inputs).
 
 export const SIZE = 1000;
 export const SPEED = 100;
@@ -61,53 +59,14 @@ export function applyInput(player, input, dt) {
   return player;
 }
 
-/** Most inputs the server queues per player (play mode). */
-export const MAX_QUEUED = 8;
-
-/**
- * The inputs queued on the server for player (field "queue", play mode), not
- * applied yet, oldest first, as [{dx, dy}]. The field packs 4 bits per
- * input, the oldest in the lowest bits: code = 1 + 3·(dx+1) + (dy+1); 0 ends
- * the queue. A player without the field (bench mode) has none.
- */
-export function queued(player) {
-  let code = Number(player?.queue ?? 0);
-  const out = [];
-  for (let i = 0; i < MAX_QUEUED && code > 0; i++) {
-    const c = (code % 16) - 1;
-    code = Math.floor(code / 16);
-    if (c < 0 || c > 8) break;
-    out.push({ dx: Math.floor(c / 3) - 1, dy: (c % 3) - 1 });
-  }
-  return out;
-}
-
-/**
- * Where player will be once the server has applied its queued inputs (one
- * tick of dt each): a plain copy moved by queued(player) with queue 0, or
- * player itself when nothing is queued.
- */
-export function afterQueue(player, dt) {
-  const q = queued(player);
-  if (!q.length) return player;
-  const p = plain(player);
-  for (const input of q) applyInput(p, input, dt);
-  p.queue = 0;
-  return p;
-}
-
 /**
  * Room options for Client.joinOrCreate & co: predict the own player of an
- * arena room. The base of the prediction (and so room.me) is the own player
- * after its queued inputs (afterQueue); the Room then applies each
- * unacknowledged input for one tick.
+ * arena room (the Room re-applies each unacknowledged input for one tick on
+ * top of the server's player).
  */
 export const arenaRoomOptions = Object.freeze({
   predict: {
-    entity: (room) => {
-      const me = room.state?.players?.get(room.sessionId) ?? null;
-      return me && afterQueue(me, room.dt);
-    },
+    entity: (room) => room.state?.players?.get(room.sessionId) ?? null,
     apply: applyInput,
   },
   interpolate: ["x", "y", "pos"],
