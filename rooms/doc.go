@@ -22,7 +22,7 @@
 // the transport calls Server.Connect for every new connection,
 // Session.Handle for every event the client sends and Session.Close when
 // the connection is gone. The protocol (events, acks, error codes, state
-// frames) is in PROTOCOL-rooms.md.
+// frames) is in PROTOCOL.md (Game protocol).
 //
 // Untrusted input: event arguments arrive already decoded by the
 // transport's bounded decoders (codec/socketio, codec/mpack: every length

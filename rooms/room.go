@@ -309,7 +309,7 @@ type EmptyDeltaEncoder interface {
 }
 
 // emptyDelta is the state of an ack-only delta frame at tick: statesync's
-// delta layout [tick, tick-base] with no change tokens (PROTOCOL-state.md),
+// delta layout [tick, tick-base] with no change tokens (PROTOCOL.md (State replication)),
 // which a mirror applies as "no change, now at tick".
 func (r *Room) emptyDelta(tick uint32) []byte {
 	if e, ok := r.state.(EmptyDeltaEncoder); ok {

@@ -17,7 +17,7 @@ func fnv1a64(b []byte) uint64 {
 }
 
 // Checksum returns the FNV-1a 64 hash of the state's canonical encoding
-// (PROTOCOL-state.md, "Checksum"): entities as arrays of their field values
+// (PROTOCOL.md (State replication), "Checksum"): entities as arrays of their field values
 // without reference ids, maps sorted by key. A Mirror holding the same state
 // returns the same value. It costs a full encoding: call it every N ticks.
 func (enc *Encoder) Checksum() uint64 {

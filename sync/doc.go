@@ -39,7 +39,7 @@
 // id and field id, and one op per changed Map or Array. The cost is
 // proportional to the changes, not to the state.
 //
-// The wire format (PROTOCOL-state.md) is plain msgpack that any stock
+// The wire format (PROTOCOL.md (State replication)) is plain msgpack that any stock
 // msgpack library decodes. Mirror applies snapshots and deltas on the client
 // side (bots, tests); it treats its input as untrusted and decodes it with
 // codec/mpack's bounded Reader. ResumeBuffer keeps recent deltas so that a

@@ -63,7 +63,7 @@ func NewEncoder(root any, opts EncoderOptions) (*Encoder, error) {
 func (enc *Encoder) Schema() *Schema { return enc.schema }
 
 // EncodeSnapshot appends the whole state at tick to dst:
-// [tick, schema, rootEntity] (PROTOCOL-state.md). It does not affect the
+// [tick, schema, rootEntity] (PROTOCOL.md (State replication)). It does not affect the
 // changes pending for the next delta. Within a tick, encode the delta first:
 // a snapshot encoded before EncodeDelta(dst, tick) already contains that
 // tick's changes and a mirror will refuse the delta.
@@ -79,7 +79,7 @@ func (enc *Encoder) EncodeSnapshot(dst []byte, tick uint32) []byte {
 // false, and the next delta still starts from the previous one (the
 // delta's base tick is the tick of the last delta that changed something).
 //
-// Layout: [tick, tick-base, token...] (PROTOCOL-state.md). Ticks must
+// Layout: [tick, tick-base, token...] (PROTOCOL.md (State replication)). Ticks must
 // increase from one changed delta to the next.
 func (enc *Encoder) EncodeDelta(dst []byte, tick uint32) (out []byte, changed bool) {
 	n := 2

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The worked examples of PROTOCOL-state.md. Each example's bytes are pinned
+// The worked examples of PROTOCOL.md (State replication). Each example's bytes are pinned
 // here and must appear, as hex, in the document.
 type gPlayer struct {
 	Entity `sync:"Player"`
@@ -140,14 +140,11 @@ func hexBlocks(doc string) []string {
 }
 
 func TestGoldenInProtocolDoc(t *testing.T) {
-	doc, err := os.ReadFile("../PROTOCOL-state.md")
-	if os.IsNotExist(err) {
-		t.Skip("PROTOCOL-state.md not present")
-	}
-	require.NoError(t, err)
+	doc, err := os.ReadFile("../PROTOCOL.md")
+	require.NoError(t, err, "the worked examples live in PROTOCOL.md (State replication)")
 	blocks := hexBlocks(string(doc))
 	for _, ex := range goldenExamples(t) {
-		require.Contains(t, blocks, ex.hex, "PROTOCOL-state.md must show %s", ex.name)
+		require.Contains(t, blocks, ex.hex, "PROTOCOL.md (State replication) must show %s", ex.name)
 	}
-	require.Contains(t, blocks, fixed2ExampleHex, "PROTOCOL-state.md must show the q2 example (TestFixed2)")
+	require.Contains(t, blocks, fixed2ExampleHex, "PROTOCOL.md (State replication) must show the q2 example (TestFixed2)")
 }

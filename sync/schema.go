@@ -358,7 +358,7 @@ func (r *registry) schema() *Schema {
 	return s
 }
 
-// appendSchema encodes s as PROTOCOL-state.md describes:
+// appendSchema encodes s as PROTOCOL.md (State replication) describes:
 // [[typeName, [field...]]...] with field = [name, kind, args...].
 func appendSchema(b []byte, s *Schema) []byte {
 	b = mpack.AppendArrayHeader(b, len(s.Types))

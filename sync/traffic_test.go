@@ -82,7 +82,7 @@ func TestRecordedTraffic(t *testing.T) {
 		}
 		want, err := os.ReadFile(name)
 		require.NoError(t, err, "run with STATESYNC_WRITE_TRAFFIC=1 to create it")
-		require.JSONEq(t, string(want), string(got), "%s changed: the wire format moved (update PROTOCOL-state.md and other mirrors)", name)
+		require.JSONEq(t, string(want), string(got), "%s changed: the wire format moved (update PROTOCOL.md (State replication) and other mirrors)", name)
 	}
 }
 

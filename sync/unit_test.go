@@ -322,7 +322,7 @@ func TestIntKeyedMapsAndScalarElements(t *testing.T) {
 	require.Equal(t, []any{"a", "B", "c"}, m.Value()["Words"])
 }
 
-// fixed2ExampleHex is PROTOCOL-state.md's q2 example.
+// fixed2ExampleHex is PROTOCOL.md (State replication)'s q2 example.
 const fixed2ExampleHex = "950202ff00ce00604008"
 
 func TestFixed2(t *testing.T) {

@@ -1,5 +1,5 @@
 // Mirror rebuilds the server's replicated state from the `state` bytes of
-// snapshot and delta frames (format: PROTOCOL-state.md at the repository
+// snapshot and delta frames (format: PROTOCOL.md (State replication) at the repository
 // root). It agrees with the Go reference decoder (package statesync,
 // Mirror): the tests decode the same recorded frames with both.
 //
@@ -190,7 +190,7 @@ export class Mirror {
   }
 
   /**
-   * The canonical encoding of the state (PROTOCOL-state.md "Checksum"):
+   * The canonical encoding of the state (PROTOCOL.md (State replication) "Checksum"):
    * entities as arrays of their fields without ref, map keys sorted, every
    * value in its wire encoding. Empty before the first snapshot.
    */

@@ -6,7 +6,7 @@
 // to BigInt so 64-bit fields stay exact. Float32 values are returned as
 // Numbers; the schema tells the mirror which fields are f32.
 //
-// Extension types are rejected: the state format (PROTOCOL-state.md) uses
+// Extension types are rejected: the state format (PROTOCOL.md (State replication)) uses
 // none.
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });

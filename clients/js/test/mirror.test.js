@@ -1,7 +1,7 @@
 // The JS mirror against the Go reference mirror on recorded frames
 // (test/testdata/mirror-frames.json, written by clients/js/mirror_record_test.go
 // with `go test ./clients/js -run TestMirrorFrames -update`), plus the
-// worked examples of PROTOCOL-state.md.
+// worked examples of PROTOCOL.md (State replication).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -100,7 +100,7 @@ test("change callbacks describe the recorded frames exactly", () => {
 
 const hex = (s) => Buffer.from(s.replace(/#.*$/gm, "").replace(/\s+/g, ""), "hex");
 
-test("PROTOCOL-state.md worked example", () => {
+test("PROTOCOL.md (State replication) worked example", () => {
   const snap = hex(`93 07 92
     92 a4 47616d65 94
       92 a5 726f756e64 a3 753136

@@ -2,7 +2,7 @@
 // reconciliation against the acked seq, interpolation between the two
 // latest frames, and what a delta that does not fit does (old duplicates
 // are ignored; a gap makes the client reconnect to resume with a snapshot).
-// Frames are PROTOCOL-state.md's worked example.
+// Frames are PROTOCOL.md (State replication)'s worked example.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Room } from "../src/roomcast.js";

@@ -1,4 +1,4 @@
-// The rooms game protocol (PROTOCOL-rooms.md) against the Go server serving
+// The rooms game protocol (PROTOCOL.md (Game protocol)) against the Go server serving
 // the arena (cmd/gameserver), with the real socket.io-client 4.8, for every
 // transport × parser: each join call, inputs acknowledged in state frames,
 // the lobby, and resume — a client whose socket dies mid-game takes its seat
