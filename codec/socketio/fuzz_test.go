@@ -11,7 +11,7 @@ import (
 // sequence: data is split at each 0x1E byte; the first piece is a text frame
 // (the Socket.IO packet without Engine.IO's "4"), each further piece a binary
 // frame (an attachment). Seeds recorded from the real socket.io-parser
-// encoder use the same layout (testdata/fuzz/FuzzDecodeDefault/real-client-*).
+// encoder use the same layout (testdata/fuzz/FuzzDecodeDefault/recorded-*, cut from the real client by make seeds).
 func FuzzDecodeDefault(f *testing.F) {
 	for _, s := range []string{
 		"0", `0{"token":"abc"}`, "0/admin,", `2["hello",1,2.5,{"a":[true,null]}]`, `212["ev"]`, `3/admin,7["ok"]`,
