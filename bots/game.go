@@ -167,6 +167,8 @@ type Game struct {
 	seq      uint64
 	resuming bool
 
+	sendMu sync.Mutex // serializes SendInput (seq order on the wire)
+
 	rd          *mpack.Reader // read goroutine only
 	pendingKind string        // default parser: state frame awaiting its attachment
 	pendingAck  uint64
@@ -518,6 +520,10 @@ func (g *Game) SendInput(payload any) (uint64, error) {
 	if c == nil {
 		return 0, ErrNotConnected
 	}
+	// seq assignment and the write happen under sendMu, so concurrent
+	// callers still put seqs on the wire in order
+	g.sendMu.Lock()
+	defer g.sendMu.Unlock()
 	g.mu.Lock()
 	g.seq++
 	seq := g.seq
@@ -816,7 +822,7 @@ func (g *Game) onDisconnect(c *Client, reason string, _ error) {
 	}
 	g.mu.Unlock()
 	if resume {
-		go g.resumeLoop(c)
+		go g.resumeLoop()
 	}
 }
 
@@ -828,7 +834,7 @@ func (g *Game) isResuming() bool {
 }
 
 // resumeLoop reconnects and calls rooms.resume with the seat's token.
-func (g *Game) resumeLoop(old *Client) {
+func (g *Game) resumeLoop() {
 	defer func() {
 		g.mu.Lock()
 		g.resuming = false
@@ -844,7 +850,7 @@ func (g *Game) resumeLoop(old *Client) {
 		}
 		backoff *= 2
 		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.Client.withDefaults().ConnectTimeout)
-		jr, err := g.resumeOnce(ctx, old)
+		jr, err := g.resumeOnce(ctx)
 		cancel()
 		if err == nil {
 			g.resumes.Add(1)
@@ -864,7 +870,7 @@ func (g *Game) resumeLoop(old *Client) {
 	g.notifyResumed(JoinResult{}, lastErr)
 }
 
-func (g *Game) resumeOnce(ctx context.Context, old *Client) (JoinResult, error) {
+func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 	c, err := g.dial(ctx)
 	if err != nil {
 		return JoinResult{}, err
@@ -877,7 +883,7 @@ func (g *Game) resumeOnce(ctx context.Context, old *Client) (JoinResult, error) 
 		_ = c.Close()
 		return JoinResult{}, ErrClosed
 	}
-	g.cli.CompareAndSwap(old, c)
+	g.cli.Store(c) // only one resume runs at a time (g.resuming)
 	m, err := requestOn(ctx, c, EventResume, g.resumeArg(token))
 	if err != nil {
 		var pe *ProtocolError
