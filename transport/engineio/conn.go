@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -75,7 +76,10 @@ type Conn struct {
 	probing      bool      // a probe is reserved or open
 	upgrading    bool      // "2probe" seen: answer GETs with noop
 	upgradeTimer *time.Timer
-	wsDeadline   struct { // the write deadline last set; owned by the writer
+	wsRaw        syscall.RawConn // ws's socket for inline writes; nil: none (TLS)
+	wsPartial    *inlineBuf      // an inline write the socket did not fully take; the writer finishes it
+	pongDue      []byte          // a WebSocket pong for the writer to send
+	wsDeadline   struct {        // the write deadline last set; owned by the writer
 		ws    *gws.Conn
 		until time.Time
 	}
@@ -116,8 +120,11 @@ func (c *Conn) Send(frames ...*Frame) error {
 		c.closeWith(ReasonSlowConsumer, ErrSlowConsumer)
 		return ErrSlowConsumer
 	}
-	c.enqueueLocked(frames...)
+	ib := c.sendLocked(frames)
 	c.mu.Unlock()
+	if ib != nil {
+		c.writeInline(ib)
+	}
 	return nil
 }
 
@@ -126,15 +133,20 @@ func (c *Conn) Send(frames ...*Frame) error {
 // stays open.
 func (c *Conn) SendDroppable(frames ...*Frame) (queued bool, err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return false, ErrClosed
 	}
 	if !c.fitsLocked(frames) {
+		c.mu.Unlock()
 		c.srv.stats.droppedFrames.Add(uint64(len(frames)))
 		return false, nil
 	}
-	c.enqueueLocked(frames...)
+	ib := c.sendLocked(frames)
+	c.mu.Unlock()
+	if ib != nil {
+		c.writeInline(ib)
+	}
 	return true, nil
 }
 
@@ -164,7 +176,7 @@ func (c *Conn) enqueueLocked(frames ...*Frame) {
 
 func (c *Conn) kickLocked() {
 	if c.transport == TransportWebSocket {
-		if c.ws != nil && !c.writing && (len(c.queue) > 0 || c.closeAfter) {
+		if c.ws != nil && !c.writing && (len(c.queue) > 0 || c.closeAfter || c.pongDue != nil) {
 			c.writing = true
 			c.refs++
 			go c.writeLoop(c.ws)

@@ -12,7 +12,12 @@
 //     calls Handler.OnMessage), and at most one writer, started by Send when
 //     frames are queued and none is running, exiting when the queue is empty.
 //     An idle WebSocket session therefore has one goroutine. gws's WriteAsync
-//     is not used: its queue is unbounded.
+//     is not used: its queue is unbounded. When Send finds nothing queued
+//     and no write in flight on a plain TCP WebSocket, the sender writes the
+//     frames itself with one non-blocking write(2) (at most 4 KiB); what the
+//     socket does not take at once goes to a writer goroutine, so a sender
+//     never waits for the network (inline.go). WebSocket pongs are written by
+//     the writer too.
 //   - Polling: none of its own; the pending GET (net/http's goroutine) waits
 //     on a channel for frames and writes them as one payload of at most
 //     MaxPayload bytes; a POST handles its packets in the request goroutine.

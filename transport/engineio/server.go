@@ -34,7 +34,8 @@ type Server struct {
 	parkListener *connListener
 	parkServed   chan struct{}
 
-	stats counters
+	stats  counters
+	inline inlinePool // buffers of inline WebSocket writes
 }
 
 type counters struct {

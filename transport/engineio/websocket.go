@@ -33,7 +33,7 @@ func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c 
 		_ = ws.NetConn().Close()
 		return
 	}
-	c.ws = ws
+	c.ws, c.wsRaw = ws, rawConnOf(ws)
 	c.enqueueLocked(controlFrame(string(s.openPacket(c))))
 	c.mu.Unlock()
 	s.open(c)
@@ -92,12 +92,33 @@ func (c *Conn) readLoop(ws *gws.Conn) {
 }
 
 // writeLoop writes queued frames until the queue is empty, then exits; at
-// most one runs per session. A failed or timed-out write closes the session.
+// most one runs per session (an inline write in Send is the writer while it
+// lasts). It first finishes an inline write the socket did not fully take,
+// and writes a due pong. A failed or timed-out write closes the session.
 func (c *Conn) writeLoop(ws *gws.Conn) {
 	defer c.release()
 	var parts [2][]byte
 	for {
 		c.mu.Lock()
+		if ib := c.wsPartial; ib != nil {
+			c.wsPartial = nil
+			c.mu.Unlock()
+			if err := c.writePartial(ws, ib); err != nil {
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+				return
+			}
+			continue
+		}
+		if pong := c.pongDue; pong != nil && len(c.queue) == 0 {
+			c.pongDue = nil
+			c.mu.Unlock()
+			c.extendWriteDeadline(ws)
+			_ = ws.WritePong(pong) // a failure shows on the next write or read
+			continue
+		}
 		if len(c.queue) == 0 {
 			c.writing = false
 			closeNow := c.closeAfter
@@ -162,7 +183,21 @@ type wsEvents struct{ srv *Server }
 
 func (wsEvents) OnOpen(*gws.Conn) {}
 
-func (wsEvents) OnPing(ws *gws.Conn, payload []byte) { _ = ws.WritePong(payload) }
+// OnPing has the session's writer send the pong, so that it never falls
+// inside a frame that an inline write left half-written. A probe has no
+// writer: it answers at once.
+func (wsEvents) OnPing(ws *gws.Conn, payload []byte) {
+	c := connOf(ws)
+	c.mu.Lock()
+	if c.ws != ws {
+		c.mu.Unlock()
+		_ = ws.WritePong(payload)
+		return
+	}
+	c.pongDue = append([]byte{}, payload...) // payload is gws's buffer
+	c.kickLocked()
+	c.mu.Unlock()
+}
 
 func (wsEvents) OnPong(*gws.Conn, []byte) {}
 
@@ -246,7 +281,7 @@ func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 		}
 		c.upgradeTimer.Stop()
 		c.probe, c.probing, c.upgrading = nil, false, false
-		c.ws, c.transport = ws, TransportWebSocket
+		c.ws, c.wsRaw, c.transport = ws, rawConnOf(ws), TransportWebSocket
 		c.srv.stats.polling.Add(-1)
 		c.srv.stats.websocket.Add(1)
 		c.srv.stats.upgrades.Add(1)
