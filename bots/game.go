@@ -524,9 +524,17 @@ func (g *Game) SendInput(payload any) (uint64, error) {
 	// callers still put seqs on the wire in order
 	g.sendMu.Lock()
 	defer g.sendMu.Unlock()
+	// the pending entry goes in before the write: the acknowledging state
+	// frame may arrive before the write call returns
 	g.mu.Lock()
 	g.seq++
 	seq := g.seq
+	if g.count == pendingRing { // forget the oldest
+		g.head = (g.head + 1) % pendingRing
+		g.count--
+	}
+	g.pending[(g.head+g.count)%pendingRing] = pendingInput{seq: seq, sent: time.Now()}
+	g.count++
 	g.mu.Unlock()
 	var err error
 	if ip, ok := payload.(InputPayload); ok {
@@ -535,17 +543,13 @@ func (g *Game) SendInput(payload any) (uint64, error) {
 		err = c.Emit(EventInput, seq, payload)
 	}
 	if err != nil {
+		g.mu.Lock() // not sent: take it back (it is the newest unless already acked)
+		if g.count > 0 && g.pending[(g.head+g.count-1)%pendingRing].seq == seq {
+			g.count--
+		}
+		g.mu.Unlock()
 		return seq, err
 	}
-	now := time.Now()
-	g.mu.Lock()
-	if g.count == pendingRing { // forget the oldest
-		g.head = (g.head + 1) % pendingRing
-		g.count--
-	}
-	g.pending[(g.head+g.count)%pendingRing] = pendingInput{seq: seq, sent: now}
-	g.count++
-	g.mu.Unlock()
 	g.inputs.Add(1)
 	return seq, nil
 }
