@@ -64,6 +64,16 @@ type Config struct {
 	// only by the ping timeout. HTTP/2 requests are never parked.
 	// Default false.
 	ParkIdlePolls bool
+	// ReadBufferSize is gws's read buffer per WebSocket connection, held
+	// for the connection's lifetime. Larger messages (up to MaxPayload) are
+	// still read, in several reads. Default 1024 bytes.
+	ReadBufferSize int
+	// HandshakeHeaders are the request headers (canonical names) that
+	// Handshake.Header keeps for the session's lifetime, copied out of the
+	// request so that the rest of it is released. []string{"*"} keeps every
+	// header. Default: Origin, User-Agent, Cookie, Authorization,
+	// X-Forwarded-For, X-Real-Ip.
+	HandshakeHeaders []string
 	// Logger receives debug and error logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -96,6 +106,12 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
 	}
+	if c.ReadBufferSize == 0 {
+		c.ReadBufferSize = 1024
+	}
+	if c.HandshakeHeaders == nil {
+		c.HandshakeHeaders = []string{"Origin", "User-Agent", "Cookie", "Authorization", "X-Forwarded-For", "X-Real-Ip"}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engineio: MaxSessions %d must be >= 0", c.MaxSessions)
 	case c.WriteTimeout < 0:
 		return fmt.Errorf("engineio: WriteTimeout %v must be > 0", c.WriteTimeout)
+	case c.ReadBufferSize < 0:
+		return fmt.Errorf("engineio: ReadBufferSize %d must be > 0", c.ReadBufferSize)
 	}
 	for _, t := range c.Transports {
 		if t != TransportPolling && t != TransportWebSocket {

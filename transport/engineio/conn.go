@@ -20,7 +20,11 @@ type Handler interface {
 	OnClose(c *Conn, reason CloseReason, err error)
 }
 
-// Handshake describes the request that opened a session.
+// Handshake describes the request that opened a session. Only part of the
+// request is kept for the session's lifetime (copied, so that the rest is
+// released): Header holds the headers named in Config.HandshakeHeaders, and
+// Query the query parameters other than Engine.IO's own (EIO, transport, t,
+// sid). Either is nil when empty.
 type Handshake struct {
 	RemoteAddr string
 	Header     http.Header

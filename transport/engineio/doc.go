@@ -62,7 +62,14 @@
 // The Origin allowlist and AllowRequest are checked before gws upgrades a
 // connection; gws runs with ParallelEnabled off (ordering), Recovery set,
 // and ReadMaxPayloadSize = MaxPayload; gws message buffers are returned to
-// its pool when OnMessage returns. POST bodies are bounded by MaxPayload
+// its pool when OnMessage returns.
+//
+// # Memory per session
+//
+// A WebSocket holds gws's read buffer (Config.ReadBufferSize, 1 KiB by
+// default) for its lifetime. The handshake request is not retained:
+// Handshake keeps copies of the headers named in Config.HandshakeHeaders
+// and of the application's query parameters only. POST bodies are bounded by MaxPayload
 // (413 and close).
 //
 // This package imports codec/engineio and gws; it knows nothing of

@@ -79,6 +79,7 @@ func NewServer(cfg Config) (*Server, error) {
 		// A frame larger than the send queue cannot be queued, so this
 		// never refuses a frame Send accepted.
 		WriteMaxPayloadSize: cfg.SendQueueBytes + 1,
+		ReadBufferSize:      cfg.ReadBufferSize,
 		Recovery:            gws.Recovery,
 		Logger:              gwsLogger{cfg.Logger},
 		HandshakeTimeout:    cfg.WriteTimeout,
@@ -215,7 +216,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		id:        newSessionID(),
 		transport: transport,
 		refs:      1,
-		hs:        Handshake{RemoteAddr: r.RemoteAddr, Header: r.Header, Query: q, Time: time.Now()},
+		hs:        s.newHandshake(r, q),
 	}
 	if transport == TransportWebSocket {
 		s.serveDirectWebSocket(w, r, c)
@@ -229,6 +230,47 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 	s.open(c)
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	_, _ = w.Write(s.openPacket(c))
+}
+
+// newHandshake keeps what Handshake exposes, copied out of the request so
+// that the request's header map, query map and their backing strings are
+// released after the handshake: the headers of Config.HandshakeHeaders and
+// the query parameters other than Engine.IO's own (EIO, transport, t, sid).
+// Empty results are nil maps (Get on them returns "").
+func (s *Server) newHandshake(r *http.Request, q url.Values) Handshake {
+	hs := Handshake{RemoteAddr: r.RemoteAddr, Time: time.Now()}
+	keep := s.cfg.HandshakeHeaders
+	if len(keep) == 1 && keep[0] == "*" {
+		hs.Header = r.Header.Clone()
+	} else {
+		for _, name := range keep {
+			if v := r.Header.Values(name); len(v) > 0 {
+				if hs.Header == nil {
+					hs.Header = make(http.Header, len(keep))
+				}
+				hs.Header[http.CanonicalHeaderKey(name)] = cloneStrings(v)
+			}
+		}
+	}
+	for k, v := range q {
+		switch k {
+		case "EIO", "transport", "t", "sid":
+			continue
+		}
+		if hs.Query == nil {
+			hs.Query = make(url.Values, len(q))
+		}
+		hs.Query[strings.Clone(k)] = cloneStrings(v)
+	}
+	return hs
+}
+
+func cloneStrings(v []string) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = strings.Clone(s)
+	}
+	return out
 }
 
 // open starts the ping timer and calls OnConnection.

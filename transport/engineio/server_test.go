@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -29,7 +30,7 @@ func TestHandshakePolling(t *testing.T) {
 	rec := ts.nextConn(t)
 	require.Equal(t, op.Sid, rec.conn.ID())
 	require.Equal(t, TransportPolling, rec.conn.Transport())
-	require.Equal(t, "4", rec.conn.Handshake().Query.Get("EIO"))
+	require.Empty(t, rec.conn.Handshake().Query) // only Engine.IO's own parameters
 	require.NotEmpty(t, rec.conn.Handshake().RemoteAddr)
 	require.Equal(t, 1, ts.Stats().PollingSessions)
 	_ = p
@@ -856,4 +857,57 @@ func TestWriteDeadlineRenewedWhileReading(t *testing.T) {
 	}
 	require.Equal(t, TransportWebSocket, rec.conn.Transport())
 	require.Equal(t, 1, ts.Stats().WebSocketSessions)
+}
+
+// Handshake keeps the configured headers and the application's query
+// parameters, copied; Engine.IO's own parameters and other headers are not
+// kept.
+func TestHandshakeKeepsSelectedHeadersAndQuery(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		keep    []string
+		want    http.Header
+		wantLen int
+	}{
+		{"default", nil, http.Header{"Origin": {"https://a.example"}, "Cookie": {"k=v"}}, -1},
+		{"listed", []string{"x-custom"}, http.Header{"X-Custom": {"1", "2"}}, 1},
+		{"all", []string{"*"}, http.Header{"X-Custom": {"1", "2"}, "Origin": {"https://a.example"}, "Cookie": {"k=v"}}, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, Config{HandshakeHeaders: tc.keep})
+			h := http.Header{"Origin": {"https://a.example"}, "Cookie": {"k=v"}, "X-Custom": {"1", "2"}}
+			_, _, err := dialWS(t, ts, "EIO=4&transport=websocket&room=r1&token=a%20b", h)
+			require.NoError(t, err)
+			hs := ts.nextConn(t).conn.Handshake()
+			for k, v := range tc.want {
+				require.Equal(t, v, hs.Header[k], k)
+			}
+			if tc.wantLen >= 0 {
+				require.Len(t, hs.Header, tc.wantLen)
+			}
+			if tc.keep == nil {
+				require.NotContains(t, hs.Header, "X-Custom")
+				require.NotContains(t, hs.Header, "Sec-Websocket-Key")
+			}
+			require.Equal(t, url.Values{"room": {"r1"}, "token": {"a b"}}, hs.Query)
+		})
+	}
+}
+
+// Messages larger than the WebSocket read buffer (ReadBufferSize) arrive
+// whole, up to MaxPayload.
+func TestWebSocketMessagesLargerThanReadBuffer(t *testing.T) {
+	ts := startServer(t, Config{ReadBufferSize: 256, MaxPayload: 100_000})
+	c, _, err := dialWS(t, ts, "EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	c.next(t) // open
+	rec := ts.nextConn(t)
+	for _, n := range []int{255, 256, 257, 5000, 99_999} {
+		data := strings.Repeat("y", n-1)
+		require.NoError(t, c.conn.WriteString("4"+data))
+		require.Equal(t, message{data, false}, rec.nextMessage(t))
+	}
+	big := make([]byte, 100_001)
+	require.NoError(t, c.conn.WriteMessage(2, big)) // over MaxPayload: closed
+	require.Equal(t, ReasonTransportError, rec.waitClose(t).reason)
 }
