@@ -107,7 +107,7 @@ func niceMax(v float64) float64 {
 
 func lineSVG(series []point, defs []seriesDef) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, svgW, svgH)
+	fmt.Fprintf(&b, `<svg width="%d" height="%d">`, svgW, svgH)
 	if len(series) == 0 {
 		b.WriteString(`<text x="20" y="20">no data</text></svg>`)
 		return b.String()
@@ -160,7 +160,7 @@ func fmtNum(v float64) string {
 // histogramSVG draws the latency histogram on a log-scaled time axis.
 func histogramSVG(h bots.HistogramSnapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, svgW, svgH)
+	fmt.Fprintf(&b, `<svg width="%d" height="%d">`, svgW, svgH)
 	if h.Total == 0 {
 		b.WriteString(`<text x="20" y="20">no samples</text></svg>`)
 		return b.String()
