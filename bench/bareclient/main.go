@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/lxzan/gws"
+
+	"github.com/roomcast/roomcast/bots"
 )
 
 type client struct {
@@ -39,6 +41,10 @@ func main() {
 	warmup := flag.Duration("warmup", 5*time.Second, "time after the ramp before measuring")
 	duration := flag.Duration("duration", 30*time.Second, "measurement window")
 	flag.Parse()
+	if err := bots.CheckLocal(*url); err != nil {
+		fmt.Fprintln(os.Stderr, "bareclient:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rampTime := time.Duration(float64(*n) / *ramp * float64(time.Second))

@@ -84,6 +84,9 @@ func main() {
 		rm.mu.Unlock()
 		go c.ReadLoop()
 	})
+	if host, _, err := net.SplitHostPort(*addr); err != nil || (host != "127.0.0.1" && host != "localhost" && host != "::1") {
+		log.Fatalf("floor: -addr %q: loopback only", *addr)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
