@@ -14,8 +14,18 @@
 //     numbers, the state mirror from sync/, input-ack latency, lobby, and
 //     automatic rooms.resume after a dropped connection.
 //
-// The swarm (swarm.go, scenario.go) runs N game clients in R rooms with a
-// scripted workload and measures what the benchmark reports.
+// The swarm (swarm.go) runs N game clients in R rooms with a scripted
+// workload (arena, churn, idle) and counts what the benchmark reports;
+// histogram.go records input→ack latency lock-free, procstat.go reads a
+// server's CPU and RSS from /proc or its /metrics. cmd/bots is the CLI.
+//
+// A minimal bot:
+//
+//	g, _ := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: "http://127.0.0.1:2567"}, AutoResume: true})
+//	_ = g.Connect(ctx)
+//	jr, _ := g.JoinOrCreate(ctx, "arena", map[string]any{"name": "bot"})
+//	seq, _ := g.SendInput(bots.MoveInput{DX: 1})
+//	// g.Stats().LastAck reaches seq once a state frame acknowledges it
 //
 // Cost matters more than usual here: the swarm must load a server to its
 // limit from the same machine, so the hot paths (sending an input, receiving
