@@ -202,17 +202,19 @@ func scriptTraffic(tb testing.TB, seed uint64, ticks int) ([]byte, [][]byte) {
 	return snap, deltas
 }
 
-// TestWriteFuzzSeeds rewrites testdata/fuzz from fuzzSeeds when
-// STATESYNC_WRITE_SEEDS=1 (the committed corpus is what `go test` runs).
-func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("STATESYNC_WRITE_SEEDS") != "1" {
-		t.Skip("set STATESYNC_WRITE_SEEDS=1 to regenerate testdata/fuzz")
-	}
+// TestFuzzSeedsCommitted checks that the committed corpus in testdata/fuzz
+// is what fuzzSeeds generates from the current encoder, so the fuzzers
+// start from today's wire format; with STATESYNC_WRITE_SEEDS=1 it rewrites
+// the corpus instead.
+func TestFuzzSeedsCommitted(t *testing.T) {
+	write := os.Getenv("STATESYNC_WRITE_SEEDS") == "1"
 	seeds := fuzzSeeds(t)
 	for _, name := range []string{"FuzzMirrorApply", "FuzzDeltaTick"} {
 		dir := filepath.Join("testdata", "fuzz", name)
-		require.NoError(t, os.RemoveAll(dir))
-		require.NoError(t, os.MkdirAll(dir, 0o755))
+		if write {
+			require.NoError(t, os.RemoveAll(dir))
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+		}
 		for i, s := range seeds {
 			var body string
 			if name == "FuzzMirrorApply" {
@@ -220,7 +222,14 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			} else {
 				body = fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s[1])
 			}
-			require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%03d", i)), []byte(body), 0o644))
+			file := filepath.Join(dir, fmt.Sprintf("seed-%03d", i))
+			if write {
+				require.NoError(t, os.WriteFile(file, []byte(body), 0o644))
+				continue
+			}
+			got, err := os.ReadFile(file)
+			require.NoError(t, err, "missing seed: run STATESYNC_WRITE_SEEDS=1 go test ./sync -run TestFuzzSeedsCommitted")
+			require.Equal(t, body, string(got), "%s is stale: run STATESYNC_WRITE_SEEDS=1 go test ./sync -run TestFuzzSeedsCommitted", file)
 		}
 	}
 }

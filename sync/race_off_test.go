@@ -1,5 +1,0 @@
-//go:build !race
-
-package statesync
-
-const raceEnabled = false
