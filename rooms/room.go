@@ -478,7 +478,11 @@ func (r *Room) dispatch(m *inboxMsg) {
 			}
 			return
 		}
-		m.ack(okAck(nil)) // the seat is freed whatever OnLeave does
+		// The connection is free before the ack (a join sent as soon as
+		// it arrives must not find it seated), and the seat is freed
+		// whatever OnLeave does.
+		c.sess.clearSeat(c)
+		m.ack(okAck(nil))
 		r.removeClient(c, LeaveRequested, false)
 	case msgCall:
 		m.payload.(func())()

@@ -311,3 +311,20 @@ func TestDrainKeepsRoomsButRefusesJoins(t *testing.T) {
 		assert.Greater(t, <-got, 15)
 	})
 }
+
+// The rooms.leave ack goes out only once the connection holds no seat, so
+// a join sent as soon as it arrives is not refused with already_in_room.
+func TestLeaveAckAfterSeatFreed(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, _ := testServer(t, Settings{TickRate: 10, MaxClients: 2}, nil)
+		a := newClient(t, srv, "a")
+		a.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "ada"})
+		seatAtAck := make(chan string, 1)
+		a.sess.Handle(EventLeave, nil, func(args ...any) {
+			roomID, _ := a.sess.Seat() // on the room goroutine, as the ack is sent
+			seatAtAck <- roomID
+		})
+		require.Equal(t, "", <-seatAtAck, "the connection still held its seat when the leave was acked")
+		a.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "ada"})
+	})
+}
