@@ -74,6 +74,13 @@ type Config struct {
 	// header. Default: Origin, User-Agent, Cookie, Authorization,
 	// X-Forwarded-For, X-Real-Ip.
 	HandshakeHeaders []string
+	// DisableInlineWrites makes every WebSocket write go through the
+	// session's writer goroutine. By default, a Send that finds nothing
+	// queued writes from the sender's goroutine with one non-blocking
+	// write(2) (see the package doc): less CPU per frame, but a goroutine
+	// that sends to many sessions (a room's tick) spends the system calls'
+	// time itself. Default false.
+	DisableInlineWrites bool
 	// Logger receives debug and error logs. Default: discard.
 	Logger *slog.Logger
 }

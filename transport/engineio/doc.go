@@ -16,8 +16,8 @@
 //     and no write in flight on a plain TCP WebSocket, the sender writes the
 //     frames itself with one non-blocking write(2) (at most 4 KiB); what the
 //     socket does not take at once goes to a writer goroutine, so a sender
-//     never waits for the network (inline.go). WebSocket pongs are written by
-//     the writer too.
+//     never waits for the network (inline.go; Config.DisableInlineWrites
+//     turns this off). WebSocket pongs are written by the writer too.
 //   - Polling: none of its own; the pending GET (net/http's goroutine) waits
 //     on a channel for frames and writes them as one payload of at most
 //     MaxPayload bytes; a POST handles its packets in the request goroutine.

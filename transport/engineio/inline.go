@@ -99,9 +99,9 @@ func appendWSFrame(dst []byte, f *Frame) []byte {
 }
 
 // rawConnOf returns the socket of a plain TCP WebSocket, nil otherwise
-// (TLS, or a platform without writeNonBlocking).
-func rawConnOf(ws *gws.Conn) syscall.RawConn {
-	if !inlineSupported {
+// (TLS, a platform without writeNonBlocking, Config.DisableInlineWrites).
+func (c *Conn) rawConnOf(ws *gws.Conn) syscall.RawConn {
+	if !inlineSupported || c.srv.cfg.DisableInlineWrites {
 		return nil
 	}
 	tc, ok := ws.NetConn().(*net.TCPConn)

@@ -65,7 +65,14 @@ func readWSFrame(t *testing.T, conn net.Conn, br *bufio.Reader) (opcode byte, pa
 // (all three WebSocket length encodings, text and binary, inline-sized and
 // larger frames).
 func TestInlineWritesSurviveFullSocket(t *testing.T) {
-	ts := startServer(t, Config{SendQueueBytes: 256 << 20, SendQueueFrames: 1 << 20, PingInterval: time.Hour, PingTimeout: time.Hour})
+	for _, disable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DisableInlineWrites=%v", disable), func(t *testing.T) { testFullSocket(t, disable) })
+	}
+}
+
+func testFullSocket(t *testing.T, disableInline bool) {
+	ts := startServer(t, Config{SendQueueBytes: 256 << 20, SendQueueFrames: 1 << 20, PingInterval: time.Hour, PingTimeout: time.Hour,
+		DisableInlineWrites: disableInline})
 	conn, br := rawWS(t, ts)
 	rec := ts.nextConn(t)
 	sizes := []int{1, 100, 124, 125, 126, 1000, 3000, 4090, 70000}

@@ -33,7 +33,7 @@ func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c 
 		_ = ws.NetConn().Close()
 		return
 	}
-	c.ws, c.wsRaw = ws, rawConnOf(ws)
+	c.ws, c.wsRaw = ws, c.rawConnOf(ws)
 	c.enqueueLocked(controlFrame(string(s.openPacket(c))))
 	c.mu.Unlock()
 	s.open(c)
@@ -281,7 +281,7 @@ func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 		}
 		c.upgradeTimer.Stop()
 		c.probe, c.probing, c.upgrading = nil, false, false
-		c.ws, c.wsRaw, c.transport = ws, rawConnOf(ws), TransportWebSocket
+		c.ws, c.wsRaw, c.transport = ws, c.rawConnOf(ws), TransportWebSocket
 		c.srv.stats.polling.Add(-1)
 		c.srv.stats.websocket.Add(1)
 		c.srv.stats.upgrades.Add(1)
