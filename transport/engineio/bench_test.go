@@ -20,19 +20,29 @@ import (
 )
 
 // Client fleets for the benchmarks run in a child process (this test
-// binary re-executed into TestHelperClientFleet), so that their memory,
-// goroutines and file descriptors are not the server's.
+// binary re-executed with fleetEnv set, which TestMain turns into
+// runClientFleet instead of the tests), so that their memory, goroutines
+// and file descriptors are not the server's.
 
 const fleetEnv = "ENGINEIO_CLIENT_FLEET" // "mode addr n": mode ws-idle | ws-drain | polling-idle
 
-// TestHelperClientFleet is not a test: it is the child process of the
-// benchmarks. It opens n sessions, prints "ready", and holds them until
-// stdin closes.
-func TestHelperClientFleet(t *testing.T) {
-	spec := os.Getenv(fleetEnv)
-	if spec == "" {
-		t.Skip("only runs as a benchmark's child process")
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(fleetEnv); spec != "" {
+		runClientFleet(fleetFailer{}, spec)
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// fleetFailer reports the fleet process's failures (require's TestingT).
+type fleetFailer struct{}
+
+func (fleetFailer) Errorf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+func (fleetFailer) FailNow()                          { os.Exit(1) }
+
+// runClientFleet is the child process of the benchmarks: it opens n
+// sessions, prints "ready", and holds them until stdin closes.
+func runClientFleet(t require.TestingT, spec string) {
 	var (
 		mode, addr string
 		n          int
@@ -70,7 +80,7 @@ func TestHelperClientFleet(t *testing.T) {
 	}
 }
 
-func pollHandshake(t *testing.T, conn net.Conn, br *bufio.Reader, addr string) string {
+func pollHandshake(t require.TestingT, conn net.Conn, br *bufio.Reader, addr string) string {
 	_, err := fmt.Fprintf(conn, "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(br, nil)
@@ -86,7 +96,7 @@ func pollHandshake(t *testing.T, conn net.Conn, br *bufio.Reader, addr string) s
 // startFleet starts the child process and waits until its n sessions are
 // open on srv.
 func startFleet(b *testing.B, srv *Server, addr, mode string, n int) (stop func()) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperClientFleet$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d", fleetEnv, mode, addr, n))
 	stdin, err := cmd.StdinPipe()
 	require.NoError(b, err)
