@@ -2,9 +2,6 @@ package bots_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -12,33 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/bots"
-	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/internal/arenatest"
 	"github.com/roomcast/roomcast/rooms"
-	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
-	"github.com/roomcast/roomcast/transport/socketio"
 )
-
-// arenaServer serves the arena v1 room type over the real stack.
-func arenaServer(t *testing.T) string {
-	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sio, err := socketio.NewServer(socketio.Config{Logger: log})
-	require.NoError(t, err)
-	rs, err := rooms.NewServer(rooms.Config{Logger: log})
-	require.NoError(t, err)
-	require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings()))
-	roomsio.Attach(rs, sio.Of("/"))
-	hs := httptest.NewServer(sio)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = rs.Shutdown(ctx)
-		_ = sio.Shutdown(ctx)
-		hs.Close()
-	})
-	return hs.URL
-}
 
 // lockedMirror lets the test read a Mirror the read goroutine writes.
 type lockedMirror struct {
@@ -93,7 +67,7 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			url := arenaServer(t)
+			url := arenatest.Server(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			var lat bots.Histogram
@@ -174,7 +148,7 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 }
 
 func TestGame_Lobby(t *testing.T) {
-	url := arenaServer(t)
+	url := arenatest.Server(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	watcher, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url}})
@@ -205,7 +179,7 @@ func TestGame_Lobby(t *testing.T) {
 }
 
 func TestSwarm_Arena(t *testing.T) {
-	url := arenaServer(t)
+	url := arenatest.Server(t)
 	sw, err := bots.NewSwarm(bots.SwarmConfig{Client: bots.Config{URL: url}, Bots: 16, Ramp: 200})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

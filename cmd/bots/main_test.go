@@ -2,47 +2,19 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/roomcast/roomcast/examples/arena"
-	"github.com/roomcast/roomcast/rooms"
-	"github.com/roomcast/roomcast/rooms/roomsio"
-	"github.com/roomcast/roomcast/transport/socketio"
+	"github.com/roomcast/roomcast/internal/arenatest"
 )
 
-func arenaURL(t *testing.T) string {
-	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sio, err := socketio.NewServer(socketio.Config{Logger: log})
-	require.NoError(t, err)
-	rs, err := rooms.NewServer(rooms.Config{Logger: log})
-	require.NoError(t, err)
-	require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings()))
-	roomsio.Attach(rs, sio.Of("/"))
-	hs := httptest.NewServer(sio)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = rs.Shutdown(ctx)
-		_ = sio.Shutdown(ctx)
-		hs.Close()
-	})
-	return hs.URL
-}
-
 func TestRun_ArenaJSONAndReport(t *testing.T) {
-	url := arenaURL(t)
+	url := arenatest.Server(t)
 	report := filepath.Join(t.TempDir(), "r.html")
 	var out, errb bytes.Buffer
 	code := run([]string{"-url", url, "-bots", "16", "-ramp", "200", "-warmup", "500ms", "-duration", "2s",

@@ -1,0 +1,43 @@
+// Package arenatest serves the arena v1 room type (examples/arena, bench
+// mode) over the real transport stack on an httptest server, for the tests
+// of the Go client, the swarm and anything else that needs a live game
+// server in-process.
+package arenatest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/rooms"
+	"github.com/roomcast/roomcast/rooms/roomsio"
+	"github.com/roomcast/roomcast/transport/socketio"
+)
+
+// Server starts socketio + rooms + the arena (bench mode) on 127.0.0.1 and
+// returns its base URL; everything is shut down when the test ends.
+func Server(t testing.TB) string {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sio, err := socketio.NewServer(socketio.Config{Logger: log})
+	require.NoError(t, err)
+	rs, err := rooms.NewServer(rooms.Config{Logger: log})
+	require.NoError(t, err)
+	require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings()))
+	roomsio.Attach(rs, sio.Of("/"))
+	hs := httptest.NewServer(sio)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = rs.Shutdown(ctx)
+		_ = sio.Shutdown(ctx)
+		hs.Close()
+	})
+	return hs.URL
+}
