@@ -55,6 +55,11 @@ type Config struct {
 	// ParkIdlePolls makes waiting long-polling GETs hold no goroutine or
 	// buffers (engineio.Config.ParkIdlePolls). Default false.
 	ParkIdlePolls bool
+	// QueuedWrites sends every WebSocket write through the session's
+	// writer goroutine instead of letting the sender (a room's tick) write
+	// inline when nothing is queued (engineio.Config.DisableInlineWrites):
+	// shorter room ticks, more CPU per frame. Default false.
+	QueuedWrites bool
 	// AllowedOrigins is the Origin allowlist of Socket.IO requests (like
 	// "http://localhost:3000"); empty allows any.
 	AllowedOrigins []string

@@ -65,14 +65,15 @@ func New(cfg Config) (*Server, error) {
 		s.log = newLogger(cfg, os.Stderr)
 	}
 	engineCfg := engineio.Config{
-		PingInterval:   cfg.PingInterval,
-		PingTimeout:    cfg.PingTimeout,
-		MaxPayload:     cfg.MaxPayload,
-		AllowedOrigins: cfg.AllowedOrigins,
-		Transports:     cfg.Transports,
-		MaxSessions:    cfg.MaxSessions,
-		ParkIdlePolls:  cfg.ParkIdlePolls,
-		Logger:         s.log,
+		PingInterval:        cfg.PingInterval,
+		PingTimeout:         cfg.PingTimeout,
+		MaxPayload:          cfg.MaxPayload,
+		AllowedOrigins:      cfg.AllowedOrigins,
+		Transports:          cfg.Transports,
+		MaxSessions:         cfg.MaxSessions,
+		ParkIdlePolls:       cfg.ParkIdlePolls,
+		DisableInlineWrites: cfg.QueuedWrites,
+		Logger:              s.log,
 	}
 	switch cfg.Demo {
 	case DemoSioecho:
