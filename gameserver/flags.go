@@ -39,7 +39,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&origins, "origins", "", "comma-separated allowed Origins (e.g. http://localhost:3000); empty allows any")
 	fs.StringVar(&transports, "transports", "polling,websocket", "comma-separated Engine.IO transports to allow")
 	fs.BoolVar(&c.ParkIdlePolls, "park-idle-polls", false, "waiting long-polling requests hold no goroutine or buffers")
-	fs.BoolVar(&c.QueuedWrites, "queued-writes", false, "every WebSocket write goes through the session's writer goroutine (no inline writes from room ticks)")
+	fs.BoolVar(&c.InlineWrites, "inline-writes", false, "room ticks write to idle WebSocket sessions themselves (less CPU per frame, later ticks under load)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", 0, "most open Engine.IO sessions; more get 503 (0: no bound)")
 	fs.StringVar(&c.LogFormat, "log-format", DefaultLogFormat, `log format: "text" or "json"`)
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

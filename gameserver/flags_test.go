@@ -51,6 +51,7 @@ func TestParseFlags(t *testing.T) {
 			require.Equal(t, 20*time.Second, c.ReconnectGrace)
 			require.Equal(t, []string{"polling", "websocket"}, c.Transports)
 			require.Zero(t, c.MaxSessions)
+			require.False(t, c.InlineWrites)
 		}},
 		{name: "sioecho demo heartbeat", args: []string{"--demo", "sioecho"}, check: func(t *testing.T, c Config) {
 			require.Equal(t, 300*time.Millisecond, c.PingInterval)
@@ -78,7 +79,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "drain wait beyond grace", args: []string{"--drain-wait", "10s"}, wantErr: "--drain-wait 10s: want 0 up to less than --drain-grace 10s"},
 		{name: "zero reconnect grace", args: []string{"--reconnect-grace", "0s"}, wantErr: "--reconnect-grace 0s"},
 		{name: "env", env: envOf("ROOMCAST_ADDR", "127.0.0.1:9999", "ROOMCAST_LOG_FORMAT", "json", "ROOMCAST_PPROF", "true",
-			"ROOMCAST_DRAIN_GRACE", "3s", "ROOMCAST_ARENA_MODE", "bench", "ROOMCAST_QUANTIZED", "1", "ROOMCAST_PACKED", "true", "ROOMCAST_PARK_IDLE_POLLS", "true", "ROOMCAST_QUEUED_WRITES", "true", "ROOMCAST_TICK_RATE", "30",
+			"ROOMCAST_DRAIN_GRACE", "3s", "ROOMCAST_ARENA_MODE", "bench", "ROOMCAST_QUANTIZED", "1", "ROOMCAST_PACKED", "true", "ROOMCAST_PARK_IDLE_POLLS", "true", "ROOMCAST_INLINE_WRITES", "true", "ROOMCAST_TICK_RATE", "30",
 			"ROOMCAST_ORIGINS", "http://a.example", "ROOMCAST_LOG_LEVEL", "debug", "ROOMCAST_DEMO", "sioecho"),
 			check: func(t *testing.T, c Config) {
 				require.Equal(t, "127.0.0.1:9999", c.Addr)
@@ -89,7 +90,7 @@ func TestParseFlags(t *testing.T) {
 				require.True(t, c.Quantized)
 				require.True(t, c.Packed)
 				require.True(t, c.ParkIdlePolls)
-				require.True(t, c.QueuedWrites)
+				require.True(t, c.InlineWrites)
 				require.Equal(t, 30, c.TickRate)
 				require.Equal(t, []string{"http://a.example"}, c.AllowedOrigins)
 				require.Equal(t, slog.LevelDebug, c.LogLevel)

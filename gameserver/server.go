@@ -72,7 +72,7 @@ func New(cfg Config) (*Server, error) {
 		Transports:          cfg.Transports,
 		MaxSessions:         cfg.MaxSessions,
 		ParkIdlePolls:       cfg.ParkIdlePolls,
-		DisableInlineWrites: cfg.QueuedWrites,
+		DisableInlineWrites: !cfg.InlineWrites,
 		Logger:              s.log,
 	}
 	switch cfg.Demo {
