@@ -15,18 +15,9 @@ import (
 // is done without the request: see park.
 func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	switch {
-	case c.transport != TransportPolling:
-		c.mu.Unlock()
-		errBadRequest.write(w)
-		return
-	case c.getActive:
-		c.mu.Unlock()
-		c.closeWith(ReasonTransportError, fmt.Errorf("%w: concurrent GET", ErrOverlap))
-		errBadRequest.write(w)
+	if !c.claimPollLocked(w, &c.getActive, "GET") {
 		return
 	}
-	c.getActive = true
 	parkable := c.srv.cfg.ParkIdlePolls && r.ProtoMajor == 1
 	for c.pollMustWaitLocked() {
 		c.mu.Unlock()
@@ -112,22 +103,33 @@ func (s *Server) appendPayload(dst []byte, frames []*Frame) []byte {
 	return dst
 }
 
-// servePost reads a polling POST body (at most MaxPayload bytes) and
-// handles its packets in order.
-func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
+// claimPollLocked marks a polling request of one kind (GET or POST, whose
+// active flag is active) as in progress. It is called with c.mu held: on
+// success c.mu stays held; otherwise it unlocks c.mu, closes the session if
+// the request overlaps one of its kind, answers 400 and returns false.
+func (c *Conn) claimPollLocked(w http.ResponseWriter, active *bool, kind string) bool {
 	switch {
 	case c.transport != TransportPolling:
 		c.mu.Unlock()
 		errBadRequest.write(w)
-		return
-	case c.postActive:
+		return false
+	case *active:
 		c.mu.Unlock()
-		c.closeWith(ReasonTransportError, fmt.Errorf("%w: concurrent POST", ErrOverlap))
+		c.closeWith(ReasonTransportError, fmt.Errorf("%w: concurrent %s", ErrOverlap, kind))
 		errBadRequest.write(w)
+		return false
+	}
+	*active = true
+	return true
+}
+
+// servePost reads a polling POST body (at most MaxPayload bytes) and
+// handles its packets in order.
+func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if !c.claimPollLocked(w, &c.postActive, "POST") {
 		return
 	}
-	c.postActive = true
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
