@@ -2,7 +2,8 @@
 // with client-side prediction and reconciliation, interpolation of other
 // entities, automatic seat resume after a dropped connection, and the
 // lobby. Built on socket.io-client with socket.io-msgpack-parser; the game
-// protocol is DESIGN.md "Game protocol", the state bytes PROTOCOL.md (State replication).
+// protocol is PROTOCOL.md (Game protocol), the state bytes PROTOCOL.md (State
+// replication); how the server is built: ARCHITECTURE.md.
 //
 //   import { connect } from "./roomcast.js";
 //   const client = await connect("http://127.0.0.1:2567");
