@@ -1,4 +1,4 @@
-package gameserver
+package host
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -52,13 +52,21 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func start(t *testing.T, cfg Config) *running {
+// defineArena is a studio's setup with the arena of examples/arena, the
+// real game the drain and metrics tests play.
+func defineArena(s *Server) error {
+	return s.Define(arena.RoomType, func() rooms.Game { return arena.NewGame(arena.Config{}) }, arena.Settings())
+}
+
+// start serves a Server built from cfg and set up by setup.
+func start(t *testing.T, cfg Config, setup func(*Server) error) *running {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
 	srv, err := New(cfg)
 	require.NoError(t, err)
+	require.NoError(t, setup(srv))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -102,6 +110,7 @@ type player struct {
 	mirror *statesync.Mirror
 	left   chan string
 	acks   chan uint64
+	count  atomic.Int64 // the root's "count" field (the tally game's), read on the bot's goroutine
 }
 
 func newPlayer(t *testing.T, url string, tr bots.Transport, p bots.Parser, autoResume bool) *player {
@@ -115,6 +124,11 @@ func newPlayer(t *testing.T, url string, tr bots.Transport, p bots.Parser, autoR
 	require.NoError(t, err)
 	g.OnRoomLeft(func(code, _ string) { pl.left <- code })
 	g.OnState(func(_ string, ack uint64) {
+		if root := pl.mirror.Root(); root != nil {
+			if n, ok := root.Get("count").(int64); ok {
+				pl.count.Store(n)
+			}
+		}
 		select {
 		case pl.acks <- ack:
 		default:
@@ -176,7 +190,7 @@ func TestDrainTellsEveryClient(t *testing.T) {
 }
 
 func testDrainTellsEveryClient(t *testing.T, cfg Config) {
-	r := start(t, cfg)
+	r := start(t, cfg, defineArena)
 	require.Eventually(t, func() bool { return r.stdout.String() == "listening on "+r.url+"\n" }, 5*time.Second, time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -261,7 +275,7 @@ next:
 // match it.
 func TestMetricsAfterTraffic(t *testing.T) {
 	t.Parallel()
-	r := start(t, Config{})
+	r := start(t, Config{}, defineArena)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -353,9 +367,13 @@ func TestPageAndPprof(t *testing.T) {
 		"js/roomcast.js":  {Data: []byte("export {}")},
 		"assets/none.txt": {Data: []byte("x")},
 	}
-	s, err := New(Config{Logger: quietLogger(), Web: web})
+	s, err := New(Config{Logger: quietLogger()})
 	require.NoError(t, err)
 	code, body := do(s, "/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "roomcast game server", "the placeholder until Page")
+	s.Page(web)
+	code, body = do(s, "/")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "<title>arena</title>")
 	code, body = do(s, "/js/roomcast.js")
@@ -378,31 +396,11 @@ func TestPageAndPprof(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 }
 
-// --demo sioecho serves the transport demo: Engine.IO echo on /engine.io/,
-// Socket.IO on /socket.io/, plus metrics and health.
-func TestSioechoDemo(t *testing.T) {
-	t.Parallel()
-	r := start(t, Config{Demo: DemoSioecho})
-	code, body := get(t, r.url+"/socket.io/?EIO=4&transport=polling")
-	require.Equal(t, http.StatusOK, code)
-	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
-	code, body = get(t, r.url+"/engine.io/?EIO=4&transport=polling")
-	require.Equal(t, http.StatusOK, code)
-	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
-	code, body = get(t, r.url+PathMetrics)
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, MetricSessions)
-	require.NotContains(t, body, MetricRooms+"{")
-	code, _ = get(t, r.url+PathHealthz)
-	require.Equal(t, http.StatusOK, code)
-	require.NoError(t, r.stop(t))
-}
-
 // With a drain wait, rooms play on while matchmaking refuses new seats;
 // once the last player leaves, the drain goes on at once.
 func TestDrainWaitLetsRoomsFinish(t *testing.T) {
 	t.Parallel()
-	r := start(t, Config{DrainGrace: time.Minute, DrainWait: 50 * time.Second})
+	r := start(t, Config{DrainGrace: time.Minute, DrainWait: 50 * time.Second}, defineArena)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserMsgpack, false)
