@@ -36,7 +36,8 @@
 // flushed, sessions close, and Run returns nil, all within
 // Config.DrainGrace; Main then exits 0.
 //
-// Nothing here is specific to one game: cmd/gameserver is this package
-// with the arena of examples/arena (and its flags) and the transport demo
-// of examples/sioecho.
+// Nothing here is specific to one game, and host imports no game
+// (nothing under examples/): cmd/gameserver is this package with the arena
+// of examples/arena (and its flags) and the transport demo of
+// examples/sioecho.
 package host

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -453,4 +454,48 @@ func TestTransportLimits(t *testing.T) {
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "second session over the bound")
+}
+
+// Handle serves a game's routes beside the server's and refuses patterns
+// that clash with them (or are not patterns) with an error, not a panic.
+func TestHandle(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Logger: quietLogger()})
+	require.NoError(t, err)
+	defer s.Drain(context.Background())
+	hello := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hello") })
+	require.NoError(t, s.Handle("GET /api/hello", hello))
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/hello", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "hello", rec.Body.String())
+
+	for _, pattern := range []string{PathMetrics, "/", PathHealthz, "GET /api/hello", "GET"} {
+		require.ErrorContains(t, s.Handle(pattern, hello), fmt.Sprintf("host: handle %q", pattern))
+	}
+	require.ErrorContains(t, s.Handle("/x", nil), "nil handler")
+}
+
+// Drain runs the OnDrain functions in order after the rooms are gone and
+// reports their errors; /readyz says draining throughout.
+func TestOnDrain(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Logger: quietLogger()})
+	require.NoError(t, err)
+	require.NoError(t, s.Define("tally", newTally, rooms.Settings{}))
+	var order []string
+	s.OnDrain(func(context.Context) error {
+		order = append(order, fmt.Sprintf("first draining=%v rooms=%d", s.Draining(), len(s.Rooms().Rooms())))
+		return nil
+	})
+	s.OnDrain(nil) // ignored
+	s.OnDrain(func(context.Context) error {
+		order = append(order, "second")
+		return errors.New("flush failed")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = s.Drain(ctx)
+	require.ErrorContains(t, err, "on drain: flush failed")
+	require.Equal(t, []string{"first draining=true rooms=0", "second"}, order)
 }

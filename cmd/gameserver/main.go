@@ -81,6 +81,9 @@ func (c *command) setup(srv *host.Server) error {
 	if c.demo == demoSioecho {
 		return serveSioecho(srv)
 	}
+	if err := c.arena.Validate(); err != nil {
+		return err
+	}
 	srv.Page(jsclient.Web())
 	return srv.Define(arena.RoomType, c.arena.NewGame, c.arena.Settings())
 }
