@@ -67,7 +67,7 @@ func Prepare(fn func(cfg *Config, given func(flag string) bool) error) Option {
 // given, from the environment (getenv, e.g. os.Getenv; nil reads none),
 // with the flags of opts (see Flags) beside the server's. -h or --help
 // writes the help to help and returns flag.ErrHelp. Errors name the flag
-// or variable; the result is validated.
+// or variable (as "host: --flag ..."); the result is validated.
 func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts ...Option) (Config, error) {
 	o := collect(opts)
 	if getenv == nil {
@@ -107,10 +107,10 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 		return c, err
 	}
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("host: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return c, fmt.Errorf("host: unexpected argument %q", fs.Arg(0))
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -124,7 +124,7 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			envErr = fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, err)
+			envErr = fmt.Errorf("host: %s=%q: %w", EnvName(f.Name), v, err)
 		}
 	})
 	if envErr != nil {
@@ -134,26 +134,26 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
-		return c, fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)
+		return c, fmt.Errorf("host: --log-level %q: want debug, info, warn or error", logLevel)
 	}
 	c.AllowedOrigins = splitList(origins)
 	c.Transports = splitList(transports)
 	if len(c.Transports) == 0 {
-		return c, fmt.Errorf("--transports %q: want polling and/or websocket", transports)
+		return c, fmt.Errorf("host: --transports %q: want polling and/or websocket", transports)
 	}
 	switch {
 	case c.PingInterval <= 0:
-		return c, fmt.Errorf("--ping-interval %v: must be positive", c.PingInterval)
+		return c, fmt.Errorf("host: --ping-interval %v: must be positive", c.PingInterval)
 	case c.PingTimeout <= 0:
-		return c, fmt.Errorf("--ping-timeout %v: must be positive", c.PingTimeout)
+		return c, fmt.Errorf("host: --ping-timeout %v: must be positive", c.PingTimeout)
 	case c.MaxPayload <= 0:
-		return c, fmt.Errorf("--max-payload %d: must be positive", c.MaxPayload)
+		return c, fmt.Errorf("host: --max-payload %d: must be positive", c.MaxPayload)
 	case c.DrainGrace <= 0:
-		return c, fmt.Errorf("--drain-grace %v: must be positive", c.DrainGrace)
+		return c, fmt.Errorf("host: --drain-grace %v: must be positive", c.DrainGrace)
 	}
 	for _, fn := range o.prepare {
 		if err := fn(&c, func(name string) bool { return set[name] }); err != nil {
-			return c, err
+			return c, fmt.Errorf("host: %w", err)
 		}
 	}
 	return c, c.Validate()

@@ -177,7 +177,7 @@ func TestPrepare(t *testing.T) {
 
 	refuse := Prepare(func(*Config, func(string) bool) error { return errors.New("--motd: not today") })
 	_, err = ParseFlags(nil, nil, io.Discard, refuse)
-	require.EqualError(t, err, "--motd: not today")
+	require.EqualError(t, err, "host: --motd: not today")
 	bad := Prepare(func(c *Config, _ func(string) bool) error { c.MaxRooms = -3; return nil })
 	_, err = ParseFlags(nil, nil, io.Discard, bad)
 	require.ErrorContains(t, err, "--max-rooms -3", "the prepared Config is validated")

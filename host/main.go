@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -57,7 +58,7 @@ func Execute(ctx context.Context, env Env, setup func(*Server) error, opts ...Op
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "%s: %v\n(%s --help lists every flag)\n", name, err, name)
+		fmt.Fprintf(env.Stderr, "%s: %s\n(%s --help lists every flag)\n", name, strings.TrimPrefix(err.Error(), "host: "), name)
 		return 2
 	}
 	if cfg.Logger == nil {
@@ -65,7 +66,7 @@ func Execute(ctx context.Context, env Env, setup func(*Server) error, opts ...Op
 	}
 	srv, err := New(cfg)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(env.Stderr, "%s: %s\n", name, strings.TrimPrefix(err.Error(), "host: "))
 		return 1
 	}
 	if setup != nil {

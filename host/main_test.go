@@ -108,7 +108,7 @@ func TestExecute(t *testing.T) {
 	t.Parallel()
 	var stderr, stdout strings.Builder
 	require.Equal(t, 2, Execute(context.Background(), Env{Args: []string{"--addr", "nope"}, Stderr: &stderr}, nil, Name("tally")))
-	require.Contains(t, stderr.String(), `tally: host: --addr "nope"`)
+	require.Contains(t, stderr.String(), `tally: --addr "nope"`)
 	require.Contains(t, stderr.String(), "tally --help")
 	stderr.Reset()
 	require.Equal(t, 2, Execute(context.Background(), Env{Args: []string{"--nope"}, Stderr: &stderr}, nil))
