@@ -84,8 +84,11 @@ func (c *command) setup(srv *host.Server) error {
 	if err := c.arena.Validate(); err != nil {
 		return err
 	}
+	settings := c.arena.Settings()
+	srv.Logger().Info("arena", "mode", c.arena.Mode, "quantized", c.arena.Quantized, "packed", c.arena.Packed,
+		"tick_rate", settings.TickRate)
 	srv.Page(jsclient.Web())
-	return srv.Define(arena.RoomType, c.arena.NewGame, c.arena.Settings())
+	return srv.Define(arena.RoomType, c.arena.NewGame, settings)
 }
 
 // serveSioecho adds the demo's namespaces to the server's Socket.IO and
