@@ -108,14 +108,15 @@ func (s *Server) Define(name string, newGame func() rooms.Game, settings rooms.S
 	if s.cfg.ReconnectGrace != 0 {
 		settings.ReconnectGrace = s.cfg.ReconnectGrace
 	}
-	observer := s.metrics.observer(name)
+	measured := s.metrics.observer(name)
 	if own := settings.Observer; own != nil {
-		observer = tick.ObserverFuncs{
-			OnStep: func(st tick.StepStats) { own.Step(st); observer.Step(st) },
-			OnSkip: func(sk tick.SkipStats) { own.Skipped(sk); observer.Skipped(sk) },
+		settings.Observer = tick.ObserverFuncs{
+			OnStep: func(st tick.StepStats) { own.Step(st); measured.Step(st) },
+			OnSkip: func(sk tick.SkipStats) { own.Skipped(sk); measured.Skipped(sk) },
 		}
+	} else {
+		settings.Observer = measured
 	}
-	settings.Observer = observer
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.rooms.Define(name, newGame, settings); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
 	statesync "github.com/roomcast/roomcast/sync"
+	"github.com/roomcast/roomcast/tick"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -498,4 +499,24 @@ func TestOnDrain(t *testing.T) {
 	err = s.Drain(ctx)
 	require.ErrorContains(t, err, "on drain: flush failed")
 	require.Equal(t, []string{"first draining=true rooms=0", "second"}, order)
+}
+
+// A room type's own tick observer keeps getting every step beside the
+// tick histograms Define wires in.
+func TestDefineKeepsTheGamesObserver(t *testing.T) {
+	t.Parallel()
+	var steps atomic.Int64
+	own := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps.Add(1) }}
+	r := start(t, Config{}, func(s *Server) error {
+		return s.Define(tallyType, newTally, rooms.Settings{Observer: own})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserDefault, false)
+	_, err := pl.g.JoinOrCreate(ctx, tallyType, nil)
+	require.NoError(t, err)
+	pl.moveAndWait(t, 1, 0)
+	require.Eventually(t, func() bool { return steps.Load() >= 2 }, 10*time.Second, time.Millisecond)
+	mfs := gather(t, r.srv)
+	require.Positive(t, value(t, mfs, MetricTickDuration, "type", tallyType))
 }
