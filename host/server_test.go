@@ -501,14 +501,15 @@ func TestOnDrain(t *testing.T) {
 	require.Equal(t, []string{"first draining=true rooms=0", "second"}, order)
 }
 
-// A room type's own tick observer keeps getting every step beside the
-// tick histograms Define wires in.
-func TestDefineKeepsTheGamesObserver(t *testing.T) {
+// Define wires the server into a room type's settings: its own tick
+// observer keeps getting every step beside the tick histograms, and
+// Config.ReconnectGrace overrides the type's grace.
+func TestDefineWiresSettings(t *testing.T) {
 	t.Parallel()
 	var steps atomic.Int64
 	own := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps.Add(1) }}
-	r := start(t, Config{}, func(s *Server) error {
-		return s.Define(tallyType, newTally, rooms.Settings{Observer: own})
+	r := start(t, Config{ReconnectGrace: 1500 * time.Millisecond}, func(s *Server) error {
+		return s.Define(tallyType, newTally, rooms.Settings{Observer: own, ReconnectGrace: time.Minute})
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -519,4 +520,7 @@ func TestDefineKeepsTheGamesObserver(t *testing.T) {
 	require.Eventually(t, func() bool { return steps.Load() >= 2 }, 10*time.Second, time.Millisecond)
 	mfs := gather(t, r.srv)
 	require.Positive(t, value(t, mfs, MetricTickDuration, "type", tallyType))
+	all := r.srv.Rooms().Rooms()
+	require.Len(t, all, 1)
+	require.Equal(t, 1500*time.Millisecond, all[0].Settings().ReconnectGrace)
 }
