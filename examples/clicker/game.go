@@ -58,10 +58,6 @@ type Game struct {
 
 var _ rooms.Game = (*Game)(nil)
 
-// State returns the room's state (for tests and tools; read it on the
-// room's goroutine only).
-func (g *Game) State() *State { return &g.state }
-
 // OnCreate reads the round options, sets the replicated state and starts
 // round 1. Bad options refuse the room (the creator gets create_failed
 // with the reason).
