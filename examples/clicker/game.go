@@ -109,8 +109,8 @@ func (g *Game) OnMessage(r *rooms.Room, c *rooms.Client, m *rooms.Message) {
 	switch {
 	case m.Type != MsgEmote:
 		m.Fail(fmt.Sprintf("unknown message type %q (want %q)", m.Type, MsgEmote))
-	case !slices.Contains(Emotes[:], emote):
-		m.Fail(fmt.Sprintf("unknown emote %q (want one of %v)", emote, Emotes))
+	case !slices.Contains(Emotes(), emote):
+		m.Fail(fmt.Sprintf("unknown emote %q (want one of %v)", emote, Emotes()))
 	default:
 		r.Broadcast(MsgEmote, map[string]any{"from": c.ID(), "emote": emote})
 		m.Reply(nil)

@@ -24,8 +24,8 @@ const (
 	DefaultName  = "player"
 )
 
-// Emotes are the emotes a player may send with msg("emote", emote).
-var Emotes = [...]string{"👍", "🎉", "😮", "😂"}
+// Emotes returns the emotes a player may send with msg("emote", emote).
+func Emotes() []string { return []string{"👍", "🎉", "😮", "😂"} }
 
 // Rounds are a room's phase lengths.
 type Rounds struct {
