@@ -2,7 +2,10 @@
 // binary (package host), played with the real socket.io-client 4.8 over
 // every transport × parser. Two players join, click, and both mirrors show
 // the scores; the round ends and its winner is recorded; a dropped player
-// is a ghost (online false) until rooms.resume brings it back.
+// is a ghost (online false) until rooms.resume brings it back. The page
+// in headless Chromium (Debian's /usr/bin/chromium, playwright-core), over
+// WebSocket and with long-polling forced: its button's clicks score, and
+// a dropped player shows greyed out as "reconnecting…".
 //
 // The binary is $ROOMCAST_CLICKER (`make js-test` builds it), else it is
 // built here once.
@@ -14,6 +17,8 @@ import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { existsSync } from "node:fs";
+import { chromium } from "playwright-core";
 import { io } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
 import { Mirror } from "../src/mirror.js";
@@ -209,3 +214,63 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
     });
   }
 }
+
+const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync", "--no-first-run"];
+
+describe("clicker page in Chromium", { timeout: 120_000 }, () => {
+  let browser;
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (make test installs it), or set ROOMCAST_CHROMIUM`);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  });
+  after(() => browser?.close());
+
+  // What the page shows of each player: [text, greyed out as a ghost].
+  const shown = (page) =>
+    page.$$eval("#players li", (lis) => lis.map((li) => [li.textContent, li.classList.contains("ghost")]));
+
+  // Each transport gets its own room: the intermission length differs, and
+  // the round options filter matchmaking.
+  for (const [transport, intermissionSeconds] of [["websocket", 2], ["polling", 3]]) {
+    it(`scores clicks and shows a ghost over ${transport}`, async () => {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      try {
+        await page.goto(`${server.url}/?transport=${transport}&name=cy&roundSeconds=600&intermissionSeconds=${intermissionSeconds}`);
+        await page.waitForFunction(() => window.clickerApp.room?.state?.phase === "playing", null, { timeout: WAIT });
+        assert.equal(await page.evaluate(() => window.clickerApp.client.transport), transport);
+        assert.match(await page.textContent("footer"), /transport=polling/);
+        for (let i = 0; i < 3; i++) await page.click("#click");
+        await eventually(async () => (await shown(page)).some(([t]) => t.startsWith("cy: 3")), "cy: 3 on the page", WAIT);
+
+        // Another player joins the page's room and drops.
+        const roomId = await page.evaluate(() => window.clickerApp.room.id);
+        const dee = await new Player(TRANSPORTS[transport]).connect();
+        const seat = await dee.request("rooms.joinById", roomId, { name: "dee" });
+        assert.equal(seat.ok, true, JSON.stringify(seat));
+        await eventually(async () => (await shown(page)).some(([t, ghost]) => t.startsWith("dee: 0") && !ghost), "dee on the page", WAIT);
+        dee.socket.io.engine.close();
+        await eventually(
+          async () => (await shown(page)).some(([t, ghost]) => t.startsWith("dee") && t.endsWith("reconnecting…") && ghost),
+          "dee greyed out as reconnecting…",
+          WAIT,
+        );
+        const back = await new Player(TRANSPORTS[transport]).connect();
+        assert.equal((await back.request("rooms.resume", { token: seat.token })).ok, true);
+        await eventually(async () => (await shown(page)).some(([t, ghost]) => t.startsWith("dee: 0") && !ghost), "dee back online", WAIT);
+        assert.equal((await back.request("rooms.leave")).ok, true);
+        back.close();
+        assert.deepEqual(errors, []);
+      } finally {
+        // Leave like a player closing the tab would not: at once, so the
+        // server has no session left to wait for when it drains.
+        await page.evaluate(() => window.clickerApp.client?.close()).catch(() => {});
+        await page.close();
+      }
+    });
+  }
+});
