@@ -69,6 +69,8 @@ func (c *client) onMessage(data []byte, binary bool) {
 	case ParserMsgpack:
 		if !binary {
 			err = fmt.Errorf("%w: text frame in a msgpack-parser session", siocodec.ErrUnexpectedFrame)
+		} else if c.dispatchRaw(data) {
+			return
 		} else {
 			p, err = siocodec.DecodeMsgpack(data, c.srv.cfg.Limits)
 		}
