@@ -15,8 +15,8 @@ import (
 
 // frame is a state frame a fakeConn received.
 type frame struct {
-	event string
-	tick  uint64
+	event  string
+	tick   uint64
 	state  string
 	ack    uint64
 	hasSum bool
@@ -67,7 +67,9 @@ func (f *fakeConn) SendLeft(code, reason string) error {
 	return f.emit(EventRoomLeft, map[string]any{"code": code, "reason": reason})
 }
 
-func (f *fakeConn) SendLobbyRooms(ls []Listing) error { return f.emit(EventLobbyRooms, listingMaps(ls)) }
+func (f *fakeConn) SendLobbyRooms(ls []Listing) error {
+	return f.emit(EventLobbyRooms, listingMaps(ls))
+}
 
 func (f *fakeConn) SendLobbyUpdate(l Listing) error { return f.emit(EventLobbyUpdate, listingMap(l)) }
 
