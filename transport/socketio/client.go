@@ -78,6 +78,9 @@ func (c *client) onMessage(data []byte, binary bool) {
 		if c.dec == nil {
 			c.dec = siocodec.NewDecoder(c.srv.cfg.Limits)
 		}
+		if !binary && !c.dec.Pending() && c.dispatchRawText(data) {
+			return
+		}
 		var done bool
 		p, done, err = c.dec.Decode(data, binary)
 		if err == nil && !done {

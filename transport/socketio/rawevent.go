@@ -8,11 +8,12 @@ import (
 	siocodec "github.com/roomcast/roomcast/codec/socketio"
 )
 
-// RawArgs are an event's arguments as the msgpack parser received them,
-// not decoded: Len msgpack values one after another (the packet's data
-// array without its header and the event name), checked to be well formed
-// within the server's Limits. They alias the received message and are
-// valid only during the handler.
+// RawArgs are an event's arguments not decoded into Go values: Len
+// msgpack values one after another (the packet's data array without its
+// header and the event name), checked to be well formed within the
+// server's Limits — as the msgpack parser received them, or transcoded
+// from the default parser's JSON. They alias a buffer valid only during
+// the handler.
 type RawArgs struct {
 	b     []byte
 	n     int
@@ -37,9 +38,11 @@ type RawEventHandler func(s *Socket, args RawArgs, ack func(args ...any))
 // when the session uses the msgpack parser, such events skip the generic
 // decoding into []any / map[string]any and h gets their encoded arguments
 // (a game server decodes its hot inputs straight into its own types).
-// With the default parser, or for a packet the raw path does not take
-// (malformed, or a BINARY_EVENT label it does not expect), the event goes
-// to the On / OnAny handlers as usual, so register both. h runs in the
+// With the default parser the same holds for text packets without binary
+// attachments: their JSON arguments are transcoded to msgpack (no generic
+// values). Packets the raw path does not take (with attachments, or
+// malformed: the generic decoder then reports them) go to the On / OnAny
+// handlers as usual, so register both. h runs in the
 // socket's handler sequence, like On handlers.
 func (s *Socket) OnRawEvent(event string, h RawEventHandler) error {
 	if siocodec.IsReservedEvent(event) {
@@ -193,12 +196,20 @@ func (c *client) dispatchRaw(data []byte) bool {
 	if !ok {
 		return false
 	}
-	nsp := "/"
-	if len(ev.nsp) > 1 {
-		nsp = string(ev.nsp)
-	}
+	return c.runRaw(&ev, depth)
+}
+
+// runRaw runs the raw handler of ev's socket and event, if there is one,
+// in the handler sequence (runInline returns after it ran, so ev's bytes
+// stay valid); false means there is none.
+func (c *client) runRaw(ev *rawEvent, depth int) bool {
 	c.mu.Lock()
-	s := c.sockets[nsp]
+	var s *Socket
+	if len(ev.nsp) > 1 {
+		s = c.sockets[string(ev.nsp)]
+	} else {
+		s = c.sockets["/"]
+	}
 	c.mu.Unlock()
 	if s == nil {
 		return false
@@ -209,7 +220,7 @@ func (c *client) dispatchRaw(data []byte) bool {
 	if h == nil {
 		return false
 	}
-	c.exec.runInline(func() { s.onRawEvent(h, &ev, depth) })
+	c.exec.runInline(func() { s.onRawEvent(h, ev, depth) })
 	return true
 }
 

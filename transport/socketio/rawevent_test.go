@@ -46,20 +46,24 @@ func TestRawEvent(t *testing.T) {
 		c.send(siocodec.Packet{Type: siocodec.Event, Nsp: "/", HasID: true, ID: 3, Data: []any{"input", int64(8)}})
 		c.send(siocodec.Packet{Type: siocodec.Event, Nsp: "/", Data: []any{"other", int64(1)}})
 		acks := c.waitPackets(1)
-		if !mp {
-			assert.Empty(t, raws)
-			assert.Equal(t, []string{"input", "input", "other"}, generic)
-			assert.Equal(t, []any{"generic"}, acks[0].Data)
-			return
-		}
 		assert.Equal(t, []string{"other"}, generic)
 		require.Len(t, raws, 2)
 		want0 := mpack.AppendInt(nil, 7)
 		want0 = mpack.AppendMapHeader(want0, 1)
 		want0 = mpack.AppendInt(mpack.AppendString(want0, "dx"), 1)
-		assert.Equal(t, rawSeen{n: 2, args: want0}, raws[0])
-		assert.Equal(t, rawSeen{n: 1, args: mpack.AppendInt(nil, 8), ack: true}, raws[1])
+		assertSameArgs(t, rawSeen{n: 2, args: want0}, raws[0])
+		assertSameArgs(t, rawSeen{n: 1, args: mpack.AppendInt(nil, 8), ack: true}, raws[1])
 		assert.Equal(t, siocodec.Packet{Type: siocodec.Ack, Nsp: "/", HasID: true, ID: 3, Data: []any{"raw"}}, acks[0])
+
+		// Binary arguments: the default parser sends attachments, which
+		// take the generic path; msgpack carries them inline.
+		c.send(siocodec.Packet{Type: siocodec.Event, Nsp: "/", Data: []any{"input", int64(9), []byte{1, 2}}})
+		if !mp {
+			assert.Equal(t, []string{"other", "input"}, generic)
+			return
+		}
+		require.Len(t, raws, 3)
+		assertSameArgs(t, rawSeen{n: 2, args: mpack.AppendBytes(mpack.AppendInt(nil, 9), []byte{1, 2})}, raws[2])
 
 		// A JavaScript client's key order (type, data, options, id, nsp).
 		var b []byte
@@ -72,9 +76,30 @@ func TestRawEvent(t *testing.T) {
 		b = append(mpack.AppendString(b, "id"), 0xd4, 0x00, 0x00) // undefined
 		b = mpack.AppendString(mpack.AppendString(b, "nsp"), "/")
 		c.cl.onMessage(b, true)
-		require.Len(t, raws, 3)
-		assert.Equal(t, rawSeen{n: 1, args: mpack.AppendInt(nil, 9)}, raws[2])
+		require.Len(t, raws, 4)
+		assert.Equal(t, rawSeen{n: 1, args: mpack.AppendInt(nil, 9)}, raws[3])
 	})
+}
+
+// assertSameArgs compares arguments by value (the default parser's are
+// transcoded with 32-bit headers, so their bytes differ).
+func assertSameArgs(t *testing.T, want, got rawSeen) {
+	t.Helper()
+	assert.Equal(t, want.n, got.n)
+	assert.Equal(t, want.ack, got.ack)
+	assert.Equal(t, decodeAll(t, want.args), decodeAll(t, got.args))
+}
+
+func decodeAll(t *testing.T, b []byte) []any {
+	t.Helper()
+	var out []any
+	r := mpack.NewReader(b, mpack.Limits{})
+	for r.Len() > 0 {
+		v, err := r.ReadValue()
+		require.NoError(t, err)
+		out = append(out, v)
+	}
+	return out
 }
 
 // Malformed packets are not taken by the raw path: the generic decoder
@@ -143,4 +168,84 @@ func FuzzPeekRawEvent(f *testing.F) {
 		}
 		require.Equal(t, p.HasID, ev.hasID)
 	})
+}
+
+// FuzzPeekRawText: the default parser's raw path never panics, and
+// whatever it takes the generic decoder takes too, with the same event
+// name, id and argument values.
+func FuzzPeekRawText(f *testing.F) {
+	f.Add([]byte(`2["input",7,{"dx":1.5,"dy":-1,"s":"a\u00e9\ud83d\ude00"}]`))
+	f.Add([]byte(`2/game,12["msg","t",[null,true,false,1e400,-0,12345678901234567890]]`))
+	f.Add([]byte(`2 [ "input" , 1 ]`))
+	f.Add([]byte(`21-["x",{"_placeholder":true,"num":0}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev, _, ok := peekRawText(data, siocodec.DefaultMaxDepth, nil)
+		if !ok {
+			return
+		}
+		p, done, err := siocodec.NewDecoder(siocodec.Limits{}).Decode(data, false)
+		if err != nil || !done {
+			t.Fatalf("raw path took %q, the decoder does not: %v", data, err)
+		}
+		name, _ := p.EventName()
+		require.Equal(t, name, string(ev.name))
+		require.Equal(t, p.HasID, ev.hasID)
+		require.Equal(t, p.ID, ev.id)
+		require.Equal(t, p.Namespace(), nspOf(ev.nsp))
+		args := p.Data.([]any)[1:]
+		require.Len(t, args, ev.nargs)
+		r := mpack.NewReader(ev.args, mpack.Limits{})
+		for _, want := range args {
+			got, err := r.ReadValue()
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got)) // (NaN != NaN)
+		}
+	})
+}
+
+func nspOf(b []byte) string {
+	if len(b) > 1 {
+		return string(b)
+	}
+	return "/"
+}
+
+// BenchmarkRawEvent: one input(seq, {dx, dy}) message through the
+// transport to a raw handler (msgpack: arguments passed in place;
+// default: JSON transcoded into a pooled buffer) versus the generic
+// decoding to an OnAny handler. allocs/op are per message.
+func BenchmarkRawEvent(b *testing.B) {
+	for _, mp := range []bool{true, false} {
+		for _, raw := range []bool{true, false} {
+			name := map[bool]string{true: "msgpack", false: "default"}[mp] + map[bool]string{true: "/raw", false: "/generic"}[raw]
+			b.Run(name, func(b *testing.B) {
+				srv := newServer(Config{ConnectTimeout: -1}.withDefaults())
+				var got int
+				var cl *client
+				srv.OnConnection(func(s *Socket) {
+					cl = s.cl
+					if raw {
+						_ = s.OnRawEvent("input", func(_ *Socket, a RawArgs, _ func(...any)) { got += a.Len() })
+					}
+					s.OnAny(func(_ *Socket, _ string, args []any, _ func(...any)) { got += len(args) })
+				})
+				connectNull(b, srv, 1, mp)
+				p := siocodec.Packet{Type: siocodec.Event, Nsp: "/", Data: []any{"input", int64(12345), map[string]any{"dx": int64(1), "dy": -0.5}}}
+				var msg []byte
+				if mp {
+					msg, _ = siocodec.AppendMsgpack(nil, &p)
+				} else {
+					msg, _, _ = siocodec.AppendDefault(nil, &p)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					cl.onMessage(msg, mp)
+				}
+				if got == 0 {
+					b.Fatal("no event handled")
+				}
+			})
+		}
+	}
 }
