@@ -79,8 +79,8 @@ type Settings struct {
 	Metadata map[string]any
 	// Input, if set, decodes every input payload into the game's own type
 	// (OnInput then gets it as Input.Payload; see InputAs), straight from
-	// the encoded bytes when the transport hands them over (msgpack
-	// parser), so no generic map is built per input. Default nil: payloads
+	// the encoded bytes when the transport hands them over (roomsio does,
+	// with both Socket.IO parsers), so no generic map is built per input. Default nil: payloads
 	// arrive in the argument model (Input.Float and friends read them).
 	Input InputDecoder
 	// ChecksumEvery, when > 0, adds the state's checksum to the state

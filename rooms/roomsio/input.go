@@ -11,12 +11,14 @@ import (
 // nilPayload is an absent input payload, encoded.
 var nilPayload = []byte{0xc0}
 
-// attachInput routes the input events of msgpack-parser sessions past the
-// generic decoder: input(seq, payload) arrives encoded, seq is read in
-// place and the payload's bytes go to Session.InputMsgpack, where the room
-// type's Settings.Input decodes them into the game's own type (or, without
-// one, the bounded reader builds the generic value). Default-parser inputs
-// take Dispatch.
+// attachInput routes input events past the generic decoder
+// (socketio.OnRawEvent): input(seq, payload) arrives as msgpack (as the
+// msgpack parser sent it, or transcoded from the default parser's JSON),
+// seq is read in place and the payload's bytes go to
+// Session.InputMsgpack, where the room type's Settings.Input decodes them
+// into the game's own type (or, without one, the bounded reader builds the
+// generic value). Inputs the raw path does not take (default-parser
+// packets with binary attachments) reach Dispatch.
 func attachInput(s *socketio.Socket, sess *rooms.Session) {
 	var r *mpack.Reader // this socket's handlers run one at a time
 	_ = s.OnRawEvent(EventInput, func(_ *socketio.Socket, args socketio.RawArgs, _ func(...any)) {

@@ -6,8 +6,8 @@
 // protocol's {ok, ...} ack object; Conn turns rooms' typed sends into
 // events, state frames as socketio.TailPacket (shared part encoded once
 // per parser, the recipient's input ack appended, then the optional
-// checksum). Inputs of the msgpack parser skip the generic decoding: their
-// payload bytes go to rooms.Session.InputMsgpack (input.go).
+// checksum). Inputs skip the generic decoding: their payload bytes go to
+// rooms.Session.InputMsgpack (input.go), with either parser.
 //
 //	sio, _ := socketio.NewServer(socketio.Config{})
 //	rs, _ := rooms.NewServer(rooms.Config{})
