@@ -84,8 +84,10 @@ func (s *Server) Define(name string, newGame func() Game, settings Settings) err
 	return nil
 }
 
-// Connect registers a new connection; the transport then calls
-// Session.Handle for each of its events and Session.Close when it is gone.
+// Connect registers a new connection; its transport adapter then calls the
+// Session's request methods (Join, Resume, Input, Message, Leave, List,
+// SubscribeLobby) for the client's requests and Session.Close when the
+// connection is gone.
 func (s *Server) Connect(conn Conn, info ConnInfo) *Session {
 	return &Session{srv: s, conn: conn, info: info}
 }
