@@ -88,9 +88,6 @@ var _ ValueReader = (*mpack.Reader)(nil)
 // nothing of r.
 type InputDecoder func(r ValueReader) (any, error)
 
-// InputLimits bound the reader an InputDecoder gets.
-var inputLimits = mpack.Limits{MaxDepth: 16}
-
 // Input hands input(seq, payload) to the seated room, payload in the
 // argument model (nil, bool, numbers, string, []byte, []any,
 // map[string]any), as a transport's generic decoder produced it. Inputs
@@ -141,7 +138,7 @@ func (s *Session) InputMsgpack(seq uint64, payload []byte) {
 
 func (s *Session) inputMsgpack(c *Client, r *Room, seq uint64, payload []byte, dec InputDecoder) {
 	if s.reader == nil {
-		s.reader = mpack.NewReader(nil, inputLimits)
+		s.reader = mpack.NewReader(nil, mpack.Limits{}) // the transport's default depth (32)
 	}
 	rd := s.reader
 	rd.Reset(payload)

@@ -8,9 +8,6 @@ import (
 	"github.com/roomcast/roomcast/transport/socketio"
 )
 
-// nilPayload is an absent input payload, encoded.
-var nilPayload = []byte{0xc0}
-
 // attachInput routes input events past the generic decoder
 // (socketio.OnRawEvent): input(seq, payload) arrives as msgpack (as the
 // msgpack parser sent it, or transcoded from the default parser's JSON),
@@ -20,7 +17,8 @@ var nilPayload = []byte{0xc0}
 // generic value). Inputs the raw path does not take (default-parser
 // packets with binary attachments) reach Dispatch.
 func attachInput(s *socketio.Socket, sess *rooms.Session) {
-	var r *mpack.Reader // this socket's handlers run one at a time
+	var r *mpack.Reader        // this socket's handlers run one at a time
+	nilPayload := []byte{0xc0} // an absent payload, encoded
 	_ = s.OnRawEvent(EventInput, func(_ *socketio.Socket, args socketio.RawArgs, _ func(...any)) {
 		if r == nil {
 			r = mpack.NewReader(nil, args.Limits())
