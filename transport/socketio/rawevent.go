@@ -196,13 +196,13 @@ func (c *client) dispatchRaw(data []byte) bool {
 	if !ok {
 		return false
 	}
-	return c.runRaw(&ev, depth)
+	return c.runRaw(ev, depth)
 }
 
 // runRaw runs the raw handler of ev's socket and event, if there is one,
 // in the handler sequence (runInline returns after it ran, so ev's bytes
 // stay valid); false means there is none.
-func (c *client) runRaw(ev *rawEvent, depth int) bool {
+func (c *client) runRaw(ev rawEvent, depth int) bool {
 	c.mu.Lock()
 	var s *Socket
 	if len(ev.nsp) > 1 {
@@ -220,12 +220,12 @@ func (c *client) runRaw(ev *rawEvent, depth int) bool {
 	if h == nil {
 		return false
 	}
-	c.exec.runInline(func() { s.onRawEvent(h, ev, depth) })
+	c.exec.runInline(func() { s.onRawEvent(h, ev, depth) }) // ev copied into the closure
 	return true
 }
 
 // onRawEvent runs inside the executor.
-func (s *Socket) onRawEvent(h RawEventHandler, ev *rawEvent, depth int) {
+func (s *Socket) onRawEvent(h RawEventHandler, ev rawEvent, depth int) {
 	if !s.Connected() {
 		return
 	}

@@ -40,7 +40,7 @@ func (c *client) dispatchRawText(data []byte) bool {
 	}()
 	ev, out, ok := peekRawText(data, depth, (*bp)[:0])
 	*bp = out[:0]
-	return ok && c.runRaw(&ev, depth+1)
+	return ok && c.runRaw(ev, depth+1)
 }
 
 // peekRawText reads a default-parser EVENT text packet
