@@ -36,6 +36,7 @@ type Socket struct {
 	connected    bool
 	handlers     map[string]func(*Socket, []any, func(...any))
 	anyHandler   func(*Socket, string, []any, func(...any))
+	rawHandlers  map[string]RawEventHandler // OnRawEvent (rawevent.go)
 	onDisconnect []func(*Socket, string)
 	rooms        map[string]struct{}
 	acks         map[uint64]*pendingAck
