@@ -202,18 +202,24 @@ func (c *Conn) wakePollLocked() {
 		}
 		return
 	}
+	c.signalPollLocked()
+}
+
+// signalPollLocked wakes a GET blocked in servePoll, if any (the channel
+// keeps one signal for a GET about to wait).
+func (c *Conn) signalPollLocked() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
 
-// dequeueLocked takes frames from the head of the queue: as many as fit in
-// maxBytes of polling payload (separators and base64 included), but at
-// least one; size is their polling payload size.
-func (c *Conn) dequeueLocked(maxBytes int) (frames []*Frame, size int) {
+// dequeueLocked takes frames from the head of the queue: at most maxFrames
+// of them, as many as fit in maxBytes of polling payload (separators and
+// base64 included), but at least one; size is their polling payload size.
+func (c *Conn) dequeueLocked(maxBytes, maxFrames int) (frames []*Frame, size int) {
 	n := 0
-	for ; n < len(c.queue); n++ {
+	for ; n < len(c.queue) && n < maxFrames; n++ {
 		s := c.queue[n].pollSize()
 		if n > 0 {
 			s++ // separator
@@ -284,7 +290,8 @@ func (c *Conn) deliver(data []byte, binary bool) {
 // the session stays reachable until GETs have taken the queued frames and,
 // in a later response, the close packet (as engine.io does: a client
 // handles the close packet at once but the packets before it in the same
-// payload only on its next tick), or until PingTimeout.
+// payload only on its next tick), or until no GET has been in progress for
+// PollDrainWait (the client went away; see onDrainWait).
 func (c *Conn) closeWith(reason CloseReason, err error) {
 	c.mu.Lock()
 	if c.closed {
@@ -313,7 +320,7 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	case transport == TransportPolling && graceful && c.pendingFrames > 0: // queued or being written
 		c.draining = true
 		c.refs++ // released by finishDrain
-		c.drainTimer = time.AfterFunc(c.srv.cfg.PingTimeout, c.finishDrain)
+		c.drainTimer = time.AfterFunc(c.srv.cfg.PollDrainWait, c.onDrainWait)
 		c.wakePollLocked()
 	default:
 		c.wakePollLocked()
@@ -336,8 +343,21 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	}
 }
 
+// onDrainWait runs PollDrainWait after a drain started or after its last
+// GET was answered: a client that has not polled since is gone, and the
+// drain ends without it. A GET in progress re-arms the timer when it is
+// answered (finishPoll).
+func (c *Conn) onDrainWait() {
+	c.mu.Lock()
+	polling := c.getActive
+	c.mu.Unlock()
+	if !polling {
+		c.finishDrain()
+	}
+}
+
 // finishDrain ends a draining polling session: the close packet went out,
-// or PingTimeout passed, or Shutdown gave up.
+// or the client stopped polling (onDrainWait), or Shutdown gave up.
 func (c *Conn) finishDrain() {
 	c.mu.Lock()
 	if !c.draining {

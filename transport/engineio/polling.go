@@ -1,10 +1,12 @@
 package engineio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	eiocodec "github.com/roomcast/roomcast/codec/engineio"
 )
@@ -16,6 +18,12 @@ import (
 func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	if !c.claimPollLocked(w, &c.getActive, "GET") {
+		return
+	}
+	if c.upgrading && c.awaitUpgradeLocked(r.Context()) {
+		c.getActive = false
+		c.mu.Unlock()
+		errBadRequest.write(w)
 		return
 	}
 	parkable := c.srv.cfg.ParkIdlePolls && r.ProtoMajor == 1
@@ -30,9 +38,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-c.wake:
 			case <-r.Context().Done():
-				c.mu.Lock()
-				c.getActive = false
-				c.mu.Unlock()
+				c.pollAborted()
 				return
 			}
 		}
@@ -46,21 +52,68 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.finishPoll(frames, closing, err)
 }
 
+// lateUpgradeGETWait bounds how long a GET that arrives during an upgrade
+// ("3probe" sent, "5" not yet received) waits for the "5"; see
+// awaitUpgradeLocked. The reference server answers such a GET with a noop
+// from a 100 ms check too.
+const lateUpgradeGETWait = 100 * time.Millisecond
+
+// awaitUpgradeLocked makes a GET that arrives during an upgrade wait (c.mu
+// held, released while waiting) until the upgrade completes, fails, or
+// lateUpgradeGETWait passes; it reports whether the session is now on
+// WebSocket (the GET is then refused like any GET after the upgrade).
+//
+// A client that follows the protocol pauses polling when it gets "3probe":
+// a GET that arrives afterwards was sent before, and the client waits for
+// its answer (a noop, after this wait) before it sends "5". A GET sent
+// after "5" may still arrive before the server has read the "5" from the
+// WebSocket: waiting lets it be refused as every later GET is.
+func (c *Conn) awaitUpgradeLocked(ctx context.Context) (upgraded bool) {
+	timer := time.NewTimer(lateUpgradeGETWait)
+	defer timer.Stop()
+	for c.upgrading && !c.closed {
+		c.mu.Unlock()
+		select {
+		case <-c.wake:
+		case <-timer.C:
+			c.mu.Lock()
+			return c.transport != TransportPolling
+		case <-ctx.Done():
+			c.mu.Lock()
+			return c.transport != TransportPolling
+		}
+		c.mu.Lock()
+	}
+	return c.transport != TransportPolling
+}
+
+// pollAborted closes the session of a GET that the client abandoned while
+// it waited (as the reference server does: the packets it would have
+// carried cannot be delivered in order any more).
+func (c *Conn) pollAborted() {
+	c.mu.Lock()
+	c.getActive = false
+	c.mu.Unlock()
+	c.closeWith(ReasonTransportError, ErrPollAborted)
+}
+
 // pollMustWaitLocked reports whether a GET has nothing to answer yet.
 func (c *Conn) pollMustWaitLocked() bool {
 	return len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling
 }
 
 // takePollLocked takes the frames a GET answers with, at most MaxPayload
-// bytes of them; closing says the answer is the close packet instead (a
-// closed session with nothing, or nothing it may still send, queued).
+// bytes and MaxPollPackets packets of them; closing says the answer is the
+// close packet instead (a closed session with nothing, or nothing it may
+// still send, queued). A session the client closed (its "1") answers with a
+// noop, as the reference server does: the client asked, it needs no "1".
 func (c *Conn) takePollLocked() (frames []*Frame, size int, closing bool) {
 	switch {
 	case c.transport != TransportPolling: // upgraded: the queue belongs to the WebSocket writer
 	case len(c.queue) > 0 && (!c.closed || c.draining):
-		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload))
+		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload), c.srv.cfg.MaxPollPackets)
 	default:
-		closing = c.closed
+		closing = c.closed && c.reason != ReasonTransportClose
 	}
 	return frames, size, closing
 }
@@ -85,6 +138,9 @@ func (c *Conn) finishPoll(frames []*Frame, closing bool, err error) {
 	c.doneWritingLocked(frames, err == nil)
 	if len(c.queue) > 0 && c.transport == TransportPolling {
 		c.wakePollLocked() // a GET that arrives next need not wait
+	}
+	if c.draining && !closing {
+		c.drainTimer.Reset(c.srv.cfg.PollDrainWait) // the next GET has that long to come
 	}
 	c.mu.Unlock()
 	if closing {

@@ -338,14 +338,15 @@ func testUpgrade(t *testing.T, park bool) {
 	require.NoError(t, ws.conn.WriteString("4over ws"))
 	require.Equal(t, message{"over ws", false}, rec.nextMessage(t))
 
-	// Polling is over for this session, and a second WebSocket is refused
-	// before any upgrade.
+	// Polling is over for this session, and a second WebSocket is accepted
+	// and closed; the session goes on.
 	status, _ := p.get()
 	require.Equal(t, http.StatusBadRequest, status)
 	status, _ = p.post("4x")
 	require.Equal(t, http.StatusBadRequest, status)
-	line, _ := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket&sid="+p.sid, "")
-	require.Equal(t, "400 Bad Request", line)
+	requireExtraWebSocketClosed(t, ts, p.sid)
+	require.NoError(t, ws.conn.WriteString("4still here"))
+	require.Equal(t, message{"still here", false}, rec.nextMessage(t))
 	require.Empty(t, rec.closed)
 }
 
@@ -358,11 +359,10 @@ func testUpgradeProbeFailureKeepsPolling(t *testing.T, park bool) {
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 
-	// A second probe while one is open is refused.
+	// A second probe while one is open is accepted and closed.
 	ws, _, err := dialWS(t, ts, "EIO=4&transport=websocket&sid="+p.sid, nil)
 	require.NoError(t, err)
-	line, _ := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket&sid="+p.sid, "")
-	require.Equal(t, "400 Bad Request", line)
+	requireExtraWebSocketClosed(t, ts, p.sid)
 
 	// The probe never sends "5": closed after UpgradeTimeout; polling goes on.
 	require.NoError(t, ws.conn.WriteString("2probe"))
