@@ -198,7 +198,7 @@ func waitResult(t *testing.T, ch chan [2]any) (int, string) {
 // wsClient is a gws WebSocket client recording the frames it receives.
 type wsClient struct {
 	gws.BuiltinEventHandler
-	conn   *gws.Conn
+	conn     *gws.Conn
 	frames   chan message
 	closed   chan struct{}
 	closeErr error // why it closed, once closed is

@@ -60,7 +60,7 @@ const lateUpgradeGETWait = 100 * time.Millisecond
 
 // awaitUpgradeLocked makes a GET that arrives during an upgrade wait (c.mu
 // held, released while waiting) until the upgrade completes, fails, or
-// lateUpgradeGETWait passes; it reports whether the session is now on
+// Server.lateUpgradeWait passes; it reports whether the session is now on
 // WebSocket (the GET is then refused like any GET after the upgrade).
 //
 // A client that follows the protocol pauses polling when it gets "3probe":
@@ -69,7 +69,7 @@ const lateUpgradeGETWait = 100 * time.Millisecond
 // after "5" may still arrive before the server has read the "5" from the
 // WebSocket: waiting lets it be refused as every later GET is.
 func (c *Conn) awaitUpgradeLocked(ctx context.Context) (upgraded bool) {
-	timer := time.NewTimer(lateUpgradeGETWait)
+	timer := time.NewTimer(c.srv.lateUpgradeWait)
 	defer timer.Stop()
 	for c.upgrading && !c.closed {
 		c.mu.Unlock()

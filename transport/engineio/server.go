@@ -36,6 +36,8 @@ type Server struct {
 
 	stats  counters
 	inline inlinePool // buffers of inline WebSocket writes
+
+	lateUpgradeWait time.Duration // lateUpgradeGETWait; tests lengthen it
 }
 
 type counters struct {
@@ -72,6 +74,8 @@ func NewServer(cfg Config) (*Server, error) {
 		pingFrame: controlFrame("2"),
 		noopFrame: controlFrame("6"),
 		sessions:  map[string]*Conn{},
+
+		lateUpgradeWait: lateUpgradeGETWait,
 	}
 	s.upgrader = gws.NewUpgrader(wsEvents{s}, &gws.ServerOption{
 		ParallelEnabled:    false, // keeps messages in order

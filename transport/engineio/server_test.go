@@ -687,7 +687,7 @@ func TestParkedGETKeepsCORSAndConnection(t *testing.T) {
 func TestForcedClosePollingDrains(t *testing.T) { bothPollModes(t, testForcedClosePollingDrains) }
 
 func testForcedClosePollingDrains(t *testing.T, park bool) {
-	ts := startServer(t, Config{ParkIdlePolls: park})
+	ts := startServer(t, Config{ParkIdlePolls: park, PollDrainWait: waitFor})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	pending := p.getAsync()
@@ -708,7 +708,7 @@ func testForcedClosePollingDrains(t *testing.T, park bool) {
 }
 
 func TestForcedClosePollingQueueThenClose(t *testing.T) {
-	ts := startServer(t, Config{})
+	ts := startServer(t, Config{PollDrainWait: waitFor})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	require.NoError(t, rec.conn.Send(TextFrame([]byte("a")), TextFrame([]byte("b"))))
@@ -726,7 +726,7 @@ func TestForcedClosePollingQueueThenClose(t *testing.T) {
 func TestShutdownDrainsPolling(t *testing.T) { bothPollModes(t, testShutdownDrainsPolling) }
 
 func testShutdownDrainsPolling(t *testing.T, park bool) {
-	ts := startServer(t, Config{ParkIdlePolls: park})
+	ts := startServer(t, Config{ParkIdlePolls: park, PollDrainWait: waitFor})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	require.NoError(t, rec.conn.Send(TextFrame([]byte("room.left"))))
@@ -747,7 +747,7 @@ func testShutdownDrainsPolling(t *testing.T, park bool) {
 }
 
 func TestDrainTimeout(t *testing.T) {
-	ts := startServer(t, Config{PingTimeout: 50 * time.Millisecond})
+	ts := startServer(t, Config{PollDrainWait: 50 * time.Millisecond})
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	require.NoError(t, rec.conn.Send(TextFrame([]byte("never fetched"))))
