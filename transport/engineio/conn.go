@@ -65,12 +65,14 @@ type Conn struct {
 	awaitingPong bool
 
 	// polling
-	wake       chan struct{} // signals a pending GET
-	draining   bool          // closed gracefully, waiting for GETs to take the queue and "1"
-	drainTimer *time.Timer
-	parked     *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
-	getActive  bool        // a GET is waiting or being answered
-	postActive bool        // a POST is being handled
+	wake        chan struct{} // signals a pending GET
+	draining    bool          // closed, still reachable: waiting for GETs to take the queue and the last answer
+	flushQueue  bool          // a draining GET takes queued frames (graceful close)
+	finalAnswer pollAnswer    // how a GET of the closed session is answered (answerClose unless set)
+	drainTimer  *time.Timer
+	parked      *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
+	getActive   bool        // a GET is waiting or being answered
+	postActive  bool        // a POST is being handled
 
 	// websocket
 	ws           *gws.Conn // active WebSocket (transport == websocket)
@@ -299,6 +301,9 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 		return
 	}
 	c.closed, c.reason, c.closeErr = true, reason, err
+	if c.finalAnswer == answerFrames { // not set by an overlapping GET
+		c.finalAnswer = answerClose
+	}
 	notify := !c.delivery
 	c.notified = notify
 	if c.pingTimer != nil {
@@ -318,9 +323,21 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	case transport == TransportWebSocket && c.ws != nil:
 		drop = c.ws
 	case transport == TransportPolling && graceful && c.pendingFrames > 0: // queued or being written
-		c.draining = true
+		c.draining, c.flushQueue = true, true
 		c.refs++ // released by finishDrain
 		c.drainTimer = time.AfterFunc(c.srv.cfg.PollDrainWait, c.onDrainWait)
+		c.wakePollLocked()
+	case transport == TransportPolling && reason == ReasonTransportClose:
+		// The client's close packet: its pending GET gets a noop, as from
+		// the reference server (the client asked; it needs no "1"). A GET
+		// it sent before the POST may be handled after it: for
+		// reorderWait it gets that noop too instead of a 400.
+		c.finalAnswer = answerLastNoop
+		if !c.getActive {
+			c.draining = true
+			c.refs++ // released by finishDrain
+			c.drainTimer = time.AfterFunc(c.srv.reorderWait, c.onDrainWait)
+		}
 		c.wakePollLocked()
 	default:
 		c.wakePollLocked()
@@ -465,6 +482,20 @@ func (c *Conn) onPingTimer() {
 	c.enqueueLocked(c.srv.pingFrame)
 	c.mu.Unlock()
 	c.release()
+}
+
+// expireIfPongOverdue closes the session if its pong is overdue, for a
+// request that comes after the deadline but before the ping timer has run
+// (a busy server): the request then finds the session gone, as it would
+// have a moment later.
+func (c *Conn) expireIfPongOverdue() bool {
+	c.mu.Lock()
+	overdue := !c.closed && c.awaitingPong && time.Now().After(c.pingDue)
+	c.mu.Unlock()
+	if overdue {
+		c.closeWith(ReasonPingTimeout, ErrPingTimeout)
+	}
+	return overdue
 }
 
 func (c *Conn) onPong() {

@@ -61,13 +61,64 @@ func TestClientCloseAnswersPendingGETWithNoop(t *testing.T) {
 	})
 }
 
+// A GET handled after the client's close packet (sent before it, on
+// another connection) gets the noop the pending GET would have had; then
+// the session is gone. Without a GET, it is gone after reorderWait.
+func TestGETAfterClientCloseGetsNoop(t *testing.T) {
+	bothPollModes(t, func(t *testing.T, park bool) {
+		ts := startServer(t, Config{ParkIdlePolls: park})
+		ts.reorderWait = time.Hour // the GET below comes "in time", however slow the test
+		p, _ := dialPoll(t, ts)
+		rec := ts.nextConn(t)
+		status, _ := p.post("1")
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, ReasonTransportClose, rec.waitClose(t).reason)
+		status, body := p.get()
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, "6", body)
+		status, _ = p.get()
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Zero(t, ts.Stats().Sessions)
+	})
+	ts := startServer(t, Config{})
+	ts.reorderWait = time.Millisecond
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	status, _ := p.post("1")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, ReasonTransportClose, rec.waitClose(t).reason)
+	require.Eventually(t, func() bool { return ts.Stats().Sessions == 0 }, waitFor, time.Millisecond)
+	status, _ = p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+}
+
+// A request that comes after the pong deadline, before the ping timer has
+// closed the session (a busy server), finds the session gone.
+func TestRequestAfterPongDeadlineFindsSessionGone(t *testing.T) {
+	ts := startServer(t, Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	p, _ := dialPoll(t, ts)
+	rec := ts.nextConn(t)
+	c := rec.conn
+	c.mu.Lock()
+	c.pingTimer.Stop() // stands for a timer that has not run yet
+	c.awaitingPong, c.pingDue = true, time.Now().Add(-time.Millisecond)
+	c.mu.Unlock()
+
+	status, body := p.get()
+	require.Equal(t, http.StatusBadRequest, status)
+	require.JSONEq(t, `{"code":1,"message":"Session ID unknown"}`, body)
+	ev := rec.waitClose(t)
+	require.Equal(t, ReasonPingTimeout, ev.reason)
+	require.ErrorIs(t, ev.err, ErrPingTimeout)
+}
+
 // A GET that arrives during an upgrade ("3probe" sent) and before the
 // server has read the "5" is refused once the "5" comes, like every GET
 // after the upgrade; without a "5" it gets a noop (covered by
 // TestUpgradeProbeFailureKeepsPolling).
 func TestGETRacingUpgradeIsRefused(t *testing.T) {
 	ts := startServer(t, Config{})
-	ts.lateUpgradeWait = time.Hour // the "5" below decides, not the timer
+	ts.reorderWait = time.Hour // the "5" below decides, not the timer
 	p, _ := dialPoll(t, ts)
 	rec := ts.nextConn(t)
 	ws, _, err := dialWS(t, ts, "EIO=4&transport=websocket&sid="+p.sid, nil)

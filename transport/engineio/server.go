@@ -37,7 +37,7 @@ type Server struct {
 	stats  counters
 	inline inlinePool // buffers of inline WebSocket writes
 
-	lateUpgradeWait time.Duration // lateUpgradeGETWait; tests lengthen it
+	reorderWait time.Duration // the constant reorderWait; tests lengthen it
 }
 
 type counters struct {
@@ -75,7 +75,7 @@ func NewServer(cfg Config) (*Server, error) {
 		noopFrame: controlFrame("6"),
 		sessions:  map[string]*Conn{},
 
-		lateUpgradeWait: lateUpgradeGETWait,
+		reorderWait: reorderWait,
 	}
 	s.upgrader = gws.NewUpgrader(wsEvents{s}, &gws.ServerOption{
 		ParallelEnabled:    false, // keeps messages in order
@@ -185,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.lookup(sid)
-	if c == nil {
+	if c == nil || c.expireIfPongOverdue() {
 		errSessionUnknown.write(w)
 		return
 	}
