@@ -68,7 +68,7 @@ type Conn struct {
 	wake        chan struct{} // signals a pending GET
 	draining    bool          // closed, still reachable: waiting for GETs to take the queue and the last answer
 	flushQueue  bool          // a draining GET takes queued frames (graceful close)
-	finalAnswer pollAnswer    // how a GET of the closed session is answered (answerClose unless set)
+	finalAnswer pollAnswer    // how a GET of the closed session is answered
 	drainTimer  *time.Timer
 	parked      *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
 	getActive   bool        // a GET is waiting or being answered
@@ -301,9 +301,7 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 		return
 	}
 	c.closed, c.reason, c.closeErr = true, reason, err
-	if c.finalAnswer == answerFrames { // not set by an overlapping GET
-		c.finalAnswer = answerClose
-	}
+	c.finalAnswer = answerClose // unless the client closed (below)
 	notify := !c.delivery
 	c.notified = notify
 	if c.pingTimer != nil {
