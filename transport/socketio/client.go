@@ -134,6 +134,9 @@ func (c *client) connect(nsp string, auth any) {
 	}
 	c.mu.Unlock()
 
+	if auth == nil { // a CONNECT without payload: an empty auth object, as socket.io gives
+		auth = map[string]any{}
+	}
 	ns := c.srv.lookupNamespace(nsp, auth)
 	if ns == nil {
 		c.sendConnectError(nsp, map[string]any{"message": "Invalid namespace"})
