@@ -1,0 +1,264 @@
+package hostile
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/roomcast/roomcast/bots"
+)
+
+// botConfig is the connection config of an attacking or honest bot.
+func botConfig(base string, tr bots.Transport, hc *http.Client) bots.Config {
+	return bots.Config{URL: base, Transport: tr, HTTPClient: hc, ConnectTimeout: 10 * time.Second, AckTimeout: 10 * time.Second}
+}
+
+// countErr tallies a failed request or connection: a server error code
+// or HTTP status as refused, anything else as an error.
+func (t *tally) countErr(err error) {
+	var pe *bots.ProtocolError
+	var ce *bots.ConnectError
+	switch {
+	case errors.As(err, &pe):
+		t.refusedCode(pe.Code)
+	case errors.As(err, &ce):
+		t.refusedCode("connect_error " + ce.Message)
+	default:
+		if m := statusInError.FindStringSubmatch(err.Error()); m != nil {
+			st, _ := strconv.Atoi(m[1])
+			t.refusedStatus(st)
+			return
+		}
+		t.failed()
+	}
+}
+
+// statusInError finds the HTTP status in a bots connection error (the
+// client wraps a refused handshake as "status NNN").
+var statusInError = regexp.MustCompile(`status:? (\d{3})\b`)
+
+// RoomFlood is finding 2: Clients connections each create an arena room
+// with rooms.create, drop the connection without leaving (the seat goes
+// into its grace period and the room keeps ticking), connect again and
+// create the next, for Duration. A server with a creation rate and a
+// room cap refuses them with an error code.
+type RoomFlood struct {
+	Clients  int
+	Duration time.Duration
+	RoomType string // default "arena"
+}
+
+// Run runs the attack against base. Accepted counts rooms created.
+func (a RoomFlood) Run(ctx context.Context, base string) (Result, error) {
+	if a.RoomType == "" {
+		a.RoomType = "arena"
+	}
+	t := newTally("room-flood")
+	ctx, cancel := context.WithTimeout(ctx, a.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range a.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t.attempt()
+				g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, nil)})
+				if err != nil {
+					t.failed()
+					return
+				}
+				if err := g.Connect(ctx); err != nil {
+					if ctx.Err() == nil {
+						t.countErr(err)
+						pause(ctx, 50*time.Millisecond)
+					}
+					continue
+				}
+				_, err = g.Create(ctx, a.RoomType, map[string]any{"name": "flood"})
+				switch {
+				case err == nil:
+					t.accepted()
+					g.Drop()
+				case ctx.Err() == nil:
+					t.countErr(err)
+					_ = g.Close()
+					pause(ctx, 50*time.Millisecond)
+				default:
+					_ = g.Close()
+				}
+				_ = g.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	return t.result(), nil
+}
+
+func pause(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// ListLoop is finding 4: Clients connections call rooms.list in a tight
+// loop for Duration. A server that caps the page and rate-limits the call
+// answers with an error code (or disconnects the abuser). Extra
+// "max_rooms_per_reply" is the longest list one reply held.
+type ListLoop struct {
+	Clients  int
+	Duration time.Duration
+}
+
+// Run runs the attack against base. Accepted counts answered calls.
+func (a ListLoop) Run(ctx context.Context, base string) (Result, error) {
+	t := newTally("rooms-list-loop")
+	ctx, cancel := context.WithTimeout(ctx, a.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range a.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, nil)})
+			if err != nil {
+				t.failed()
+				return
+			}
+			defer g.Close()
+			if err := g.Connect(ctx); err != nil {
+				t.countErr(err)
+				return
+			}
+			for ctx.Err() == nil {
+				t.attempt()
+				rooms, err := g.List(ctx, "", nil)
+				switch {
+				case err == nil:
+					t.accepted()
+					t.max("max_rooms_per_reply", float64(len(rooms)))
+				case ctx.Err() != nil:
+				case g.Client().Err() != nil: // the server closed it
+					t.closed()
+					t.code("disconnected")
+					return
+				default:
+					t.countErr(err)
+				}
+			}
+			t.open()
+		}()
+	}
+	wg.Wait()
+	return t.result(), nil
+}
+
+// DrainWatch is finding 3's clients: Clients WebSocket players in rooms of
+// eight send inputs at InputRate while the caller drains the server
+// (SIGTERM, or host.Server's Run context). Each should get room.left
+// {code: "shutdown"} and then a clean close (a close frame, not a reset).
+type DrainWatch struct {
+	games []*bots.Game
+	left  []chan string // room.left code per game
+}
+
+// NewDrainWatch connects clients players (eight a room, joinOrCreate) and
+// starts their inputs; call Result after the drain.
+func NewDrainWatch(ctx context.Context, base string, clients int, inputRate float64) (*DrainWatch, error) {
+	d := &DrainWatch{}
+	for i := range clients {
+		g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, nil)})
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		left := make(chan string, 1)
+		g.OnRoomLeft(func(code, _ string) {
+			select {
+			case left <- code:
+			default:
+			}
+		})
+		d.games, d.left = append(d.games, g), append(d.left, left)
+		if err := g.Connect(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+		if _, err := g.JoinOrCreate(ctx, "arena", map[string]any{"name": "drain" + strconv.Itoa(i)}); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	period := time.Duration(float64(time.Second) / inputRate)
+	for _, g := range d.games {
+		go func() {
+			tk := time.NewTicker(period)
+			defer tk.Stop()
+			c := g.Client()
+			for i := 0; ; i++ {
+				select {
+				case <-c.Done():
+					return
+				case <-tk.C:
+					if _, err := g.SendInput(bots.MoveInput{DX: float64(i%3) - 1, DY: 1}); err != nil {
+						return
+					}
+				}
+			}
+		}()
+	}
+	return d, nil
+}
+
+// Result waits up to wait for every connection to end and reports:
+// Accepted = got room.left shutdown, Closed = ended with a close frame
+// (or the Socket.IO disconnect), Codes "no-notice" / "reset" / "open" for
+// those that did not.
+func (d *DrainWatch) Result(wait time.Duration) Result {
+	t := newTally("drain")
+	deadline := time.After(wait)
+	for i, g := range d.games {
+		t.attempt()
+		c := g.Client()
+		select {
+		case <-c.Done():
+		case <-deadline:
+		}
+		select {
+		case code := <-d.left[i]:
+			if code == "shutdown" {
+				t.accepted()
+			} else {
+				t.code("room.left " + code)
+			}
+		default:
+			t.code("no-notice")
+		}
+		select {
+		case <-c.Done():
+			var de *bots.DisconnectError
+			if errors.As(c.Err(), &de) && de.Reason == bots.ReasonTransportError {
+				t.code("reset")
+			} else {
+				t.closed()
+			}
+		default:
+			t.open()
+			t.code("open")
+		}
+	}
+	d.Close()
+	return t.result()
+}
+
+// Close closes every connection.
+func (d *DrainWatch) Close() {
+	for _, g := range d.games {
+		_ = g.Close()
+	}
+}
