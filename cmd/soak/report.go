@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// report prints the checks and whether they all held.
+func (s *soak) report(ctx context.Context) (bool, error) {
+	if len(s.samples) < 2 {
+		return false, fmt.Errorf("too few samples (%d): make -duration longer than 2×-sample", len(s.samples))
+	}
+	first, last := s.samples[0], s.samples[len(s.samples)-1]
+	var peakG, peakRSS float64
+	for _, sm := range s.samples {
+		peakG, peakRSS = max(peakG, sm.goroutines), max(peakRSS, sm.rss)
+	}
+	lost := s.opt.ccu - last.seated
+	growth := func(a, b float64) float64 {
+		if a == 0 {
+			return 0
+		}
+		return (b - a) / a
+	}
+	gGrowth, rssGrowth := growth(first.goroutines, last.goroutines), growth(first.rss, last.rss)
+	checks := []struct {
+		name string
+		ok   bool
+		got  string
+	}{
+		{"0 failed joins at the ramp", s.joinFails.Load() == 0, fmt.Sprint(s.joinFails.Load())},
+		{"0 lost seats", lost == 0, fmt.Sprintf("%d (seated %d of %d)", lost, last.seated, s.opt.ccu)},
+		{"0 failed resumes", s.resumeFails.Load() == 0, fmt.Sprintf("%d of %d", s.resumeFails.Load(), s.resumeFails.Load()+s.resumes.Load())},
+		{"0 failed rejoins", s.rejoinFails.Load() == 0, fmt.Sprintf("%d of %d", s.rejoinFails.Load(), s.rejoinFails.Load()+s.rejoins.Load())},
+		{fmt.Sprintf("goroutines flat (within %.0f %%)", 100*s.opt.flat), gGrowth <= s.opt.flat,
+			fmt.Sprintf("%.0f → %.0f (%+.1f %%), peak %.0f", first.goroutines, last.goroutines, 100*gGrowth, peakG)},
+		{fmt.Sprintf("RSS flat (within %.0f %%)", 100*s.opt.flat), rssGrowth <= s.opt.flat,
+			fmt.Sprintf("%.0f → %.0f MB (%+.1f %%), peak %.0f MB", first.rss/1e6, last.rss/1e6, 100*rssGrowth, peakRSS/1e6)},
+	}
+	fmt.Fprintf(s.out, "\nsoak result: %d CCU, %v after the ramp, %d churn actions (%d resumes, %d leave+join)\n",
+		s.opt.ccu, s.opt.duration, s.churnOps.Load(), s.resumes.Load()+s.resumeFails.Load(), s.rejoins.Load()+s.rejoinFails.Load())
+	ok := true
+	for _, c := range checks {
+		mark := "ok  "
+		if !c.ok {
+			mark, ok = "FAIL", false
+		}
+		fmt.Fprintf(s.out, "  %s %-32s %s\n", mark, c.name, c.got)
+	}
+	return ok, ctx.Err()
+}
