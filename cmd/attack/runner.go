@@ -84,7 +84,8 @@ func (r *runner) run(ctx context.Context) error {
 			fmt.Fprintln(r.out, "drain: skipped (needs -pid)")
 			continue
 		}
-		rw, err := r.measure(ctx, name, r.attack(name), name != "drain")
+		// the room flood's rooms are left for rooms.list to list
+		rw, err := r.measure(ctx, name, r.attack(name), name != "drain" && name != "rooms")
 		if err != nil {
 			fmt.Fprintf(r.out, "%s: %v\n", name, err)
 			continue
@@ -95,6 +96,11 @@ func (r *runner) run(ctx context.Context) error {
 	r.table()
 	return nil
 }
+
+// minWindow is the shortest measured window: a quick attack (a probe, a
+// few frames) is followed by a wait so the honest players' rates mean
+// something.
+const minWindow = 5 * time.Second
 
 // measure runs fn as window name: honest players, lateness and the
 // server's footprint before, during (peak) and after (once goroutines
@@ -141,6 +147,9 @@ func (r *runner) measure(ctx context.Context, name string, fn func(context.Conte
 		}
 	}()
 	what, err := fn(ctx)
+	if rest := minWindow - time.Since(start); rest > 0 {
+		wait(ctx, rest) // frames/s and lateness need a window of some length
+	}
 	rw.elapsed = time.Since(start)
 	rw.honest = r.honest.Sample(rw.elapsed)
 	m1, serr := r.scrape(ctx)
