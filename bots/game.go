@@ -960,7 +960,7 @@ func (g *Game) Stats() GameStats {
 // Drop closes the connection abruptly, as a network failure would (no
 // DISCONNECT packet); with AutoResume the seat is then resumed.
 func (g *Game) Drop() {
-	if c := g.cli.Load(); c != nil {
+	if c := g.cli.Load(); c != nil && c.e != nil {
 		c.e.closeWith(ReasonTransportClose, errors.New("bots: dropped on purpose"), false)
 	}
 }
