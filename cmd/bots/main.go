@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,7 +53,8 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("bots", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var parseOut bytes.Buffer // -help goes to stdout, a flag error to stderr
+	fs.SetOutput(&parseOut)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `bots loads a roomcast server on this machine with a swarm of game clients
 and reports frames, bytes, input-to-ack latency and CPU (JSON line on stdout,
@@ -87,8 +89,10 @@ Flags:
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the swarm's CPU profile (measurement window) here")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			_, _ = stdout.Write(parseOut.Bytes())
 			return 0
 		}
+		_, _ = stderr.Write(parseOut.Bytes())
 		return 2
 	}
 	if fs.NArg() > 0 {

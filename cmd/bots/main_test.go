@@ -56,7 +56,8 @@ func TestRun_Help(t *testing.T) {
 	for _, arg := range []string{"-help", "--help", "-h"} {
 		var out, errb bytes.Buffer
 		require.Equal(t, 0, run([]string{arg}, &out, &errb), arg)
-		help := out.String() + errb.String()
+		require.Empty(t, errb.String())
+		help := out.String()
 		first, _, _ := strings.Cut(help, "\n")
 		require.Contains(t, first, "loads a roomcast server")
 		require.Contains(t, help, "reads no environment variables")
@@ -67,6 +68,8 @@ func TestRun_Help(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	require.Equal(t, 2, run([]string{"-no-such-flag"}, &out, &errb))
+	require.Contains(t, errb.String(), "flag provided but not defined: -no-such-flag")
+	require.Empty(t, out.String())
 	require.Equal(t, 2, run([]string{"stray"}, &out, &errb))
 }
 
