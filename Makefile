@@ -48,11 +48,13 @@ vet:
 go-test:
 	$(GO) test -race -count=1 ./...
 
-# The Node tests start the server themselves; build it once for all files.
+# The Node tests start the servers themselves; build them once for all
+# files (clicker.test.js runs cmd/clicker).
 js-test: deps
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
 	$(GO) build -o "$$bin/gameserver" ./cmd/gameserver && \
-	cd $(JS) && ROOMCAST_GAMESERVER="$$bin/gameserver" $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
+	$(GO) build -o "$$bin/clicker" ./cmd/clicker && \
+	cd $(JS) && ROOMCAST_GAMESERVER="$$bin/gameserver" ROOMCAST_CLICKER="$$bin/clicker" $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps
