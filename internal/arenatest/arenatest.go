@@ -1,7 +1,7 @@
 // Package arenatest serves the arena v1 room type (examples/arena, bench
-// mode), or any room types, over the real transport stack on an httptest
-// server, for the tests of the Go client, the swarm and anything else that
-// needs a live game server in-process.
+// mode) over the real transport stack on an httptest server, for the tests
+// of the Go client, the swarm and anything else that needs a live game
+// server in-process.
 package arenatest
 
 import (
@@ -24,21 +24,12 @@ import (
 // returns its base URL; everything is shut down when the test ends.
 func Server(t testing.TB) string {
 	t.Helper()
-	return ServerWith(t, func(rs *rooms.Server) error {
-		return arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings())
-	})
-}
-
-// ServerWith is Server with the room types define registers instead of
-// the arena.
-func ServerWith(t testing.TB, define func(*rooms.Server) error) string {
-	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sio, err := socketio.NewServer(socketio.Config{Logger: log})
 	require.NoError(t, err)
 	rs, err := rooms.NewServer(rooms.Config{Logger: log})
 	require.NoError(t, err)
-	require.NoError(t, define(rs))
+	require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings()))
 	roomsio.Attach(rs, sio.Of("/"))
 	hs := httptest.NewServer(sio)
 	t.Cleanup(func() {
