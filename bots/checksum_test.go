@@ -213,3 +213,27 @@ func TestParseStateTail(t *testing.T) {
 		}
 	}
 }
+
+// A delta that does not apply (a gap) makes the mirror wait for a
+// snapshot: later deltas are skipped and a resume asks for a snapshot.
+func TestGame_GapResyncs(t *testing.T) {
+	frames := sumFrames(t)
+	m := statesync.NewMirror(statesync.MirrorLimits{})
+	g := unconnectedGame(t, ParserMsgpack, m)
+	g.token = "tok" // seated: the resync drops the (here unconnected) connection
+	_, bin := frames[0].wire(t, ParserMsgpack, 0, "")
+	feed(t, g, nil, bin)
+	_, bin = frames[2].wire(t, ParserMsgpack, 2, "") // frames[1] lost
+	feed(t, g, nil, bin)
+	require.EqualValues(t, 1, g.Stats().MirrorErrors)
+	require.Zero(t, g.Stats().Desyncs)
+	require.True(t, g.needSnap.Load())
+	require.NotContains(t, g.resumeArg("tok"), "tick")
+	_, bin = frames[3].wire(t, ParserMsgpack, 3, "")
+	feed(t, g, nil, bin)
+	require.EqualValues(t, 1, g.Stats().MirrorErrors, "deltas are skipped, not failed, while resyncing")
+	_, bin = frames[0].wire(t, ParserMsgpack, 4, "")
+	feed(t, g, nil, bin)
+	require.False(t, g.needSnap.Load())
+	require.EqualValues(t, 4, g.Stats().LastAck)
+}

@@ -20,7 +20,9 @@
 //     verifies it; a mismatch counts in GameStats.Desyncs, calls OnDesync,
 //     and resyncs: deltas are skipped, the connection is dropped and the
 //     seat resumed without a tick, which brings a snapshot (even with
-//     AutoResume off). Frames without the argument are handled as before.
+//     AutoResume off). A frame that does not apply to the mirror (a gap)
+//     resyncs the same way. Frames without the argument, or with anything
+//     but 16 lowercase hex digits there, are applied unchecked.
 //   - The mirror is applied on the connection's read goroutine under a
 //     lock; Game.ReadMirror reads it from any other goroutine (and from
 //     OnState).

@@ -283,7 +283,8 @@ func (g *Game) OnState(fn func(kind string, ack uint64)) { g.setCB(func() { g.on
 // frame's checksum does not match the mirror's state after applying it.
 // The Game then resyncs by itself: it skips deltas, drops the connection
 // and resumes its seat asking for a snapshot (rooms.resume without tick),
-// whether or not AutoResume is set.
+// whether or not AutoResume is set. It does the same, without OnDesync,
+// when a frame does not apply to the mirror (a gap: GameStats.MirrorErrors).
 func (g *Game) OnDesync(fn func(Desync)) { g.setCB(func() { g.onDesync = fn }) }
 
 // ReadMirror calls fn with the mirror (GameConfig.Mirror) while no frame
@@ -895,17 +896,19 @@ func (g *Game) applyToMirror(m StateMirror, f stateFrame) {
 	}
 	g.mirMu.Unlock()
 	if err != nil {
+		// a gap or a frame that does not apply: the mirror needs a
+		// snapshot, which only a resume brings (PROTOCOL.md "Gaps and
+		// resync")
 		g.mirrorErrs.Add(1)
+		g.resync()
 	}
 	if d.Kind != "" {
 		g.desync(d)
 	}
 }
 
-// desync counts d, tells OnDesync and starts a resync: the mirror takes
-// no deltas until a snapshot, and the connection is dropped so that the
-// seat is resumed on a new one without a tick (the server then sends a
-// snapshot). A desync during a resync only counts.
+// desync counts d, tells OnDesync and starts a resync. A desync during a
+// resync only counts.
 func (g *Game) desync(d Desync) {
 	g.desyncs.Add(1)
 	g.hmu.Lock()
@@ -914,7 +917,18 @@ func (g *Game) desync(d Desync) {
 	if fn != nil {
 		fn(d)
 	}
-	if g.needSnap.CompareAndSwap(false, true) {
+	g.resync()
+}
+
+// resync makes the mirror take no deltas until a snapshot and, for a
+// seated Game, drops the connection so that the seat is resumed on a new
+// one without a tick (the server then sends a snapshot). A resync under
+// way is not started again.
+func (g *Game) resync() {
+	g.mu.Lock()
+	seated := g.token != ""
+	g.mu.Unlock()
+	if g.needSnap.CompareAndSwap(false, true) && seated {
 		go g.Drop() // not on the read goroutine that is calling us
 	}
 }
