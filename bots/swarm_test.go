@@ -3,6 +3,8 @@ package bots_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -68,7 +70,8 @@ func (b *countingBot) OnState(*bots.Game, string, uint64) error {
 func TestSwarm_RunsAnyScenario(t *testing.T) {
 	url := arenatest.Server(t)
 	sc := &countingScenario{}
-	sw, err := bots.NewSwarm(bots.SwarmConfig{Client: bots.Config{URL: url}, Bots: 4, Ramp: 200, Scenario: sc})
+	sw, err := bots.NewSwarm(bots.SwarmConfig{Client: bots.Config{URL: url}, Bots: 4, Ramp: 200, Scenario: sc,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	require.Equal(t, "arena", sw.Plan().RoomType)
 	ctx, cancel := context.WithCancel(context.Background())
