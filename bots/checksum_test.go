@@ -107,6 +107,7 @@ func TestGame_ChecksumVerified(t *testing.T) {
 					feed(t, g, text, bin)
 				}
 				st := g.Stats()
+				require.EqualValues(t, 5, st.Checksums)
 				require.Zero(t, st.Desyncs)
 				require.Zero(t, st.MirrorErrors)
 				require.EqualValues(t, 4, st.Deltas)
@@ -122,6 +123,7 @@ func TestGame_ChecksumVerified(t *testing.T) {
 				}
 				st := g.Stats()
 				require.Zero(t, st.Desyncs)
+				require.Zero(t, st.Checksums)
 				require.EqualValues(t, 5, st.Snapshots+st.Deltas)
 				require.EqualValues(t, 5, m.Tick())
 			})

@@ -67,7 +67,7 @@
 // ArenaScenario.TurnEvery, SwarmConfig.InputRate and ChurnRate at 0 and
 // RoomType "" mean the scenario's defaults, and the Scenario* name
 // constants moved to scenario.go with ScenarioClicker added. New:
-// Game.ReadMirror, Game.OnDesync, Desync, GameStats.Desyncs,
+// Game.ReadMirror, Game.OnDesync, Desync, GameStats.{Checksums, Desyncs},
 // SwarmSample.{TickRate, Desyncs, CheckFailures}, Swarm.Plan,
 // Swarm.Scenario, IsConnectionRefused, ClickInput.
 //

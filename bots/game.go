@@ -161,6 +161,7 @@ type GameStats struct {
 	Snapshots, Deltas int64 // state frames received
 	StateBytes        int64 // state payload bytes received
 	MirrorErrors      int64
+	Checksums         int64 // frames whose checksum was verified against the mirror
 	Desyncs           int64 // frames whose checksum did not match the mirror
 	InputsSent        int64
 	LastAck           uint64 // highest input seq acknowledged
@@ -199,7 +200,7 @@ type Game struct {
 	needSnap atomic.Bool // after a desync: deltas are skipped until a snapshot
 
 	snapshots, deltas, stateBytes, mirrorErrs atomic.Int64
-	desyncs                                   atomic.Int64
+	desyncs, checksums                        atomic.Int64
 	inputs, resumes, resumeFails, disconnects atomic.Int64
 	lastAck                                   atomic.Uint64
 	wireBase                                  struct{ in, out, fin, fout atomic.Int64 }
@@ -886,6 +887,7 @@ func (g *Game) applyToMirror(m StateMirror, f stateFrame) {
 	}
 	if applied && f.hasSum {
 		if cs, ok := m.(mirrorChecksummer); ok {
+			g.checksums.Add(1)
 			if got := cs.Checksum(); got != f.sum {
 				d = Desync{Kind: f.kind, Want: f.sum, Got: got}
 				if t, ok := m.(mirrorTicker); ok {
@@ -956,7 +958,7 @@ func (g *Game) ackUpTo(ack uint64) {
 func (g *Game) Stats() GameStats {
 	s := GameStats{
 		Snapshots: g.snapshots.Load(), Deltas: g.deltas.Load(), StateBytes: g.stateBytes.Load(),
-		MirrorErrors: g.mirrorErrs.Load(), Desyncs: g.desyncs.Load(), InputsSent: g.inputs.Load(), LastAck: g.lastAck.Load(),
+		MirrorErrors: g.mirrorErrs.Load(), Desyncs: g.desyncs.Load(), Checksums: g.checksums.Load(), InputsSent: g.inputs.Load(), LastAck: g.lastAck.Load(),
 		Resumes: g.resumes.Load(), ResumeFailures: g.resumeFails.Load(), Disconnects: g.disconnects.Load(),
 	}
 	s.Wire = Stats{BytesIn: g.wireBase.in.Load(), BytesOut: g.wireBase.out.Load(),
