@@ -68,7 +68,7 @@
 // RoomType "" mean the scenario's defaults, and the Scenario* name
 // constants moved to scenario.go with ScenarioClicker added. New:
 // Game.ReadMirror, Game.OnDesync, Desync, GameStats.{Checksums, Desyncs},
-// SwarmSample.{TickRate, Desyncs, CheckFailures}, Swarm.Plan,
+// SwarmSample.{TickRate, Checksums, Desyncs, CheckFailures}, Swarm.Plan,
 // Swarm.Scenario, IsConnectionRefused, ClickInput.
 //
 // Cost matters more than usual here: the swarm must load a server to its

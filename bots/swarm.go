@@ -141,6 +141,7 @@ type SwarmSample struct {
 	Resumes        int64
 	ResumeFailures int64
 	MirrorErrors   int64
+	Checksums      int64 // state checksums verified against the mirrors
 	Desyncs        int64 // state checksums that did not match the mirror
 	CheckFailures  int64 // the scenario's checks that failed
 	ChurnOps       int64
@@ -535,6 +536,7 @@ func (s *Swarm) Sample() SwarmSample {
 		out.ResumeFailures += st.ResumeFailures
 		out.MirrorErrors += st.MirrorErrors
 		out.Desyncs += st.Desyncs
+		out.Checksums += st.Checksums
 	}
 	return out
 }

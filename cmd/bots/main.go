@@ -161,6 +161,7 @@ type Result struct {
 	Resumes        int64 `json:"resumes"`
 	ResumeFailures int64 `json:"resume_failures"`
 	MirrorErrors   int64 `json:"mirror_errors"`
+	Checksums      int64 `json:"checksums"`
 	Desyncs        int64 `json:"desyncs"`
 	CheckFailures  int64 `json:"check_failures"`
 	ChurnOps       int64 `json:"churn_ops"`
@@ -446,7 +447,7 @@ func summarize(o options, sc bots.Scenario, plan bots.ScenarioPlan, a, b sample,
 	r.ConnectErrors, r.JoinErrors = b.sw.ConnectErrors, b.sw.JoinErrors
 	r.Disconnects, r.Resumes, r.ResumeFailures = b.sw.Disconnects, b.sw.Resumes, b.sw.ResumeFailures
 	r.MirrorErrors, r.ChurnOps, r.ChurnErrors = b.sw.MirrorErrors, b.sw.ChurnOps, b.sw.ChurnErrors
-	r.Desyncs, r.CheckFailures = b.sw.Desyncs, b.sw.CheckFailures
+	r.Checksums, r.Desyncs, r.CheckFailures = b.sw.Checksums, b.sw.Desyncs, b.sw.CheckFailures
 	r.ServerMeasured = a.srvOK && b.srvOK
 	if !r.ServerMeasured {
 		why := "no -pid or -metrics"

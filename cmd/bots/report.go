@@ -139,6 +139,7 @@ var fieldDocs = map[string]string{
 	"resumes":                    "Seats taken back after a dropped connection (rooms.resume).",
 	"resume_failures":            "Seats that could not be taken back.",
 	"mirror_errors":              "State frames a bot's mirror could not apply (with -mirror or a scenario that reads the state).",
+	"checksums":                  "State checksums the bots verified against their mirrors (whole run; needs -mirror, or a scenario with a mirror, and a room type that sends checksums).",
 	"desyncs":                    "State frames whose checksum did not match the bot's mirror after applying them; each bot then resyncs with a snapshot. Any is a bug.",
 	"check_failures":             "The scenario's own checks that failed (the clicker checks that the room counts every click).",
 	"churn_ops":                  "Churn actions performed (churn scenario).",
