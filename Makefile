@@ -15,13 +15,14 @@ JS     := clients/js
 PY     := clients/python
 PY_DIST    := /usr/lib/python3/dist-packages
 PY_MODULES := $(PY_DIST)/socketio $(PY_DIST)/engineio $(PY_DIST)/msgpack $(PY_DIST)/requests $(PY_DIST)/websocket
-# The server binary the Node and Python tests start (rebuilt by every run).
+# The server binaries the Node and Python tests start (rebuilt by every run).
 GAMESERVER := bin/gameserver
+CLICKER    := bin/clicker
 
 # Node test files of the transport (and later the JS client).
 JS_TESTS = $(wildcard $(JS)/test/*.test.js)
 
-.PHONY: test test-long deps tools go-test js-test py-test vet seeds run clean $(GAMESERVER)
+.PHONY: test test-long deps tools go-test js-test py-test vet seeds run clean $(GAMESERVER) $(CLICKER)
 
 ## test: everything a change must pass (vet, Go tests with -race, Node and Python tests against the Go server)
 test: deps vet go-test js-test py-test
@@ -72,12 +73,14 @@ vet:
 go-test:
 	$(GO) test -race -count=1 ./...
 
-$(GAMESERVER):
-	$(GO) build -o $@ ./cmd/gameserver
+$(GAMESERVER) $(CLICKER): bin/%:
+	$(GO) build -o $@ ./cmd/$*
 
-# The Node tests start the server themselves (one binary for all files).
-js-test: deps $(GAMESERVER)
-	cd $(JS) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
+# The Node tests start the servers themselves (one build for all files;
+# clicker.test.js runs cmd/clicker).
+js-test: deps $(GAMESERVER) $(CLICKER)
+	cd $(JS) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" ROOMCAST_CLICKER="$(abspath $(CLICKER))" \
+	  $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
 
 ## py-test: the Python client (Debian's python3-socketio) plays against the server; see clients/python/README.md
 py-test: deps $(GAMESERVER)

@@ -13,7 +13,7 @@ import (
 	"github.com/roomcast/roomcast/codec/mpack"
 )
 
-// Game protocol event names (DESIGN.md "Game protocol", PROTOCOL.md).
+// Game protocol event names (PROTOCOL.md, "Game protocol").
 const (
 	EventList         = "rooms.list"
 	EventJoinOrCreate = "rooms.joinOrCreate"

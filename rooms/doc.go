@@ -2,7 +2,7 @@
 // by name, one goroutine per room running a fixed-tick loop, seats with
 // single-use reconnection tokens and a grace period, matchmaking
 // (joinOrCreate, create, join, joinById, list, with metadata filters), a
-// live lobby, and the game protocol of DESIGN.md ("Game protocol").
+// live lobby, and the game protocol of PROTOCOL.md ("Game protocol").
 //
 // A game implements Game (embed NopGame and override the hooks it needs)
 // and registers it:
@@ -52,9 +52,14 @@
 // room.left with code room_error) and is logged; other rooms go on.
 //
 // Lock order: a room type's mutex (seat accounting, matchmaking) may be
-// taken before Server.tokensMu, never the other way round; Session.mu is a
-// leaf. No lock is held while game code runs.
+// taken before Server.mu, and Server.mu before the random source's mutex
+// (both when matchmaking creates a room), never the other way round; the
+// token table's mutex, Session.mu, the lobby's and the memory registry's
+// mutexes are leaves; Room.sendMu is held only around putting a message into
+// the inbox. No lock is held while game code runs or while anything is sent
+// to a connection (ARCHITECTURE.md, "Locks and their order").
 //
-// This package must not import transport packages; it imports tick and
-// codec (its tests also use sync and bots).
+// This package must not import transport packages; it imports tick,
+// codec/mpack and sync (statesync, for the resume buffer); its tests also use
+// bots.
 package rooms

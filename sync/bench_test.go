@@ -28,7 +28,7 @@ func (c cpuClock) report(b *testing.B) {
 	}
 }
 
-// The arena v1 workload (DESIGN.md): 8 players, all moving every tick.
+// The arena v1 workload (BENCHMARKS.md): 8 players, all moving every tick.
 type benchPlayer struct {
 	Entity
 	X, Y  Float32

@@ -71,6 +71,7 @@ func (b *syncBuffer) String() string {
 // SIGTERM with a player in a room: the player is told room.left
 // {code: "shutdown"} and the process exits 0 within the drain grace.
 func TestSIGTERMDrains(t *testing.T) {
+	t.Parallel()
 	cmd, url, stderr := startProcess(t, "--drain-grace", "5s")
 
 	resp, err := http.Get(url + "/")
@@ -108,14 +109,36 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 }
 
-// --demo sioecho still serves the transport demo.
+// --demo sioecho serves the transport demo: the Engine.IO echo on
+// /engine.io/, the demo's Socket.IO events on /socket.io/ with its fast
+// heartbeat, metrics and health; SIGINT drains it and exits 0.
 func TestDemoSioecho(t *testing.T) {
-	cmd, url, _ := startProcess(t, "--demo", "sioecho")
-	resp, err := http.Get(url + "/engine.io/?EIO=4&transport=polling")
+	t.Parallel()
+	cmd, url, stderr := startProcess(t, "--demo", "sioecho")
+	code, body := get(t, url+"/engine.io/?EIO=4&transport=polling")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
+	code, body = get(t, url+"/socket.io/?EIO=4&transport=polling")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
+	require.Contains(t, body, `"pingInterval":300`, "the demo's heartbeat")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cli, err := bots.Dial(ctx, bots.Config{URL: url, Logger: quietLogger()})
 	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.True(t, strings.HasPrefix(string(body), `0{"sid":`), string(body))
+	defer cli.Close()
+	got, err := cli.EmitWithAck(ctx, "echo", "hi")
+	require.NoError(t, err)
+	require.Equal(t, []any{"hi"}, got, "the demo's echo event, not the rooms protocol")
+
+	code, body = get(t, url+"/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "\nroomcast_sessions{transport=")
+	require.NotContains(t, body, "roomcast_rooms{", "no room type")
+	code, _ = get(t, url+"/healthz")
+	require.Equal(t, http.StatusOK, code)
+
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	require.NoError(t, cmd.Wait())
+	require.NoError(t, cmd.Wait(), "stderr: %s", stderr.String())
 }

@@ -18,8 +18,9 @@
 // size.
 //
 // Why not github.com/vmihailenco/msgpack/v5 for everything: its generic
-// decoder trusts length prefixes (see DESIGN.md), and its encoder reflects.
-// The tests use it only as an oracle.
+// decoder trusts length prefixes (the five bytes dd ff ff ff ff make it
+// allocate an array of 4 G elements), and its encoder reflects. The tests use
+// it only as an oracle.
 //
 // This package must not import any other roomcast package nor any third-party
 // module; it is a leaf used by transport, sync, rooms and bots.

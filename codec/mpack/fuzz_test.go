@@ -10,7 +10,8 @@ import (
 )
 
 // fuzzSeeds are hand-picked inputs: valid values of every kind, the hostile
-// length claims from DESIGN.md, and truncations.
+// length claims (such as dd ff ff ff ff: 4 G elements in 5 bytes), and
+// truncations.
 var fuzzSeeds = []string{
 	"c0", "c3", "d4 00 00", "7f", "e0", "cf ff ff ff ff ff ff ff ff", "d3 80 00 00 00 00 00 00 00",
 	"ca 3f c0 00 00", "cb 3f f8 00 00 00 00 00 00", "a3 61 62 63", "d9 01 7a", "c4 02 01 02",

@@ -231,11 +231,16 @@ func (g *Game) OnTick(r *rooms.Room, t rooms.Tick) {
 }
 
 // OnDrop implements rooms.Game: the player stays in the world, standing
-// still (queued inputs dropped and acknowledged), while its seat is held.
+// still (queued inputs dropped and acknowledged) and marked offline
+// (Player.Online false), while its seat is held.
 func (g *Game) OnDrop(_ *rooms.Room, c *rooms.Client) {
 	g.sim.Stop(c.ID())
+	g.view.setOnline(c.ID(), false)
 	g.ack(c)
 }
+
+// OnResume implements rooms.Game: the player is online again.
+func (g *Game) OnResume(_ *rooms.Room, c *rooms.Client) { g.view.setOnline(c.ID(), true) }
 
 // Leave removes player id (OnLeave's work).
 func (g *Game) Leave(id string) {

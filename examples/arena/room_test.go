@@ -2,6 +2,7 @@ package arena_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -117,6 +118,7 @@ func TestArenaRoom(t *testing.T) {
 		require.NotNil(t, p)
 		require.Equal(t, "ada", p["name"])
 		require.EqualValues(t, arena.MaxHP, p["hp"])
+		require.Equal(t, true, p["online"])
 		x0, y0 := p["x"].(float32), p["y"].(float32)
 
 		// A msgpack client sends integers.
@@ -159,11 +161,51 @@ func TestArenaRoom(t *testing.T) {
 		still := c2.player(t, id)
 		require.NotNil(t, still)
 		time.Sleep(time.Second)
+		require.Equal(t, false, still["online"], "a dropped player is marked offline")
 		require.Equal(t, still, c2.player(t, id), "a dropped player stands still")
 		require.Equal(t, arena.DefaultName, c2.player(t, ack["sessionId"].(string))["name"])
 		time.Sleep(rooms.DefaultReconnectGrace)
 		require.Nil(t, c2.player(t, id), "removed when the grace ended")
 	})
+}
+
+// A dropped player is marked offline (Player.Online false) while its seat
+// is held, in every position encoding, and online again once it resumes.
+func TestOnlineMarker(t *testing.T) {
+	for _, opts := range []map[string]any{{}, {"quantized": true}, {"packed": true}, {"mode": "bench"}} {
+		t.Run(fmt.Sprint(opts), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rs, err := rooms.NewServer(rooms.Config{})
+				require.NoError(t, err)
+				defer rs.Shutdown(context.Background())
+				require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{}, arena.Settings()))
+
+				c1, c2 := newConn(), newConn()
+				sess1 := rs.Connect(c1, rooms.ConnInfo{})
+				ack := call(sess1, "rooms.create", arena.RoomType, opts)
+				require.Equal(t, true, ack["ok"], "%v", ack)
+				id, token, roomID := ack["sessionId"].(string), ack["token"].(string), ack["roomId"].(string)
+				sess2 := rs.Connect(c2, rooms.ConnInfo{})
+				ack = call(sess2, "rooms.joinById", roomID, map[string]any{})
+				require.Equal(t, true, ack["ok"], "%v", ack)
+				time.Sleep(100 * time.Millisecond)
+				require.Equal(t, true, c2.player(t, id)["online"])
+				require.Equal(t, true, c2.player(t, ack["sessionId"].(string))["online"])
+
+				sess1.Close()
+				time.Sleep(100 * time.Millisecond)
+				require.Equal(t, false, c2.player(t, id)["online"], "dropped: offline while the seat is held")
+
+				c3 := newConn()
+				sess3 := rs.Connect(c3, rooms.ConnInfo{})
+				ack = call(sess3, "rooms.resume", map[string]any{"token": token, "tick": 0})
+				require.Equal(t, true, ack["ok"], "%v", ack)
+				time.Sleep(100 * time.Millisecond)
+				require.Equal(t, true, c2.player(t, id)["online"], "resumed: online again")
+				require.Equal(t, true, c3.player(t, id)["online"], "the resumed client sees itself online")
+			})
+		})
+	}
 }
 
 // A bench room created with the "mode" option has no pickups; a joiner

@@ -7,7 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// Rules of the game (arena v1 where DESIGN.md fixes them).
+// Rules of the game (PROTOCOL.md, "The arena game"; bench mode is the arena v1
+// benchmark workload of BENCHMARKS.md).
 const (
 	Size           = 1000.0 // the arena is Size × Size; positions are clamped to [0, Size]
 	Speed          = 100.0  // units per second; a diagonal move is normalised to the same speed

@@ -14,17 +14,21 @@ type Player struct {
 	HP    statesync.Uint8   `sync:"hp"`
 	Score statesync.Uint16  `sync:"score"`
 	Name  statesync.String  `sync:"name"`
+	// Online is false while the player's connection is gone and its seat
+	// is held for the reconnect grace (Game.OnDrop), true otherwise.
+	Online statesync.Bool `sync:"online"`
 }
 
 // QPlayer is a replicated player with quantized positions (0..1024, step
 // 1/32, sent as unsigned integers: value = raw / 32).
 type QPlayer struct {
 	statesync.Entity
-	X     statesync.Fixed  `sync:"x,min=0,max=1024,step=1/32"`
-	Y     statesync.Fixed  `sync:"y,min=0,max=1024,step=1/32"`
-	HP    statesync.Uint8  `sync:"hp"`
-	Score statesync.Uint16 `sync:"score"`
-	Name  statesync.String `sync:"name"`
+	X      statesync.Fixed  `sync:"x,min=0,max=1024,step=1/32"`
+	Y      statesync.Fixed  `sync:"y,min=0,max=1024,step=1/32"`
+	HP     statesync.Uint8  `sync:"hp"`
+	Score  statesync.Uint16 `sync:"score"`
+	Name   statesync.String `sync:"name"`
+	Online statesync.Bool   `sync:"online"` // as Player.Online
 }
 
 // PPlayer is a replicated player whose quantized position is one packed
@@ -32,10 +36,11 @@ type QPlayer struct {
 // integer).
 type PPlayer struct {
 	statesync.Entity
-	Pos   statesync.Fixed2 `sync:"pos,min=0,max=1024,step=1/32"`
-	HP    statesync.Uint8  `sync:"hp"`
-	Score statesync.Uint16 `sync:"score"`
-	Name  statesync.String `sync:"name"`
+	Pos    statesync.Fixed2 `sync:"pos,min=0,max=1024,step=1/32"`
+	HP     statesync.Uint8  `sync:"hp"`
+	Score  statesync.Uint16 `sync:"score"`
+	Name   statesync.String `sync:"name"`
+	Online statesync.Bool   `sync:"online"` // as Player.Online
 }
 
 // Item is a replicated pickup (whole-unit position).
@@ -92,7 +97,14 @@ const (
 )
 
 // publisher is a replicated player entity.
-type publisher interface{ publish(a *Actor) }
+type publisher interface {
+	publish(a *Actor)
+	setOnline(on bool)
+}
+
+func (p *Player) setOnline(on bool)  { p.Online.Set(on) }
+func (p *QPlayer) setOnline(on bool) { p.Online.Set(on) }
+func (p *PPlayer) setOnline(on bool) { p.Online.Set(on) }
 
 func (p *Player) publish(a *Actor) {
 	p.X.Set(float32(a.X))
@@ -128,6 +140,7 @@ func (p *PPlayer) setName(n string) { p.Name.Set(n) }
 func (pm playerMap[P, T]) add(a *Actor) publisher {
 	p := P(new(T))
 	p.setName(a.Name)
+	p.setOnline(true)
 	p.publish(a)
 	pm.m.Set(a.ID, p)
 	return p
@@ -183,6 +196,13 @@ func coord16(v float64) uint16 { return uint16(math.Round(clamp(v, 0, math.MaxUi
 
 // add puts a new actor into the state.
 func (v *view) add(a *Actor) { v.ents[a.ID] = v.players.add(a) }
+
+// setOnline marks player id as connected or not (a held seat).
+func (v *view) setOnline(id string, on bool) {
+	if p := v.ents[id]; p != nil {
+		p.setOnline(on)
+	}
+}
 
 // remove takes an actor out of the state.
 func (v *view) remove(id string) {

@@ -22,7 +22,7 @@ const (
 
 // The heartbeat the demo is specified with (issue 3): fast, so that ping
 // timeouts show within a test. cmd/gameserver --demo sioecho uses them
-// unless --ping-interval/--ping-timeout say otherwise.
+// unless --ping-interval/--ping-timeout (or their variables) say otherwise.
 const (
 	DemoPingInterval = 300 * time.Millisecond
 	DemoPingTimeout  = 200 * time.Millisecond
@@ -58,6 +58,13 @@ type Config struct {
 	AdminToken string
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// SocketIO, if set, is the Socket.IO server the demo's namespaces are
+	// added to (for example a host.Server's, which then serves it at
+	// /socket.io/, counts it on /metrics and drains it); the heartbeat,
+	// payload and origin fields then apply to the raw Engine.IO echo only,
+	// and Shutdown leaves this server to its owner. Namespace "/" must be
+	// free (no rooms on it). Default: the demo makes its own.
+	SocketIO *socketio.Server
 }
 
 // Validate reports the first invalid field.
@@ -79,6 +86,8 @@ type Server struct {
 	engine   *engineio.Server
 	socketio *socketio.Server
 	token    string
+	// ownsSocketIO: the demo made socketio (Shutdown closes it).
+	ownsSocketIO bool
 
 	mu          sync.Mutex        // guards disconnects and order
 	disconnects map[string]string // namespace + " " + socket id → reason
@@ -105,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:         cfg.Logger,
 	}
 
-	s := &Server{mux: http.NewServeMux(), token: cfg.AdminToken, disconnects: map[string]string{}}
+	s := &Server{mux: http.NewServeMux(), token: cfg.AdminToken, disconnects: map[string]string{}, ownsSocketIO: cfg.SocketIO == nil}
 
 	// (a) Raw Engine.IO echo.
 	eioCfg := engineCfg
@@ -118,11 +127,13 @@ func New(cfg Config) (*Server, error) {
 	s.engine = eng
 
 	// (b) Socket.IO.
-	sioCfg := socketio.Config{Engine: engineCfg, Logger: cfg.Logger}
-	sioCfg.Engine.Path = SocketIOPath
-	sio, err := socketio.NewServer(sioCfg)
-	if err != nil {
-		return nil, fmt.Errorf("sioecho: socket.io server: %w", err)
+	sio := cfg.SocketIO
+	if sio == nil {
+		sioCfg := socketio.Config{Engine: engineCfg, Logger: cfg.Logger}
+		sioCfg.Engine.Path = SocketIOPath
+		if sio, err = socketio.NewServer(sioCfg); err != nil {
+			return nil, fmt.Errorf("sioecho: socket.io server: %w", err)
+		}
 	}
 	s.socketio = sio
 	sio.Of("/").OnConnection(s.onEchoConnection)
@@ -150,8 +161,12 @@ func (s *Server) SocketIO() *socketio.Server { return s.socketio }
 func (s *Server) Engine() *engineio.Server { return s.engine }
 
 // Shutdown closes every session of both servers ("server shutting down")
-// and waits for them, or for ctx.
+// and waits for them, or for ctx. A Socket.IO server given in
+// Config.SocketIO is left to its owner.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if !s.ownsSocketIO {
+		return s.engine.Shutdown(ctx)
+	}
 	return errors.Join(s.socketio.Shutdown(ctx), s.engine.Shutdown(ctx))
 }
 

@@ -2,9 +2,12 @@
 // with client-side prediction and reconciliation, interpolation of other
 // entities, automatic seat resume after a dropped connection, and the
 // lobby. Built on socket.io-client with socket.io-msgpack-parser; the game
-// protocol is DESIGN.md "Game protocol", the state bytes PROTOCOL.md (State replication).
+// protocol is PROTOCOL.md (Game protocol), the state bytes PROTOCOL.md
+// (State replication). Nothing here knows a particular game: a game's
+// rules (e.g. the arena's prediction, src/arena.js) come in as roomOpts. How the server is built:
+// ARCHITECTURE.md.
 //
-//   import { connect } from "./roomcast.js";
+//   import { connect } from "@roomcast/client";
 //   const client = await connect("http://127.0.0.1:2567");
 //   const room = await client.joinOrCreate("arena", { name: "ada" });
 //   room.on("state", () => draw(room.state));
@@ -75,6 +78,9 @@ function lerp(p, c, a) {
   return c;
 }
 
+/** True for a frame checksum: 16 lowercase hex digits (FNV-1a 64, as Mirror.checksum()). */
+const isChecksum = (v) => typeof v === "string" && /^[0-9a-f]{16}$/.test(v);
+
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 /**
@@ -128,10 +134,11 @@ export class Client extends Emitter {
     s.on("disconnect", (reason) => {
       this.emit("disconnect", reason);
       if (this.room) this.room._dropped(reason);
+      for (const l of this._lobbies) l._lost();
     });
     s.on("connect_error", (err) => this.emit("connect_error", err));
-    s.on("snapshot", (state, ack) => this.room?._frame("snapshot", state, ack));
-    s.on("delta", (state, ack) => this.room?._frame("delta", state, ack));
+    s.on("snapshot", (state, ack, checksum) => this.room?._frame("snapshot", state, ack, checksum));
+    s.on("delta", (state, ack, checksum) => this.room?._frame("delta", state, ack, checksum));
     s.on("msg", (type, payload, cb) => this.room?.emit("message", type, payload, cb));
     s.on("room.left", (info) => this.room?._left(info ?? {}));
     s.on("lobby.rooms", (list) => {
@@ -263,7 +270,12 @@ export class Client extends Emitter {
   }
 }
 
-/** Lobby is a live list of rooms. */
+/**
+ * Lobby is a live list of rooms. While the connection is down the list is
+ * unknown: rooms is emptied and live is false (a stopped server's rooms
+ * must not stay joinable on screen); after the reconnect the lobby
+ * resubscribes and the server's full list makes it live again.
+ */
 export class Lobby extends Emitter {
   constructor(client, query) {
     super();
@@ -271,6 +283,8 @@ export class Lobby extends Emitter {
     this.query = query;
     /** roomId → {roomId, name, clients, maxClients, locked, metadata} */
     this.rooms = new Map();
+    /** True while rooms is the server's current list (false while disconnected). */
+    this.live = false;
     this._closed = false;
   }
 
@@ -280,6 +294,13 @@ export class Lobby extends Emitter {
 
   _all(list) {
     this.rooms = new Map((list ?? []).map((r) => [r.roomId, r]));
+    this.live = true;
+    this.emit("change", this.rooms);
+  }
+
+  _lost() {
+    this.live = false;
+    this.rooms = new Map();
     this.emit("change", this.rooms);
   }
 
@@ -309,10 +330,12 @@ export class Lobby extends Emitter {
  *   predict: { entity(room) → the own entity in room.state (or null),
  *              apply(predicted, input, dt) mutating a copy of it }
  *   interpolate: field names to interpolate on other entities (default ["x", "y"])
+ *   verifyChecksums: check the checksum a state frame may carry (default true)
  *
  * Events: "state" (kind, ack), "add"/"change"/"remove" (entity, ...) from
  * the mirror, "message" (type, payload, ackFn?), "drop" (reason),
- * "resume" (), "leave" ({code, reason}), "error" (err).
+ * "resume" (), "leave" ({code, reason}), "desync" ({expected, actual,
+ * tick}), "error" (err).
  */
 export class Room extends Emitter {
   constructor(client, opts = {}) {
@@ -342,7 +365,7 @@ export class Room extends Emitter {
     this.ping = null;
     /** The own entity as predicted (a plain copy), or null without opts.predict. */
     this.predicted = null;
-    this.stats = { snapshots: 0, deltas: 0, resumes: 0, resyncs: 0, bytes: 0 };
+    this.stats = { snapshots: 0, deltas: 0, resumes: 0, resyncs: 0, bytes: 0, verified: 0, desyncs: 0 };
     this._interp = opts.interpolate ?? ["x", "y"];
     this._hist = new Map(); // entity → {prev, cur} samples of interpolated fields
     this._needSnapshot = false;
@@ -377,33 +400,45 @@ export class Room extends Emitter {
     this._reconcile(); // the join snapshot arrived before the seat was known
   }
 
-  _frame(kind, state, ack) {
+  // _frame applies one state frame: event(state, ack[, checksum]). The
+  // optional checksum (16 lowercase hex digits) is the server's
+  // statesync checksum of the state after this frame; a mirror that
+  // disagrees has silently diverged and is rebuilt from a snapshot.
+  _frame(kind, state, ack, checksum) {
     const t = now();
     this._lastFrame = t;
     const bytes = state instanceof ArrayBuffer || ArrayBuffer.isView(state) ? state : new Uint8Array(0);
     this.stats.bytes += bytes.byteLength;
+    let applied = false;
     try {
       if (kind === "snapshot") {
         this.mirror.applySnapshot(bytes);
         this.stats.snapshots++;
         this._needSnapshot = false;
+        applied = true;
       } else if (!this._needSnapshot) {
         this.mirror.applyDelta(bytes);
         this.stats.deltas++;
+        applied = true;
       }
     } catch (err) {
       // A delta before the first snapshot, or an old duplicate: ignore it.
       if (err.code === MirrorErrors.noSnapshot && this.stats.snapshots === 0) return;
       if (err.code === MirrorErrors.outOfOrder && err.stale) return;
-      // Lost sync (a missed delta or bad bytes). A snapshot comes with a
-      // resume at tick 0, and a seat resumes only on a new connection:
-      // drop the transport; socket.io-client reconnects and the room
-      // resumes.
-      this._needSnapshot = true;
-      this.stats.resyncs++;
+      // Lost sync (a missed delta or bad bytes).
       this.emit("error", err);
-      if (this.client.connected) this.client.socket.io.engine?.close();
+      this._resync();
       return;
+    }
+    if (applied && this.opts.verifyChecksums !== false && isChecksum(checksum)) {
+      const actual = this.mirror.checksum();
+      if (actual !== checksum) {
+        this.stats.desyncs++;
+        this.emit("desync", { expected: checksum, actual, tick: this.mirror.tick });
+        this._resync();
+        return;
+      }
+      this.stats.verified++;
     }
     const a = typeof ack === "bigint" ? Number(ack) : Number(ack ?? 0);
     if (a > this.ackedSeq) this.ackedSeq = a;
@@ -417,6 +452,16 @@ export class Room extends Emitter {
     this._sample(t);
     this._reconcile();
     this.emit("state", kind, this.ackedSeq);
+  }
+
+  // _resync throws the mirror's state away for a fresh snapshot. A
+  // snapshot comes with a resume at tick 0, and a seat resumes only on a
+  // new connection: drop the transport; socket.io-client reconnects and
+  // the room resumes. Deltas until the snapshot are not applied.
+  _resync() {
+    this._needSnapshot = true;
+    this.stats.resyncs++;
+    if (this.client.connected) this.client.socket.io.engine?.close();
   }
 
   // _sample records the interpolated fields (numbers, or [x, y] pairs of
@@ -503,8 +548,9 @@ export class Room extends Emitter {
   }
 
   /**
-   * Measures one round trip of msg("ping") (the arena answers it; other
-   * games may refuse it) in ms and folds it into room.ping.
+   * Measures one round trip of msg("ping") in ms and folds it into
+   * room.ping. Works with games that answer a "ping" message (the arena
+   * does); others refuse it (message_refused).
    */
   async measurePing() {
     const t0 = now();

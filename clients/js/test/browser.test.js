@@ -3,7 +3,11 @@
 // long-polling forced: two pages join the same room through the page's
 // own UI; keys pressed in one move its player in the other; the first page
 // goes offline for 2 s and comes back into the same seat with its score
-// intact. Screenshots of both pages go to clients/js/test-artifacts/.
+// intact. And what the page shows when things go away: a player whose
+// connection is gone is drawn as reconnecting (not as a live player), the
+// lobby drops its rooms when the server stops (and lists the new server's
+// rooms after the reconnect), and the page offers polling-only mode.
+// Screenshots go to clients/js/test-artifacts/.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -12,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startArena } from "./helpers/arena.js";
+import { connect } from "../src/roomcast.js";
 
 const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? "/usr/bin/chromium";
 const ARGS = [
@@ -60,12 +65,12 @@ async function waitView(page, pred, what, ms = 20_000) {
   }
 }
 
-async function openPage(query) {
+async function openPage(query, url = server.url) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${server.url}/?${query}`);
+  await page.goto(`${url}/?${query}`);
   await page.waitForFunction(() => window.roomcastApp?.client?.connected, null, { timeout: 15_000 });
   return { context, page, errors };
 }
@@ -222,6 +227,7 @@ for (const transport of ["websocket", "polling"]) {
         assert.ok(back.me.score >= score, `score kept: ${back.me.score} after ${score}`);
         assert.equal(back.transport, transport);
         assert.equal(await p1.page.isVisible("#banner"), false, "banner gone");
+        await waitView(p2.page, (v) => v.players[v1.sessionId]?.online === true, "page 2 seeing page 1 online again");
         // And it still plays: keys move it on page 2 again.
         const seen = await view(p2.page);
         const key2 = clearWay(seen.players[v1.sessionId], seen.players[seen.sessionId], "y") > 0 ? "ArrowDown" : "ArrowUp";
@@ -240,3 +246,69 @@ for (const transport of ["websocket", "polling"]) {
     });
   });
 }
+
+describe("what the page shows when players or the server go away", () => {
+  test("a dropped player is drawn as reconnecting; a stopped server's rooms leave the lobby; polling is offered", { timeout: 120_000 }, async () => {
+    let own = await startArena();
+    const addr = new URL(own.url).host;
+    const p1 = await openPage("create=1&name=leaver", own.url);
+    const p2 = await openPage("name=stayer", own.url);
+    let other;
+    try {
+      const v1 = await waitView(p1.page, (v) => v.roomId && v.me, "page 1 in its room");
+      await waitView(p2.page, (v) => v.lobbyLive && v.lobby.some((r) => r.roomId === v1.roomId), "page 2's lobby listing the room");
+      await p2.page.click(`tr[data-room-id="${v1.roomId}"] button`);
+      let v2 = await waitView(p2.page, (v) => v.roomId === v1.roomId && v.players[v1.sessionId], "page 2 in the room");
+      assert.equal(v2.players[v1.sessionId].online, true);
+      assert.ok(!v2.scores.some((s) => /reconnecting/.test(s)), `scores ${v2.scores}`);
+
+      // Page 1 goes away: its seat is held for the grace period, and
+      // page 2 shows it as reconnecting, not as a live player.
+      await p1.context.close();
+      v2 = await waitView(p2.page, (v) => v.players[v1.sessionId]?.online === false, "page 2 seeing page 1 offline");
+      v2 = await waitView(p2.page, (v) => v.scores.some((s) => s.startsWith("leaver:") && s.endsWith("(reconnecting)")), "page 1 listed as reconnecting");
+      assert.equal(await p2.page.locator("#scores li.offline").count(), 1);
+      assert.equal(v2.players[v2.sessionId].online, true);
+      await p2.page.screenshot({ path: join(artifacts, "ghost.png") });
+
+      // The server stops: page 2's lobby no longer offers its rooms.
+      await p2.page.click("#leave");
+      await waitView(p2.page, (v) => !v.roomId || v.status !== "connected" || v.lobby.length > 0, "page 2 out of the room");
+      await waitView(p2.page, (v) => v.lobby.some((r) => r.roomId === v1.roomId), "the room still listed while the server runs");
+      await own.stop();
+      own = null;
+      const dead = await waitView(p2.page, (v) => !v.lobbyLive, "page 2 noticing the lost connection");
+      assert.deepEqual(dead.lobby, []);
+      assert.equal(await p2.page.locator("#rooms tbody tr").count(), 0, "no rows, no Join buttons");
+      assert.equal(await p2.page.isVisible("#no-rooms"), true);
+      assert.match(await p2.page.textContent("#no-rooms"), /connection lost/i);
+      assert.equal(await p2.page.isDisabled("#quick"), true);
+      await p2.page.screenshot({ path: join(artifacts, "lobby-offline.png") });
+
+      // A server comes back at the same address: the lobby is live again
+      // and lists its rooms.
+      own = await startArena({ args: ["--addr", addr] });
+      await waitView(p2.page, (v) => v.lobbyLive, "page 2's lobby live again", 30_000);
+      other = await connect(own.url, { transports: ["websocket"] });
+      const room = await other.create("arena", { name: "newcomer" });
+      await waitView(p2.page, (v) => v.lobby.some((r) => r.roomId === room.id), "page 2 listing the new server's room");
+      assert.equal(await p2.page.isDisabled(`tr[data-room-id="${room.id}"] button`), false);
+
+      // Polling-only mode is offered on the page: the link switches to it.
+      assert.equal(await p2.page.textContent("#transport-link"), "use long-polling");
+      await p2.page.click("#transport-link");
+      await p2.page.waitForURL(/transport=polling/, { timeout: 10_000 });
+      await p2.page.waitForFunction(() => window.roomcastApp?.client?.connected, null, { timeout: 15_000 });
+      const polled = await waitView(p2.page, (v) => v.transport === "polling" && v.lobbyLive, "page 2 on polling");
+      assert.ok(polled.lobby.some((r) => r.roomId === room.id));
+      assert.equal(await p2.page.textContent("#transport-link"), "use WebSocket");
+      assert.match(new URL(p2.page.url()).search, /name=stayer/, "other parameters kept");
+      assert.deepEqual(p2.errors, []);
+    } finally {
+      other?.close();
+      await p1.context.close().catch(() => {});
+      await p2.context.close();
+      if (own) await own.stop();
+    }
+  });
+});

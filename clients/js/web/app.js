@@ -2,8 +2,16 @@
 // own player predicted and the others interpolated, a banner while the
 // connection is down and the seat is being resumed, and the ping.
 //
-// Query parameters: transport=polling (force long-polling) or websocket,
-// name=NAME, join=ROOMID (join that room at once), create=1 (create one).
+// Query parameters: transport=polling (force HTTP long-polling, for
+// networks that block WebSocket; the header's link toggles it) or
+// websocket, name=NAME, join=ROOMID (join that room at once), create=1
+// (create one), stall=MS (the client's stallTimeout).
+//
+// Players whose connection is gone (their seat held while they reconnect:
+// the state's online field is false) are drawn grey and marked
+// "reconnecting". While the page's own connection is down the lobby is
+// unknown: its list is cleared (no Join buttons for rooms of a server that
+// may be gone) until the reconnect brings the server's list again.
 import { connect, arenaRoomOptions, position, SIZE, PLAYER_RADIUS, PICKUP_RADIUS, MAX_HP } from "./roomcast.bundle.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,6 +21,7 @@ const ui = {
   status: $("status"),
   ping: $("ping"),
   transport: $("transport"),
+  transportLink: $("transport-link"),
   name: $("name"),
   quick: $("quick"),
   create: $("create"),
@@ -38,7 +47,7 @@ const app = {
   view() {
     const room = app.room;
     const players = {};
-    for (const [id, p] of room?.state?.players ?? []) players[id] = { ...position(p), hp: p.hp, score: p.score, name: p.name };
+    for (const [id, p] of room?.state?.players ?? []) players[id] = { ...position(p), hp: p.hp, score: p.score, name: p.name, online: isOnline(p) };
     const pickups = [];
     for (const [, it] of room?.state?.pickups ?? []) pickups.push({ x: it.x, y: it.y });
     return {
@@ -58,6 +67,8 @@ const app = {
       players,
       pickups,
       lobby: app.lobby ? [...app.lobby.rooms.values()].map((r) => ({ roomId: r.roomId, clients: r.clients })) : [],
+      lobbyLive: app.lobby?.live ?? false,
+      scores: [...ui.scores.children].map((li) => li.textContent),
       keys: [...app.keys],
       blurs: app.blurs,
       error: app.error,
@@ -65,6 +76,23 @@ const app = {
   },
 };
 window.roomcastApp = app;
+
+// A player is online unless the state says otherwise (older servers have
+// no online field).
+const isOnline = (p) => p.online !== false;
+
+// The transport link: switch between the default (WebSocket, polling
+// fallback) and polling only, keeping the other parameters.
+{
+  const polling = params.get("transport") === "polling";
+  const next = new URLSearchParams(params);
+  next.delete("join");
+  next.delete("create");
+  if (polling) next.delete("transport");
+  else next.set("transport", "polling");
+  ui.transportLink.href = `?${next}`;
+  ui.transportLink.textContent = polling ? "use WebSocket" : "use long-polling";
+}
 
 ui.name.value = params.get("name") ?? localStorage.getItem("roomcast.name") ?? `player${Math.floor(Math.random() * 1000)}`;
 ui.name.addEventListener("change", () => localStorage.setItem("roomcast.name", ui.name.value));
@@ -83,16 +111,20 @@ function showBanner(text, bad = false) {
 
 function updateButtons() {
   const inRoom = !!app.room && !app.room.left;
-  ui.quick.disabled = inRoom || !app.client;
-  ui.create.disabled = inRoom || !app.client;
+  const offline = !app.client?.connected;
+  ui.quick.disabled = inRoom || offline;
+  ui.create.disabled = inRoom || offline;
   ui.leave.disabled = !inRoom;
-  for (const b of ui.rooms.querySelectorAll("button")) b.disabled = inRoom || b.dataset.full === "1";
+  for (const b of ui.rooms.querySelectorAll("button")) b.disabled = inRoom || offline || b.dataset.full === "1";
 }
 
 function renderLobby(rooms) {
   ui.rooms.replaceChildren();
   const list = [...rooms.values()].sort((a, b) => a.roomId.localeCompare(b.roomId));
-  ui.noRooms.hidden = list.length > 0;
+  const live = app.lobby?.live ?? false;
+  ui.noRooms.hidden = live && list.length > 0;
+  ui.noRooms.textContent = live ? "No rooms yet: create one." : "Connection lost: the room list is back once reconnected.";
+  ui.noRooms.classList.toggle("lost", !live);
   for (const r of list) {
     const tr = document.createElement("tr");
     tr.dataset.roomId = r.roomId;
@@ -215,14 +247,15 @@ setInterval(() => {
 function renderScores() {
   const room = app.room;
   const list = [...(room?.state?.players ?? [])].sort((a, b) => b[1].score - a[1].score);
-  const key = list.map(([id, p]) => `${id}:${p.score}:${p.name}`).join("|");
+  const key = list.map(([id, p]) => `${id}:${p.score}:${p.name}:${isOnline(p)}`).join("|");
   if (ui.scores.dataset.key === key) return;
   ui.scores.dataset.key = key;
   ui.scores.replaceChildren(
     ...list.map(([id, p]) => {
       const li = document.createElement("li");
-      li.textContent = `${p.name}: ${p.score}`;
+      li.textContent = `${p.name}: ${p.score}${isOnline(p) ? "" : " (reconnecting)"}`;
       if (id === room.sessionId) li.classList.add("me");
+      li.classList.toggle("offline", !isOnline(p));
       return li;
     }),
   );
@@ -273,7 +306,9 @@ function draw() {
       if (mine) pos = smoothSelf(pos, t);
       const x = pos.x * s;
       const y = pos.y * s;
-      ctx.fillStyle = mine ? "#4fa3ff" : "#e66f6f";
+      const online = isOnline(p);
+      ctx.globalAlpha = online ? 1 : 0.45;
+      ctx.fillStyle = !online ? "#8a8f99" : mine ? "#4fa3ff" : "#e66f6f";
       ctx.beginPath();
       ctx.arc(x, y, PLAYER_RADIUS * s, 0, Math.PI * 2);
       ctx.fill();
@@ -284,7 +319,8 @@ function draw() {
       ctx.fillStyle = "#e6e6e6";
       ctx.font = "12px system-ui, sans-serif";
       ctx.textAlign = "center";
-      ctx.fillText(`${p.name} (${p.score})`, Math.min(w - 40, Math.max(40, x)), y + PLAYER_RADIUS * s + 14);
+      ctx.fillText(`${p.name} (${p.score})${online ? "" : " reconnecting…"}`, Math.min(w - 40, Math.max(40, x)), y + PLAYER_RADIUS * s + 14);
+      ctx.globalAlpha = 1;
     }
   } else {
     ctx.fillStyle = "#9aa0aa";
@@ -318,9 +354,11 @@ async function main() {
   setStatus("connected", "connected");
   client.on("disconnect", () => {
     if (!app.room || app.room.left) setStatus("offline", "offline, reconnecting…");
+    updateButtons();
   });
   client.on("connect", () => {
     if (!app.room || app.room.left) setStatus("connected", "connected");
+    updateButtons();
   });
   app.lobby = await client.lobby({ name: "arena" });
   app.lobby.on("change", renderLobby);

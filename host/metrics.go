@@ -1,4 +1,4 @@
-package gameserver
+package host
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,7 +11,9 @@ import (
 )
 
 // Metric names (all prefixed roomcast_). Counters read on every scrape from
-// the Stats of engineio and rooms; histograms fed by the tick observer.
+// the Stats of engineio and rooms; histograms fed by the tick observer of
+// every room type defined with Server.Define. A game's own collectors go
+// on Server.Registry beside them.
 const (
 	MetricSessions         = "roomcast_sessions"                        // gauge {transport}
 	MetricSessionsOpened   = "roomcast_sessions_opened_total"           // counter
@@ -48,7 +50,7 @@ type metrics struct {
 // tickBuckets cover 50 µs .. ~1.6 s.
 var tickBuckets = prometheus.ExponentialBuckets(50e-6, 2, 16)
 
-func newMetrics(engine func() engineio.Stats, rs *rooms.Server, types []string, draining func() bool) *metrics {
+func newMetrics(engine func() engineio.Stats, rs *rooms.Server, types func() []string, draining func() bool) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -107,8 +109,8 @@ func (m *metrics) observer(name string) tick.Observer {
 // statsCollector reads engineio's and rooms' counters at scrape time.
 type statsCollector struct {
 	engine   func() engineio.Stats
-	rooms    *rooms.Server // nil in the sioecho demo
-	types    []string      // room types, listed even with no room
+	rooms    *rooms.Server
+	types    func() []string // room types defined, listed even with no room
 	draining func() bool
 }
 
@@ -161,12 +163,9 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		drain = 1
 	}
 	gauge(descDraining, drain)
-	if c.rooms == nil {
-		return
-	}
 	r := c.rooms.Stats()
 	byType := map[string]int{}
-	for _, name := range c.types {
+	for _, name := range c.types() {
 		byType[name] = 0
 	}
 	for _, room := range c.rooms.Rooms() {

@@ -1,16 +1,17 @@
-package gameserver
+package host
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
 	statesync "github.com/roomcast/roomcast/sync"
+	"github.com/roomcast/roomcast/tick"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -52,13 +54,21 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func start(t *testing.T, cfg Config) *running {
+// defineArena is a studio's setup with the arena of examples/arena, the
+// real game the drain and metrics tests play.
+func defineArena(s *Server) error {
+	return s.Define(arena.RoomType, func() rooms.Game { return arena.NewGame(arena.Config{}) }, arena.Settings())
+}
+
+// start serves a Server built from cfg and set up by setup.
+func start(t *testing.T, cfg Config, setup func(*Server) error) *running {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
 	srv, err := New(cfg)
 	require.NoError(t, err)
+	require.NoError(t, setup(srv))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -102,6 +112,7 @@ type player struct {
 	mirror *statesync.Mirror
 	left   chan string
 	acks   chan uint64
+	count  atomic.Int64 // the root's "count" field (the tally game's), read on the bot's goroutine
 }
 
 func newPlayer(t *testing.T, url string, tr bots.Transport, p bots.Parser, autoResume bool) *player {
@@ -115,6 +126,11 @@ func newPlayer(t *testing.T, url string, tr bots.Transport, p bots.Parser, autoR
 	require.NoError(t, err)
 	g.OnRoomLeft(func(code, _ string) { pl.left <- code })
 	g.OnState(func(_ string, ack uint64) {
+		if root := pl.mirror.Root(); root != nil {
+			if n, ok := root.Get("count").(int64); ok {
+				pl.count.Store(n)
+			}
+		}
 		select {
 		case pl.acks <- ack:
 		default:
@@ -176,7 +192,7 @@ func TestDrainTellsEveryClient(t *testing.T) {
 }
 
 func testDrainTellsEveryClient(t *testing.T, cfg Config) {
-	r := start(t, cfg)
+	r := start(t, cfg, defineArena)
 	require.Eventually(t, func() bool { return r.stdout.String() == "listening on "+r.url+"\n" }, 5*time.Second, time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -261,7 +277,7 @@ next:
 // match it.
 func TestMetricsAfterTraffic(t *testing.T) {
 	t.Parallel()
-	r := start(t, Config{})
+	r := start(t, Config{}, defineArena)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -353,9 +369,13 @@ func TestPageAndPprof(t *testing.T) {
 		"js/roomcast.js":  {Data: []byte("export {}")},
 		"assets/none.txt": {Data: []byte("x")},
 	}
-	s, err := New(Config{Logger: quietLogger(), Web: web})
+	s, err := New(Config{Logger: quietLogger()})
 	require.NoError(t, err)
 	code, body := do(s, "/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "roomcast game server", "the placeholder until Page")
+	s.Page(web)
+	code, body = do(s, "/")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "<title>arena</title>")
 	code, body = do(s, "/js/roomcast.js")
@@ -378,31 +398,11 @@ func TestPageAndPprof(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 }
 
-// --demo sioecho serves the transport demo: Engine.IO echo on /engine.io/,
-// Socket.IO on /socket.io/, plus metrics and health.
-func TestSioechoDemo(t *testing.T) {
-	t.Parallel()
-	r := start(t, Config{Demo: DemoSioecho})
-	code, body := get(t, r.url+"/socket.io/?EIO=4&transport=polling")
-	require.Equal(t, http.StatusOK, code)
-	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
-	code, body = get(t, r.url+"/engine.io/?EIO=4&transport=polling")
-	require.Equal(t, http.StatusOK, code)
-	require.True(t, strings.HasPrefix(body, `0{"sid":`), body)
-	code, body = get(t, r.url+PathMetrics)
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, MetricSessions)
-	require.NotContains(t, body, MetricRooms+"{")
-	code, _ = get(t, r.url+PathHealthz)
-	require.Equal(t, http.StatusOK, code)
-	require.NoError(t, r.stop(t))
-}
-
 // With a drain wait, rooms play on while matchmaking refuses new seats;
 // once the last player leaves, the drain goes on at once.
 func TestDrainWaitLetsRoomsFinish(t *testing.T) {
 	t.Parallel()
-	r := start(t, Config{DrainGrace: time.Minute, DrainWait: 50 * time.Second})
+	r := start(t, Config{DrainGrace: time.Minute, DrainWait: 50 * time.Second}, defineArena)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserMsgpack, false)
@@ -455,4 +455,72 @@ func TestTransportLimits(t *testing.T) {
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "second session over the bound")
+}
+
+// Handle serves a game's routes beside the server's and refuses patterns
+// that clash with them (or are not patterns) with an error, not a panic.
+func TestHandle(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Logger: quietLogger()})
+	require.NoError(t, err)
+	defer s.Drain(context.Background())
+	hello := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hello") })
+	require.NoError(t, s.Handle("GET /api/hello", hello))
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/hello", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "hello", rec.Body.String())
+
+	for _, pattern := range []string{PathMetrics, "/", PathHealthz, "GET /api/hello", "GET"} {
+		require.ErrorContains(t, s.Handle(pattern, hello), fmt.Sprintf("host: handle %q", pattern))
+	}
+	require.ErrorContains(t, s.Handle("/x", nil), "nil handler")
+}
+
+// Drain runs the OnDrain functions in order after the rooms are gone and
+// reports their errors; /readyz says draining throughout.
+func TestOnDrain(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Logger: quietLogger()})
+	require.NoError(t, err)
+	require.NoError(t, s.Define("tally", newTally, rooms.Settings{}))
+	var order []string
+	s.OnDrain(func(context.Context) error {
+		order = append(order, fmt.Sprintf("first draining=%v rooms=%d", s.Draining(), len(s.Rooms().Rooms())))
+		return nil
+	})
+	s.OnDrain(nil) // ignored
+	s.OnDrain(func(context.Context) error {
+		order = append(order, "second")
+		return errors.New("flush failed")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = s.Drain(ctx)
+	require.ErrorContains(t, err, "on drain: flush failed")
+	require.Equal(t, []string{"first draining=true rooms=0", "second"}, order)
+}
+
+// Define wires the server into a room type's settings: its own tick
+// observer keeps getting every step beside the tick histograms, and
+// Config.ReconnectGrace overrides the type's grace.
+func TestDefineWiresSettings(t *testing.T) {
+	t.Parallel()
+	var steps atomic.Int64
+	own := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps.Add(1) }}
+	r := start(t, Config{ReconnectGrace: 1500 * time.Millisecond}, func(s *Server) error {
+		return s.Define(tallyType, newTally, rooms.Settings{Observer: own, ReconnectGrace: time.Minute})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserDefault, false)
+	_, err := pl.g.JoinOrCreate(ctx, tallyType, nil)
+	require.NoError(t, err)
+	pl.moveAndWait(t, 1, 0)
+	require.Eventually(t, func() bool { return steps.Load() >= 2 }, 10*time.Second, time.Millisecond)
+	mfs := gather(t, r.srv)
+	require.Positive(t, value(t, mfs, MetricTickDuration, "type", tallyType))
+	all := r.srv.Rooms().Rooms()
+	require.Len(t, all, 1)
+	require.Equal(t, 1500*time.Millisecond, all[0].Settings().ReconnectGrace)
 }

@@ -1,15 +1,13 @@
-package gameserver
+package host
 
 import (
 	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"time"
 
-	"github.com/roomcast/roomcast/examples/arena"
-	"github.com/roomcast/roomcast/tick"
 	"github.com/roomcast/roomcast/transport/engineio"
 )
 
@@ -20,28 +18,22 @@ const (
 	DefaultPingTimeout  = 20 * time.Second
 	DefaultMaxPayload   = 1_000_000
 	DefaultDrainGrace   = 10 * time.Second
-	DefaultLogFormat    = "text"
+	DefaultLogFormat    = LogText
 )
 
-// What the server serves (Config.Demo).
-const (
-	DemoArena   = "arena"   // the arena game (default)
-	DemoSioecho = "sioecho" // the transport demo of examples/sioecho (interop tests)
-)
-
-// Log formats.
+// Log formats (Config.LogFormat).
 const (
 	LogText = "text"
 	LogJSON = "json"
 )
 
-// Config configures a Server. Every field works at its zero value.
+// Config configures a Server. Every field works at its zero value. Only
+// what every game needs is here; a game's own options are its own flags
+// (see the Flags option).
 type Config struct {
 	// Addr is the listen address host:port; port 0 picks a free one.
 	// Default DefaultAddr (127.0.0.1:2567).
 	Addr string
-	// Demo is what to serve: DemoArena (default) or DemoSioecho.
-	Demo string
 	// PingInterval and PingTimeout of Engine.IO. Defaults 25 s and 20 s.
 	PingInterval, PingTimeout time.Duration
 	// MaxPayload bounds one message (and a polling request body) in bytes.
@@ -69,6 +61,9 @@ type Config struct {
 	// LogFormat is LogText (default) or LogJSON; LogLevel defaults to info.
 	LogFormat string
 	LogLevel  slog.Level
+	// Logger, if set, is used as is (LogFormat and LogLevel are then
+	// ignored). Default: a slog handler of LogFormat on stderr.
+	Logger *slog.Logger
 	// Pprof serves net/http/pprof under /debug/pprof/. Default off.
 	Pprof bool
 	// DrainGrace bounds the drain after the Run context is cancelled:
@@ -79,37 +74,17 @@ type Config struct {
 	// told room.left; it ends early when no room is left. Default 0: tell
 	// them at once. Must be less than DrainGrace.
 	DrainWait time.Duration
-	// TickRate overrides the arena's 20 Hz when not zero.
-	TickRate int
-	// ArenaMode is the mode of arena rooms whose creator does not choose:
-	// arena.ModePlay (default) or arena.ModeBench.
-	ArenaMode string
-	// Quantized makes arena rooms use quantized positions unless their
-	// creator chooses.
-	Quantized bool
-	// Packed makes arena rooms pack quantized x and y into one field "pos"
-	// (statesync.Fixed2) unless their creator chooses.
-	Packed bool
 	// MaxRooms bounds the rooms of the process; 0 means no bound.
 	MaxRooms int
-	// ReconnectGrace is how long a dropped arena player's seat is held.
-	// Default rooms.DefaultReconnectGrace (20 s); negative: no grace.
+	// ReconnectGrace, when not zero, overrides the ReconnectGrace of every
+	// room type defined with Server.Define: how long a dropped player's
+	// seat is held; negative holds none. Default 0: each room type's own.
 	ReconnectGrace time.Duration
-	// Web is the page served at "/" (index.html and its assets). Nil
-	// serves a short text placeholder.
-	Web fs.FS
-	// Logger, if set, is used as is (LogFormat and LogLevel are then
-	// ignored). Default: a slog handler of LogFormat on Main's stderr (or
-	// os.Stderr).
-	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
-	}
-	if c.Demo == "" {
-		c.Demo = DemoArena
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
@@ -126,9 +101,6 @@ func (c Config) withDefaults() Config {
 	if c.DrainGrace == 0 {
 		c.DrainGrace = DefaultDrainGrace
 	}
-	if c.ArenaMode == "" {
-		c.ArenaMode = arena.ModePlay
-	}
 	return c
 }
 
@@ -137,42 +109,44 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
-		return fmt.Errorf("gameserver: --addr %q: want host:port, e.g. 127.0.0.1:2567", c.Addr)
+		return fmt.Errorf("host: --addr %q: want host:port, e.g. 127.0.0.1:2567", c.Addr)
 	}
 	switch {
-	case c.Demo != DemoArena && c.Demo != DemoSioecho:
-		return fmt.Errorf("gameserver: --demo %q: want %q or %q", c.Demo, DemoArena, DemoSioecho)
 	case c.PingInterval < 0:
-		return fmt.Errorf("gameserver: --ping-interval %v: must be positive", c.PingInterval)
+		return fmt.Errorf("host: --ping-interval %v: must be positive", c.PingInterval)
 	case c.PingTimeout < 0:
-		return fmt.Errorf("gameserver: --ping-timeout %v: must be positive", c.PingTimeout)
+		return fmt.Errorf("host: --ping-timeout %v: must be positive", c.PingTimeout)
 	case c.MaxPayload < 0:
-		return fmt.Errorf("gameserver: --max-payload %d: must be positive", c.MaxPayload)
+		return fmt.Errorf("host: --max-payload %d: must be positive", c.MaxPayload)
 	case c.LogFormat != LogText && c.LogFormat != LogJSON:
-		return fmt.Errorf("gameserver: --log-format %q: want %q or %q", c.LogFormat, LogText, LogJSON)
+		return fmt.Errorf("host: --log-format %q: want %q or %q", c.LogFormat, LogText, LogJSON)
 	case c.DrainGrace < 0:
-		return fmt.Errorf("gameserver: --drain-grace %v: must be positive", c.DrainGrace)
+		return fmt.Errorf("host: --drain-grace %v: must be positive", c.DrainGrace)
 	case c.DrainWait < 0 || c.DrainWait >= c.DrainGrace:
-		return fmt.Errorf("gameserver: --drain-wait %v: want 0 up to less than --drain-grace %v", c.DrainWait, c.DrainGrace)
-	case c.TickRate != 0 && (c.TickRate < tick.MinRate || c.TickRate > tick.MaxRate):
-		return fmt.Errorf("gameserver: --tick-rate %d: want %d..%d", c.TickRate, tick.MinRate, tick.MaxRate)
-	case c.ArenaMode != arena.ModePlay && c.ArenaMode != arena.ModeBench:
-		return fmt.Errorf("gameserver: --arena-mode %q: want %q or %q", c.ArenaMode, arena.ModePlay, arena.ModeBench)
+		return fmt.Errorf("host: --drain-wait %v: want 0 up to less than --drain-grace %v", c.DrainWait, c.DrainGrace)
 	case c.MaxSessions < 0:
-		return fmt.Errorf("gameserver: --max-sessions %d: must not be negative", c.MaxSessions)
+		return fmt.Errorf("host: --max-sessions %d: must not be negative", c.MaxSessions)
 	case c.MaxRooms < 0:
-		return fmt.Errorf("gameserver: --max-rooms %d: must not be negative", c.MaxRooms)
+		return fmt.Errorf("host: --max-rooms %d: must not be negative", c.MaxRooms)
 	}
 	for _, tr := range c.Transports {
 		if tr != engineio.TransportPolling && tr != engineio.TransportWebSocket {
-			return fmt.Errorf("gameserver: --transports: %q is not %q or %q", tr, engineio.TransportPolling, engineio.TransportWebSocket)
+			return fmt.Errorf("host: --transports: %q is not %q or %q", tr, engineio.TransportPolling, engineio.TransportWebSocket)
 		}
 	}
 	for _, origin := range c.AllowedOrigins {
 		u, err := url.Parse(origin)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return fmt.Errorf("gameserver: --origins: %q is not an origin like http://host:port", origin)
+			return fmt.Errorf("host: --origins: %q is not an origin like http://host:port", origin)
 		}
 	}
 	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -1,0 +1,230 @@
+package host
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// gameFlags is what a game adds to the command line in these tests: a
+// plain flag and one whose Set checks the value.
+type gameFlags struct {
+	motd  string
+	level int
+}
+
+func (g *gameFlags) option() Option {
+	return Flags(func(fs *flag.FlagSet) {
+		fs.StringVar(&g.motd, "motd", "hello", "message of the day")
+		fs.Func("level", "difficulty 1..3", func(v string) error {
+			var n int
+			if _, err := fmt.Sscan(v, &n); err != nil || n < 1 || n > 3 {
+				return errors.New("want 1..3")
+			}
+			g.level = n
+			return nil
+		})
+	})
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		env     func(string) string
+		wantErr string
+		check   func(t *testing.T, c Config, g gameFlags)
+	}{
+		{name: "defaults", check: func(t *testing.T, c Config, g gameFlags) {
+			require.Equal(t, DefaultAddr, c.Addr)
+			require.Equal(t, 25*time.Second, c.PingInterval)
+			require.Equal(t, 20*time.Second, c.PingTimeout)
+			require.EqualValues(t, 1_000_000, c.MaxPayload)
+			require.Equal(t, LogText, c.LogFormat)
+			require.Equal(t, slog.LevelInfo, c.LogLevel)
+			require.Equal(t, DefaultDrainGrace, c.DrainGrace)
+			require.False(t, c.Pprof)
+			require.Empty(t, c.AllowedOrigins)
+			require.Zero(t, c.ReconnectGrace, "each room type's own")
+			require.Equal(t, []string{"polling", "websocket"}, c.Transports)
+			require.Zero(t, c.MaxSessions)
+			require.False(t, c.InlineWrites)
+			require.Equal(t, gameFlags{motd: "hello"}, g)
+		}},
+		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, time.Second, c.ReconnectGrace)
+		}},
+		{name: "transports", args: []string{"--transports", "websocket", "--max-sessions", "100"}, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, []string{"websocket"}, c.Transports)
+			require.Equal(t, 100, c.MaxSessions)
+		}},
+		{name: "bad transport", args: []string{"--transports", "websocket,carrier-pigeon"}, wantErr: `--transports: "carrier-pigeon"`},
+		{name: "no transport", args: []string{"--transports", " , "}, wantErr: `--transports " , "`},
+		{name: "negative max sessions", args: []string{"--max-sessions", "-2"}, wantErr: "--max-sessions -2"},
+		{name: "drain wait", args: []string{"--drain-wait", "5s"}, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, 5*time.Second, c.DrainWait)
+		}},
+		{name: "drain wait beyond grace", args: []string{"--drain-wait", "10s"}, wantErr: "--drain-wait 10s: want 0 up to less than --drain-grace 10s"},
+		{name: "env", env: envOf("ROOMCAST_ADDR", "127.0.0.1:9999", "ROOMCAST_LOG_FORMAT", "json", "ROOMCAST_PPROF", "true",
+			"ROOMCAST_DRAIN_GRACE", "3s", "ROOMCAST_PARK_IDLE_POLLS", "true", "ROOMCAST_INLINE_WRITES", "true",
+			"ROOMCAST_ORIGINS", "http://a.example", "ROOMCAST_LOG_LEVEL", "debug", "ROOMCAST_MAX_ROOMS", "7",
+			"ROOMCAST_RECONNECT_GRACE", "-1s", "ROOMCAST_MOTD", "hi", "ROOMCAST_LEVEL", "2"),
+			check: func(t *testing.T, c Config, g gameFlags) {
+				require.Equal(t, "127.0.0.1:9999", c.Addr)
+				require.Equal(t, LogJSON, c.LogFormat)
+				require.True(t, c.Pprof)
+				require.Equal(t, 3*time.Second, c.DrainGrace)
+				require.True(t, c.ParkIdlePolls)
+				require.True(t, c.InlineWrites)
+				require.Equal(t, []string{"http://a.example"}, c.AllowedOrigins)
+				require.Equal(t, slog.LevelDebug, c.LogLevel)
+				require.Equal(t, 7, c.MaxRooms)
+				require.Equal(t, -time.Second, c.ReconnectGrace)
+				require.Equal(t, gameFlags{motd: "hi", level: 2}, g, "the game's flags read the environment too")
+			}},
+		{name: "flag beats env", args: []string{"--addr", "127.0.0.1:0", "--drain-grace", "1s", "--motd", "cli"},
+			env: envOf("ROOMCAST_ADDR", "127.0.0.1:9999", "ROOMCAST_DRAIN_GRACE", "7s", "ROOMCAST_SHUTDOWN_GRACE", "9s", "ROOMCAST_MOTD", "env"),
+			check: func(t *testing.T, c Config, g gameFlags) {
+				require.Equal(t, "127.0.0.1:0", c.Addr)
+				require.Equal(t, time.Second, c.DrainGrace)
+				require.Equal(t, "cli", g.motd)
+			}},
+		{name: "shutdown-grace alias", args: []string{"--shutdown-grace", "2s"}, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, 2*time.Second, c.DrainGrace)
+		}},
+		{name: "all flags", args: []string{"--ping-interval", "300ms", "--ping-timeout", "200ms", "--max-payload", "1000",
+			"--origins", "http://localhost:3000, https://example.com", "--log-level", "warn", "--max-rooms", "10", "--level", "3"},
+			check: func(t *testing.T, c Config, g gameFlags) {
+				require.Equal(t, 300*time.Millisecond, c.PingInterval)
+				require.Equal(t, 200*time.Millisecond, c.PingTimeout)
+				require.EqualValues(t, 1000, c.MaxPayload)
+				require.Equal(t, []string{"http://localhost:3000", "https://example.com"}, c.AllowedOrigins)
+				require.Equal(t, slog.LevelWarn, c.LogLevel)
+				require.Equal(t, 10, c.MaxRooms)
+				require.Equal(t, 3, g.level)
+			}},
+		{name: "bad addr", args: []string{"--addr", "localhost"}, wantErr: `--addr "localhost"`},
+		{name: "zero ping interval", args: []string{"--ping-interval", "0s"}, wantErr: "--ping-interval 0s"},
+		{name: "negative ping timeout", args: []string{"--ping-timeout", "-1s"}, wantErr: "--ping-timeout -1s"},
+		{name: "zero max payload", args: []string{"--max-payload", "0"}, wantErr: "--max-payload 0"},
+		{name: "zero drain grace", args: []string{"--drain-grace", "0s"}, wantErr: "--drain-grace 0s"},
+		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: `--log-format "xml"`},
+		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: `--log-level "loud"`},
+		{name: "negative max rooms", args: []string{"--max-rooms", "-1"}, wantErr: "--max-rooms -1"},
+		{name: "origin with path", args: []string{"--origins", "http://a.b/c"}, wantErr: `"http://a.b/c" is not an origin`},
+		{name: "bad env value", env: envOf("ROOMCAST_PING_INTERVAL", "soon"), wantErr: `ROOMCAST_PING_INTERVAL="soon"`},
+		{name: "bad game flag", args: []string{"--level", "9"}, wantErr: `invalid value "9" for flag -level: want 1..3`},
+		{name: "bad game env", env: envOf("ROOMCAST_LEVEL", "0"), wantErr: `ROOMCAST_LEVEL="0": want 1..3`},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
+		{name: "stray argument", args: []string{"serve"}, wantErr: `unexpected argument "serve"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var g gameFlags
+			c, err := ParseFlags(tc.args, tc.env, io.Discard, g.option())
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			tc.check(t, c, g)
+		})
+	}
+}
+
+// Prepare sees what was given (flag or environment) and may change the
+// Config or refuse it.
+func TestPrepare(t *testing.T) {
+	t.Parallel()
+	var g gameFlags
+	var seen map[string]bool
+	quick := Prepare(func(c *Config, given func(string) bool) error {
+		seen = map[string]bool{}
+		for _, name := range []string{"ping-interval", "ping-timeout", "motd", "addr"} {
+			seen[name] = given(name)
+		}
+		if g.motd == "quick" && !given("ping-interval") {
+			c.PingInterval = time.Second
+		}
+		return nil
+	})
+	c, err := ParseFlags([]string{"--motd", "quick"}, envOf("ROOMCAST_PING_TIMEOUT", "3s"), io.Discard, g.option(), quick)
+	require.NoError(t, err)
+	require.Equal(t, map[string]bool{"ping-interval": false, "ping-timeout": true, "motd": true, "addr": false}, seen)
+	require.Equal(t, time.Second, c.PingInterval)
+	require.Equal(t, 3*time.Second, c.PingTimeout)
+
+	c, err = ParseFlags([]string{"--motd", "quick", "--ping-interval", "2s"}, nil, io.Discard, g.option(), quick)
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Second, c.PingInterval, "a given flag is kept")
+
+	refuse := Prepare(func(*Config, func(string) bool) error { return errors.New("--motd: not today") })
+	_, err = ParseFlags(nil, nil, io.Discard, refuse)
+	require.EqualError(t, err, "host: --motd: not today")
+	bad := Prepare(func(c *Config, _ func(string) bool) error { c.MaxRooms = -3; return nil })
+	_, err = ParseFlags(nil, nil, io.Discard, bad)
+	require.ErrorContains(t, err, "--max-rooms -3", "the prepared Config is validated")
+}
+
+// --help starts with the description and lists every flag, the game's
+// too, each with its environment variable.
+func TestHelpListsEveryFlag(t *testing.T) {
+	t.Parallel()
+	var g gameFlags
+	var help strings.Builder
+	_, err := ParseFlags([]string{"--help"}, nil, &help, Name("tally"), Description("tally: counts"), g.option())
+	require.ErrorIs(t, err, flag.ErrHelp)
+	out := help.String()
+	require.True(t, strings.HasPrefix(out, "tally: counts\n\nUsage: tally [flags]\n"), out)
+
+	var names []string
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	_, _ = ParseFlags([]string{"-h"}, nil, io.Discard, Flags(func(set *flag.FlagSet) { fs = set }))
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	require.Len(t, names, 17, "the server's flags")
+	lines := strings.Split(out, "\n")
+	for _, name := range append(names, "motd", "level") {
+		found := false
+		for _, line := range lines {
+			fields := strings.Fields(line)
+			if len(fields) >= 2 && fields[0] == "--"+name && fields[len(fields)-1] == EnvName(name) {
+				found = true
+			}
+		}
+		require.True(t, found, "--%s with %s in:\n%s", name, EnvName(name), out)
+	}
+	require.Contains(t, out, "\ntally flags:\n  --level")
+	require.Contains(t, out, `(default 127.0.0.1:2567)`)
+	require.Less(t, strings.Index(out, "--addr"), strings.Index(out, "tally flags:"), "the server's flags first")
+}
+
+func TestEnvName(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "ROOMCAST_ADDR", EnvName("addr"))
+	require.Equal(t, "ROOMCAST_ARENA_MODE", EnvName("arena-mode"))
+}
+
+func TestConfigValidateZero(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, Config{}.Validate())
+	require.ErrorContains(t, Config{DrainGrace: -time.Second}.Validate(), "--drain-grace -1s")
+	_, err := New(Config{Transports: []string{"pigeon"}})
+	require.ErrorContains(t, err, `--transports: "pigeon"`)
+}
