@@ -23,9 +23,13 @@ func (n *nullConn) SendState(p *StatePacket, ack uint64) (bool, error) {
 	n.bytes.Add(int64(len(p.State)))
 	return true, nil
 }
-func (n *nullConn) Emit(string, ...any) error                            { return nil }
-func (n *nullConn) EmitWithAck(string, func([]any, error), ...any) error { return nil }
-func (n *nullConn) Close()                                               {}
+func (n *nullConn) SendMessage(string, any) error                            { return nil }
+func (n *nullConn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
+func (n *nullConn) SendLeft(string, string) error                            { return nil }
+func (n *nullConn) SendLobbyRooms([]Listing) error                           { return nil }
+func (n *nullConn) SendLobbyUpdate(Listing) error                            { return nil }
+func (n *nullConn) SendLobbyRemove(string) error                             { return nil }
+func (n *nullConn) Close()                                                   {}
 
 // arena v1 state: player {x, y float32; hp uint8; score uint16; name 8 chars}.
 type benchPlayer struct {
@@ -93,11 +97,11 @@ func benchRoom(b *testing.B, n int) (*Room, []*Client, []*nullConn) {
 		conns[i] = &nullConn{}
 		s := srv.Connect(conns[i], ConnInfo{})
 		s.pending = true
-		r.seats++
-		r.handleJoin(&inboxMsg{kind: msgJoin, sess: s, ack: func(...any) {}})
+		r.match.seats++
+		r.handleJoin(&inboxMsg{kind: msgJoin, sess: s, seatDone: func(Seat, error) {}})
 	}
 	r.tickN = 1
-	r.sendState(srv.clock.Now()) // snapshots
+	r.fan.send(r.tickN, srv.clock.Now()) // snapshots
 	return r, r.clients, conns
 }
 
@@ -117,7 +121,7 @@ func BenchmarkRoomTick8(b *testing.B) {
 			r.handle(&m)
 		}
 		r.tickN++
-		r.sendState(now)
+		r.fan.send(r.tickN, now)
 	}
 	b.StopTimer()
 	var frames, bytes int64
@@ -143,7 +147,7 @@ func BenchmarkRoomTickFanout(b *testing.B) {
 				p.X.Set(float32(i))
 				clients[0].acked++
 				r.tickN++
-				r.sendState(now)
+				r.fan.send(r.tickN, now)
 			}
 		})
 	}
@@ -163,7 +167,7 @@ func BenchmarkReserveSeat(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := srv.reserve("arena", nil, matchJoinOrCreate); err != nil {
+			if _, err := srv.reserve("arena", nil, JoinOrCreate); err != nil {
 				panic(err)
 			}
 		}
@@ -195,9 +199,9 @@ func BenchmarkJoinOrCreateBurst(b *testing.B) {
 		wg.Add(burst)
 		b.StartTimer()
 		for _, s := range sessions {
-			go s.Handle(EventJoinOrCreate, []any{"arena", nil}, func(a ...any) {
-				if a[0].(map[string]any)["ok"] != true {
-					panic(fmt.Sprint(a[0]))
+			go s.Join(JoinRequest{Name: "arena"}, func(_ Seat, err error) {
+				if err != nil {
+					panic(err)
 				}
 				wg.Done()
 			})

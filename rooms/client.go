@@ -82,7 +82,7 @@ func (c *Client) Send(typ string, payload any) error {
 	if c.conn == nil {
 		return ErrNotInRoom
 	}
-	return c.conn.Emit("msg", typ, payload)
+	return c.conn.SendMessage(typ, payload)
 }
 
 // SendWithAck sends msg(type, payload) asking the client to acknowledge;
@@ -94,9 +94,9 @@ func (c *Client) SendWithAck(typ string, payload any, cb func(reply []any, err e
 		return ErrNotInRoom
 	}
 	r := c.room
-	return c.conn.EmitWithAck("msg", func(args []any, err error) {
-		r.send(inboxMsg{kind: msgCall, payload: func() { cb(args, err) }}) //nolint:errcheck // room gone: nobody to tell
-	}, typ, payload)
+	return c.conn.SendMessageWithAck(typ, payload, func(args []any, err error) {
+		r.inbox.send(inboxMsg{kind: msgCall, payload: func() { cb(args, err) }}) //nolint:errcheck // room gone: nobody to tell
+	})
 }
 
 // Kick removes the client after the current hook: it gets room.left

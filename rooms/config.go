@@ -77,6 +77,21 @@ type Settings struct {
 	// Metadata is the initial metadata of every room of the type (listed,
 	// filtered on). OnCreate may change it.
 	Metadata map[string]any
+	// Input, if set, decodes every input payload into the game's own type
+	// (OnInput then gets it as Input.Payload; see InputAs), straight from
+	// the encoded bytes when the transport hands them over (roomsio does,
+	// with both Socket.IO parsers), so no generic map is built per input. Default nil: payloads
+	// arrive in the argument model (Input.Float and friends read them).
+	Input InputDecoder
+	// ChecksumEvery, when > 0, adds the state's checksum to the state
+	// frames of every tick that is a multiple of it, and to every snapshot:
+	// event(state, ack, checksum), checksum = the FNV-1a 64 hash of the
+	// canonical encoding of the state after that frame as 16 lowercase hex
+	// digits (PROTOCOL.md, "State frames"). It needs a State with a
+	// Checksum() uint64 method (a *statesync.Encoder has one); other states
+	// send no checksum. It is computed once per room and tick. Default 0:
+	// off.
+	ChecksumEvery int
 	// Observer, if set, gets every tick's lateness and duration (and
 	// skipped ticks) from each room of the type, on the room's goroutine
 	// (e.g. to feed Prometheus histograms). Default none.
@@ -138,6 +153,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("rooms: Settings.ResumeTicks %d is negative", s.ResumeTicks)
 	case s.ResumeBytes < 0:
 		return fmt.Errorf("rooms: Settings.ResumeBytes %d is negative", s.ResumeBytes)
+	case s.ChecksumEvery < 0:
+		return fmt.Errorf("rooms: Settings.ChecksumEvery %d is negative", s.ChecksumEvery)
 	}
 	if err := checkValue(s.Metadata, 0); err != nil {
 		return fmt.Errorf("rooms: Settings.Metadata: %w", err)

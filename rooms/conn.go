@@ -4,24 +4,37 @@ import (
 	"sync"
 )
 
-// Conn is a player's connection as rooms sees it. rooms/roomsio adapts a
+// Conn is a player's connection as rooms sees it: typed sends of the game
+// protocol's server → client events. rooms/roomsio adapts a
 // transport/socketio socket; tests use in-memory fakes. Every method may be
-// called from any goroutine and must not block on the network.
+// called from any goroutine and must not block on the network. Sends other
+// than SendState are not droppable: a transport closes a connection whose
+// queue cannot take them, and an error means the connection is unusable.
 type Conn interface {
 	// ID identifies the connection (for logs).
 	ID() string
-	// SendState queues a state frame: p's event ("snapshot" or "delta")
-	// with p.State and this recipient's ack as arguments. It is droppable:
-	// when the send queue is full it returns queued=false (and the room
-	// sends a snapshot later). An error means the connection is unusable.
+	// SendState queues a state frame (p's event with p.State, this
+	// recipient's input ack and, if p has one, the checksum). It is
+	// droppable: when the send queue is full it returns queued=false (and
+	// the room sends a snapshot later).
 	SendState(p *StatePacket, ack uint64) (queued bool, err error)
-	// Emit queues a control event (acks of requests are sent through the
-	// ack functions given to Session.Handle instead). Not droppable: a
-	// transport closes a connection whose queue cannot take it.
-	Emit(event string, args ...any) error
-	// EmitWithAck queues an event asking for an acknowledgement; cb runs
-	// once with the client's reply or an error.
-	EmitWithAck(event string, cb func(args []any, err error), args ...any) error
+	// SendMessage queues msg(typ, payload).
+	SendMessage(typ string, payload any) error
+	// SendMessageWithAck queues msg(typ, payload) asking for an
+	// acknowledgement; cb runs once with the client's reply arguments or an
+	// error.
+	SendMessageWithAck(typ string, payload any, cb func(reply []any, err error)) error
+	// SendLeft tells the client it no longer holds a seat (room.left
+	// {code, reason}; code is one of the LeftCode constants).
+	SendLeft(code, reason string) error
+	// SendLobbyRooms sends a lobby subscriber the full list (lobby.rooms).
+	SendLobbyRooms(ls []Listing) error
+	// SendLobbyUpdate sends a lobby subscriber one room's new listing
+	// (lobby.update).
+	SendLobbyUpdate(l Listing) error
+	// SendLobbyRemove tells a lobby subscriber a room is gone or no longer
+	// matches (lobby.remove).
+	SendLobbyRemove(roomID string) error
 	// Close disconnects the connection (the transport later reports it
 	// with Session.Close).
 	Close()
@@ -34,12 +47,18 @@ const (
 )
 
 // StatePacket is a state frame shared by every recipient of one tick: the
-// room encodes State once, and the transport encodes the packet once per
-// wire format (Prepared), appending only each recipient's ack.
+// room encodes State once (and its checksum, if any), and the transport
+// encodes the packet once per wire format (Prepared), appending only each
+// recipient's ack.
 type StatePacket struct {
 	Event string // EventSnapshot or EventDelta
 	Tick  uint64 // the tick the state is at
 	State []byte // msgpack-encoded statesync snapshot or delta; immutable
+	// HasChecksum says the frame carries Checksum: the state checksum
+	// (statesync's Encoder.Checksum) after applying this frame
+	// (Settings.ChecksumEvery).
+	HasChecksum bool
+	Checksum    uint64
 
 	once     sync.Once
 	prepared any

@@ -15,10 +15,12 @@ import (
 
 // frame is a state frame a fakeConn received.
 type frame struct {
-	event string
-	tick  uint64
-	state string
-	ack   uint64
+	event  string
+	tick   uint64
+	state  string
+	ack    uint64
+	hasSum bool
+	sum    uint64
 }
 
 // emitted is a control event a fakeConn received.
@@ -52,11 +54,46 @@ func (f *fakeConn) SendState(p *StatePacket, ack uint64) (bool, error) {
 	if f.full {
 		return false, nil
 	}
-	f.frames = append(f.frames, frame{event: p.Event, tick: p.Tick, state: string(p.State), ack: ack})
+	f.frames = append(f.frames, frame{event: p.Event, tick: p.Tick, state: string(p.State), ack: ack,
+		hasSum: p.HasChecksum, sum: p.Checksum})
 	return true, nil
 }
 
-func (f *fakeConn) Emit(event string, args ...any) error {
+func (f *fakeConn) SendMessage(typ string, payload any) error {
+	return f.emit("msg", typ, payload)
+}
+
+func (f *fakeConn) SendLeft(code, reason string) error {
+	return f.emit(EventRoomLeft, map[string]any{"code": code, "reason": reason})
+}
+
+func (f *fakeConn) SendLobbyRooms(ls []Listing) error {
+	return f.emit(EventLobbyRooms, listingMaps(ls))
+}
+
+func (f *fakeConn) SendLobbyUpdate(l Listing) error { return f.emit(EventLobbyUpdate, listingMap(l)) }
+
+// listingMap is l as the protocol sends it.
+func listingMap(l Listing) map[string]any {
+	meta := l.Metadata
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	return map[string]any{"roomId": l.ID, "name": l.Name, "clients": int64(l.Clients),
+		"maxClients": int64(l.MaxClients), "locked": l.Locked, "metadata": meta}
+}
+
+func listingMaps(ls []Listing) []any {
+	out := make([]any, len(ls))
+	for i := range ls {
+		out[i] = listingMap(ls[i])
+	}
+	return out
+}
+
+func (f *fakeConn) SendLobbyRemove(roomID string) error { return f.emit(EventLobbyRemove, roomID) }
+
+func (f *fakeConn) emit(event string, args ...any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -66,10 +103,10 @@ func (f *fakeConn) Emit(event string, args ...any) error {
 	return nil
 }
 
-func (f *fakeConn) EmitWithAck(event string, cb func([]any, error), args ...any) error {
+func (f *fakeConn) SendMessageWithAck(typ string, payload any, cb func([]any, error)) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.events = append(f.events, emitted{event, args})
+	f.events = append(f.events, emitted{"msg", []any{typ, payload}})
 	f.ackCBs = append(f.ackCBs, cb)
 	return nil
 }
@@ -134,7 +171,7 @@ func newClient(t *testing.T, srv *Server, id string) *tclient {
 func (c *tclient) call(event string, args ...any) map[string]any {
 	c.t.Helper()
 	ch := make(chan map[string]any, 1)
-	c.sess.Handle(event, args, func(a ...any) { ch <- a[0].(map[string]any) })
+	handle(c.sess, event, args, func(a ...any) { ch <- a[0].(map[string]any) })
 	select {
 	case m := <-ch:
 		return m
@@ -157,6 +194,132 @@ func (c *tclient) drop() {
 	c.conn.closed = true
 	c.conn.mu.Unlock()
 	c.sess.Close()
+}
+
+// Game protocol events, as the tests speak them through handle.
+const (
+	EventJoinOrCreate     = "rooms.joinOrCreate"
+	EventCreate           = "rooms.create"
+	EventJoin             = "rooms.join"
+	EventJoinByID         = "rooms.joinById"
+	EventList             = "rooms.list"
+	EventLeave            = "rooms.leave"
+	EventResume           = "rooms.resume"
+	EventInput            = "input"
+	EventMsg              = "msg"
+	EventLobbySubscribe   = "lobby.subscribe"
+	EventLobbyUnsubscribe = "lobby.unsubscribe"
+	EventRoomLeft         = "room.left"
+	EventLobbyRooms       = "lobby.rooms"
+	EventLobbyUpdate      = "lobby.update"
+	EventLobbyRemove      = "lobby.remove"
+)
+
+// handle is a minimal stand-in for rooms/roomsio.Dispatch (which rooms'
+// tests cannot import): it maps a protocol event to the typed Session
+// method and its reply to an {ok, ...} map, so the tests read like the
+// protocol. roomsio's tests cover the real adapter.
+func handle(s *Session, event string, args []any, ack func(...any)) {
+	at := func(i int) any {
+		if i < len(args) {
+			return args[i]
+		}
+		return nil
+	}
+	reply := func(v map[string]any) {
+		if ack != nil {
+			ack(v)
+		}
+	}
+	errAck := func(err error) map[string]any {
+		e := asError(err, CodeInternal)
+		return map[string]any{"ok": false, "error": map[string]any{"code": e.Code, "message": e.Message}}
+	}
+	seatDone := func(seat Seat, err error) {
+		if err != nil {
+			reply(errAck(err))
+			return
+		}
+		reply(map[string]any{"ok": true, "roomId": seat.RoomID, "sessionId": seat.SessionID,
+			"token": seat.Token, "tickRate": int64(seat.TickRate), "name": seat.Name})
+	}
+	opts, optsOK := at(1).(map[string]any)
+	name, _ := at(0).(string)
+	if event != EventInput && event != EventMsg && !optsOK && at(1) != nil {
+		reply(errAck(errorf(CodeBadRequest, "options must be an object")))
+		return
+	}
+	switch event {
+	case EventInput:
+		seq, ok := at(0).(int64)
+		if !ok || seq < 0 {
+			s.RejectInput()
+			return
+		}
+		s.Input(uint64(seq), at(1))
+	case EventJoinOrCreate:
+		s.Join(JoinRequest{Mode: JoinOrCreate, Name: name, Options: opts}, seatDone)
+	case EventCreate:
+		s.Join(JoinRequest{Mode: Create, Name: name, Options: opts}, seatDone)
+	case EventJoin:
+		s.Join(JoinRequest{Mode: JoinExisting, Name: name, Options: opts}, seatDone)
+	case EventJoinByID:
+		s.Join(JoinRequest{Mode: JoinByID, RoomID: name, Options: opts}, seatDone)
+	case EventResume:
+		m, _ := at(0).(map[string]any)
+		tok, _ := m["token"].(string)
+		tick, _ := m["tick"].(int64)
+		s.Resume(ResumeRequest{Token: tok, Tick: uint64(tick)}, seatDone)
+	case EventLeave:
+		s.Leave(func(err error) {
+			if err != nil {
+				reply(errAck(err))
+				return
+			}
+			reply(map[string]any{"ok": true})
+		})
+	case EventMsg:
+		var answer func(any, error)
+		if ack != nil {
+			answer = func(data any, err error) {
+				if err != nil {
+					reply(errAck(err))
+					return
+				}
+				m := map[string]any{"ok": true}
+				if data != nil {
+					m["data"] = data
+				}
+				reply(m)
+			}
+		}
+		s.Message(name, at(1), answer)
+	case EventList, EventLobbySubscribe:
+		var q Query
+		if m, ok := at(0).(map[string]any); ok {
+			q.Name, _ = m["name"].(string)
+			q.Filter, _ = m["filter"].(map[string]any)
+		}
+		if event == EventLobbySubscribe {
+			if err := s.SubscribeLobby(q); err != nil {
+				reply(errAck(err))
+				return
+			}
+			reply(map[string]any{"ok": true})
+			return
+		}
+		ls, err := s.List(q)
+		if err != nil {
+			reply(errAck(err))
+			return
+		}
+		reply(map[string]any{"ok": true, "rooms": listingMaps(ls)})
+	case EventLobbyUnsubscribe:
+		s.UnsubscribeLobby()
+		reply(map[string]any{"ok": true})
+	default:
+		reply(errAck(errorf(CodeUnknownEvent, "unknown event %q", event)))
+	}
 }
 
 func errCode(m map[string]any) string {

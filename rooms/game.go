@@ -2,8 +2,6 @@ package rooms
 
 import (
 	"time"
-
-	"github.com/roomcast/roomcast/codec/mpack"
 )
 
 // Game is one room's game code. The room's goroutine calls every hook, one
@@ -67,55 +65,11 @@ type Tick struct {
 // Seconds returns DT in seconds, for physics.
 func (t Tick) Seconds() float64 { return t.DT.Seconds() }
 
-// Input is one input(seq, payload) from a client.
-type Input struct {
-	// Seq is the client's sequence number; it increases per client. The
-	// state frames each client receives carry the Seq of its last input the
-	// room processed.
-	Seq uint64
-	// Payload is the decoded payload in the Socket.IO argument model: nil,
-	// bool, int64, float64, string, []byte, []any, map[string]any (already
-	// bounded by the transport's decoder and Settings.MaxInputBytes).
-	Payload any
-}
-
-// Float returns Payload[key] as a float64 when Payload is a map and the
-// value is a number, else def.
-func (in Input) Float(key string, def float64) float64 {
-	return Options(asMap(in.Payload)).Float(key, def)
-}
-
-// Int returns Payload[key] as an int64 when Payload is a map and the value
-// is an integral number, else def.
-func (in Input) Int(key string, def int64) int64 { return Options(asMap(in.Payload)).Int(key, def) }
-
-// Bool returns Payload[key] when it is a bool, else def.
-func (in Input) Bool(key string, def bool) bool { return Options(asMap(in.Payload)).Bool(key, def) }
-
-// String returns Payload[key] when it is a string, else def.
-func (in Input) String(key, def string) string { return Options(asMap(in.Payload)).String(key, def) }
-
-// Reader returns a bounded msgpack reader over a binary payload (a client
-// that packs its input itself, e.g. msgpack bytes), or nil when Payload is
-// not binary. Every length is checked before anything is allocated.
-func (in Input) Reader(lim mpack.Limits) *mpack.Reader {
-	b, ok := in.Payload.([]byte)
-	if !ok {
-		return nil
-	}
-	return mpack.NewReader(b, lim)
-}
-
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
 // Message is a client's msg(type, payload).
 type Message struct {
 	Type    string
 	Payload any
-	reply   func(args ...any)
+	reply   func(data any, err error) // nil: the client asked for no ack
 	replied bool
 }
 
@@ -130,11 +84,7 @@ func (m *Message) Reply(v any) {
 		return
 	}
 	m.replied = true
-	ack := map[string]any{"ok": true}
-	if v != nil {
-		ack["data"] = v
-	}
-	m.reply(ack)
+	m.reply(v, nil)
 }
 
 // Fail acknowledges the message with {ok:false, error:{code:"message_refused", message}}.
@@ -143,7 +93,7 @@ func (m *Message) Fail(message string) {
 		return
 	}
 	m.replied = true
-	m.reply(errorAck(&Error{Code: CodeMessageRefused, Message: message}))
+	m.reply(nil, &Error{Code: CodeMessageRefused, Message: message})
 }
 
 // LeaveReason says why a client left.

@@ -29,7 +29,7 @@ func TestSlowConsumer(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // inputs land mid-tick
 		start := time.Now()
 		for i := range 10 {
-			fast.sess.Handle(EventInput, []any{int64(i + 1), nil}, nil)
+			handle(fast.sess, EventInput, []any{int64(i + 1), nil}, nil)
 			time.Sleep(100 * time.Millisecond)
 		}
 		synctest.Wait()
@@ -44,7 +44,7 @@ func TestSlowConsumer(t *testing.T) {
 
 		// Queue drains: a snapshot, then deltas again.
 		slow.conn.setFull(false)
-		fast.sess.Handle(EventInput, []any{int64(11), nil}, nil)
+		handle(fast.sess, EventInput, []any{int64(11), nil}, nil)
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		fr = slow.conn.takeFrames()
@@ -52,7 +52,7 @@ func TestSlowConsumer(t *testing.T) {
 		assert.Equal(t, EventSnapshot, fr[0].event)
 		_, v := parseState(t, fr[0].state)
 		assert.Equal(t, 11, v)
-		fast.sess.Handle(EventInput, []any{int64(12), nil}, nil)
+		handle(fast.sess, EventInput, []any{int64(12), nil}, nil)
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		fr = slow.conn.takeFrames()
@@ -63,7 +63,7 @@ func TestSlowConsumer(t *testing.T) {
 		slow.conn.setFull(true)
 		fast.conn.takeFrames()
 		for i := range 25 {
-			fast.sess.Handle(EventInput, []any{int64(13 + i), nil}, nil)
+			handle(fast.sess, EventInput, []any{int64(13 + i), nil}, nil)
 			time.Sleep(100 * time.Millisecond)
 		}
 		synctest.Wait()
@@ -85,7 +85,7 @@ func TestInputRules(t *testing.T) {
 
 		// Stale seqs are ignored and counted.
 		for _, seq := range []int64{5, 3, 5, 6} {
-			a.sess.Handle(EventInput, []any{seq, nil}, nil)
+			handle(a.sess, EventInput, []any{seq, nil}, nil)
 		}
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
@@ -98,9 +98,9 @@ func TestInputRules(t *testing.T) {
 
 		// Oversized and malformed inputs are dropped.
 		before := srv.Stats().InputsDropped
-		a.sess.Handle(EventInput, []any{int64(7), map[string]any{"junk": strings.Repeat("x", 100)}}, nil)
-		a.sess.Handle(EventInput, []any{"seven", nil}, nil)
-		a.sess.Handle(EventInput, []any{int64(-1), nil}, nil)
+		handle(a.sess, EventInput, []any{int64(7), map[string]any{"junk": strings.Repeat("x", 100)}}, nil)
+		handle(a.sess, EventInput, []any{"seven", nil}, nil)
+		handle(a.sess, EventInput, []any{int64(-1), nil}, nil)
 		assert.Equal(t, before+3, srv.Stats().InputsDropped)
 
 		// Within the rate: all pass. Twice the rate for a second: dropped,
@@ -109,12 +109,12 @@ func TestInputRules(t *testing.T) {
 		seq := int64(100)
 		for range 20 {
 			seq++
-			a.sess.Handle(EventInput, []any{seq, nil}, nil)
+			handle(a.sess, EventInput, []any{seq, nil}, nil)
 		}
 		assert.False(t, a.conn.isClosed())
 		for range 30 {
 			seq++
-			a.sess.Handle(EventInput, []any{seq, nil}, nil)
+			handle(a.sess, EventInput, []any{seq, nil}, nil)
 		}
 		assert.True(t, a.conn.isClosed())
 		assert.Equal(t, uint64(1), srv.Stats().AbuseDisconnects)
@@ -126,7 +126,7 @@ func TestInputWithoutSeat(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv, _ := testServer(t, Settings{}, nil)
 		a := newClient(t, srv, "a")
-		a.sess.Handle(EventInput, []any{int64(1), nil}, nil)
+		handle(a.sess, EventInput, []any{int64(1), nil}, nil)
 		assert.Equal(t, uint64(1), srv.Stats().InputsDropped)
 	})
 }
@@ -280,7 +280,7 @@ func TestManualInputAck(t *testing.T) {
 
 				time.Sleep(50 * time.Millisecond) // mid-tick
 				for seq := range int64(3) {
-					a.sess.Handle(EventInput, []any{seq + 1, nil}, nil)
+					handle(a.sess, EventInput, []any{seq + 1, nil}, nil)
 				}
 				for i, ack := range tc.acks {
 					time.Sleep(100 * time.Millisecond)
@@ -297,7 +297,7 @@ func TestManualInputAck(t *testing.T) {
 				assert.Empty(t, a.conn.takeFrames())
 
 				// A stale seq is still refused before the game sees it.
-				a.sess.Handle(EventInput, []any{int64(2), nil}, nil)
+				handle(a.sess, EventInput, []any{int64(2), nil}, nil)
 				time.Sleep(100 * time.Millisecond)
 				synctest.Wait()
 				assert.Empty(t, a.conn.takeFrames())

@@ -34,11 +34,7 @@ func (l *lobby) subscribe(s *Session, q Query) error {
 	l.mu.Lock()
 	l.subs[s] = q
 	l.mu.Unlock()
-	out := make([]any, len(ls))
-	for i := range ls {
-		out[i] = ls[i].wire()
-	}
-	return s.conn.Emit(EventLobbyRooms, out)
+	return s.conn.SendLobbyRooms(ls)
 }
 
 func (l *lobby) unsubscribe(s *Session) {
@@ -104,20 +100,16 @@ func (l *lobby) flush() {
 	l.mu.Unlock()
 	for _, id := range order {
 		li := pending[id]
-		var wire map[string]any
-		if li != nil {
-			wire = li.wire()
-		}
 		for _, sb := range subs {
 			if li == nil {
-				_ = sb.s.conn.Emit(EventLobbyRemove, id)
+				_ = sb.s.conn.SendLobbyRemove(id)
 				continue
 			}
 			if sb.q.Match(li) {
-				_ = sb.s.conn.Emit(EventLobbyUpdate, wire)
+				_ = sb.s.conn.SendLobbyUpdate(*li)
 			} else if sb.q.Name == "" || sb.q.Name == li.Name {
 				// It may have matched before (e.g. turned private).
-				_ = sb.s.conn.Emit(EventLobbyRemove, id)
+				_ = sb.s.conn.SendLobbyRemove(id)
 			}
 		}
 	}

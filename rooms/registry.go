@@ -20,22 +20,6 @@ type Listing struct {
 	CreatedAt  time.Time      `json:"-"`
 }
 
-// wire returns the listing as sent to clients.
-func (l Listing) wire() map[string]any {
-	meta := l.Metadata
-	if meta == nil {
-		meta = map[string]any{}
-	}
-	return map[string]any{
-		"roomId":     l.ID,
-		"name":       l.Name,
-		"clients":    int64(l.Clients),
-		"maxClients": int64(l.MaxClients),
-		"locked":     l.Locked,
-		"metadata":   meta,
-	}
-}
-
 // Query selects listings.
 type Query struct {
 	Name           string         // room type; "" = any

@@ -33,8 +33,8 @@ func TestLifecycleJoinInputLeave(t *testing.T) {
 		assert.Equal(t, 0, v)
 
 		// Inputs are applied before the next tick; the delta acks the last seq.
-		a.sess.Handle(EventInput, []any{int64(1), map[string]any{"d": int64(2)}}, nil)
-		a.sess.Handle(EventInput, []any{int64(2), map[string]any{"d": int64(3)}}, nil)
+		handle(a.sess, EventInput, []any{int64(1), map[string]any{"d": int64(2)}}, nil)
+		handle(a.sess, EventInput, []any{int64(2), map[string]any{"d": int64(3)}}, nil)
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		fr = a.conn.takeFrames()
@@ -320,7 +320,7 @@ func TestLeaveAckAfterSeatFreed(t *testing.T) {
 		a := newClient(t, srv, "a")
 		a.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "ada"})
 		seatAtAck := make(chan string, 1)
-		a.sess.Handle(EventLeave, nil, func(args ...any) {
+		handle(a.sess, EventLeave, nil, func(args ...any) {
 			roomID, _ := a.sess.Seat() // on the room goroutine, as the ack is sent
 			seatAtAck <- roomID
 		})

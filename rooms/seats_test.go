@@ -99,7 +99,7 @@ func TestResumeReplaysDeltas(t *testing.T) {
 		a, b := newClient(t, srv, "a"), newClient(t, srv, "b")
 		ackA := a.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "a"})
 		b.mustJoin(EventJoinOrCreate, "counter", map[string]any{"name": "b"})
-		a.sess.Handle(EventInput, []any{int64(1), nil}, nil)
+		handle(a.sess, EventInput, []any{int64(1), nil}, nil)
 		time.Sleep(200 * time.Millisecond)
 		synctest.Wait()
 		var lastTick uint64
@@ -112,7 +112,7 @@ func TestResumeReplaysDeltas(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // inputs land mid-tick
 		// b keeps playing: 3 changes while a is away.
 		for i := range 3 {
-			b.sess.Handle(EventInput, []any{int64(i + 1), nil}, nil)
+			handle(b.sess, EventInput, []any{int64(i + 1), nil}, nil)
 			time.Sleep(100 * time.Millisecond)
 		}
 		synctest.Wait()
@@ -173,7 +173,7 @@ func TestResumeSnapshotWhenCheaper(t *testing.T) {
 		r.Do(func(r *Room) { r.State().(*fakeState).pad = 100 }) // big deltas
 		time.Sleep(50 * time.Millisecond)
 		for i := range 2 {
-			b.sess.Handle(EventInput, []any{int64(i + 1), nil}, nil)
+			handle(b.sess, EventInput, []any{int64(i + 1), nil}, nil)
 			time.Sleep(100 * time.Millisecond)
 		}
 		a2 := newClient(t, srv, "a2")
@@ -198,7 +198,7 @@ func TestGamePanicDisposesOnlyThatRoom(t *testing.T) {
 		ackC := c.mustJoin(EventJoinOrCreate, "counter", nil)
 		require.NotEqual(t, ackA["roomId"], ackC["roomId"])
 
-		a.sess.Handle(EventInput, []any{int64(1), map[string]any{"cmd": "boom"}}, nil)
+		handle(a.sess, EventInput, []any{int64(1), map[string]any{"cmd": "boom"}}, nil)
 		time.Sleep(200 * time.Millisecond)
 		synctest.Wait()
 		for _, x := range []*tclient{a, b} {
@@ -212,7 +212,7 @@ func TestGamePanicDisposesOnlyThatRoom(t *testing.T) {
 
 		// The other room goes on; the panicked clients can join again.
 		c.conn.takeFrames()
-		c.sess.Handle(EventInput, []any{int64(1), nil}, nil)
+		handle(c.sess, EventInput, []any{int64(1), nil}, nil)
 		time.Sleep(100 * time.Millisecond)
 		synctest.Wait()
 		fr := c.conn.takeFrames()

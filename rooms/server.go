@@ -84,8 +84,10 @@ func (s *Server) Define(name string, newGame func() Game, settings Settings) err
 	return nil
 }
 
-// Connect registers a new connection; the transport then calls
-// Session.Handle for each of its events and Session.Close when it is gone.
+// Connect registers a new connection; its transport adapter then calls the
+// Session's request methods (Join, Resume, Input, Message, Leave, List,
+// SubscribeLobby) for the client's requests and Session.Close when the
+// connection is gone.
 func (s *Server) Connect(conn Conn, info ConnInfo) *Session {
 	return &Session{srv: s, conn: conn, info: info}
 }
@@ -157,138 +159,6 @@ func (s *Server) roomType(name string) (*roomType, error) {
 		return nil, errorf(CodeUnknownRoomType, "no room type %q", name)
 	}
 	return t, nil
-}
-
-// roomType is a registered type and its matchmaking state.
-type roomType struct {
-	name     string
-	newGame  func() Game
-	settings Settings
-
-	// mu guards the seat accounting of every room of the type (Room.seats,
-	// locked, private, disposing, matchMeta) and rooms. Taken before
-	// Server.mu and the token table, never after.
-	mu    sync.Mutex
-	rooms []*Room // live, creation order
-	open  []*Room // live rooms with a free seat (matchmaking candidates)
-}
-
-// openLocked keeps r in t.open exactly while it has a free seat.
-func (t *roomType) openLocked(r *Room) {
-	want := !r.disposing && r.seats < t.settings.MaxClients
-	if want == r.inOpen {
-		return
-	}
-	r.inOpen = want
-	if want {
-		t.open = append(t.open, r)
-		return
-	}
-	for i, x := range t.open {
-		if x == r {
-			t.open = append(t.open[:i], t.open[i+1:]...)
-			return
-		}
-	}
-}
-
-// joinable reports whether r can take a matchmaking joiner with options
-// opts (t.mu held).
-func (t *roomType) joinableLocked(r *Room, opts Options) bool {
-	if r.disposing || r.locked || r.private || r.seats >= t.settings.MaxClients {
-		return false
-	}
-	for _, k := range t.settings.FilterBy {
-		if v, ok := opts[k]; ok && !valuesEqual(r.matchMeta[k], v) {
-			return false
-		}
-	}
-	return true
-}
-
-type matchMode uint8
-
-const (
-	matchJoinOrCreate matchMode = iota
-	matchCreate
-	matchJoin
-)
-
-// reserve finds or creates a room for a joiner and reserves a seat in it.
-func (s *Server) reserve(name string, opts Options, mode matchMode) (*Room, error) {
-	t, err := s.roomType(name)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if mode != matchCreate {
-		for _, r := range t.open {
-			if t.joinableLocked(r, opts) {
-				r.seats++
-				t.openLocked(r)
-				return r, nil
-			}
-		}
-		if mode == matchJoin {
-			return nil, errorf(CodeRoomNotFound, "no %q room to join with these options", name)
-		}
-	}
-	r, err := s.createRoomLocked(t, opts)
-	if err != nil {
-		return nil, err
-	}
-	r.seats = 1
-	t.openLocked(r)
-	return r, nil
-}
-
-// reserveByID reserves a seat in room id.
-func (s *Server) reserveByID(id string) (*Room, error) {
-	s.mu.RLock()
-	r, down := s.rooms[id], s.shuttingDown
-	s.mu.RUnlock()
-	if down {
-		return nil, ErrShuttingDown
-	}
-	if r == nil {
-		return nil, errorf(CodeRoomNotFound, "no room %q", id)
-	}
-	t := r.typ
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch {
-	case r.disposing:
-		return nil, errorf(CodeRoomNotFound, "no room %q", id)
-	case r.locked:
-		return nil, errorf(CodeRoomLocked, "room %q is locked", id)
-	case r.seats >= t.settings.MaxClients:
-		return nil, errorf(CodeRoomFull, "room %q is full", id)
-	}
-	r.seats++
-	t.openLocked(r)
-	return r, nil
-}
-
-// createRoomLocked creates and starts a room (t.mu held). The room runs
-// OnCreate on its goroutine before anything else.
-func (s *Server) createRoomLocked(t *roomType, opts Options) (*Room, error) {
-	s.mu.Lock()
-	if s.shuttingDown {
-		s.mu.Unlock()
-		return nil, ErrShuttingDown
-	}
-	if s.cfg.MaxRooms > 0 && len(s.rooms) >= s.cfg.MaxRooms {
-		s.mu.Unlock()
-		return nil, errorf(CodeCreateFailed, "too many rooms (%d)", s.cfg.MaxRooms)
-	}
-	r := newRoom(s, t, s.randomID(9), opts)
-	s.rooms[r.id] = r
-	s.wg.Add(1)
-	s.mu.Unlock()
-	t.rooms = append(t.rooms, r)
-	go r.run()
-	return r, nil
 }
 
 // forget removes a disposed room from the server's map.

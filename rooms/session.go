@@ -5,34 +5,17 @@ import (
 	"math"
 	"sync"
 	"time"
-)
 
-// Game protocol events (client → server).
-const (
-	EventJoinOrCreate     = "rooms.joinOrCreate"
-	EventCreate           = "rooms.create"
-	EventJoin             = "rooms.join"
-	EventJoinByID         = "rooms.joinById"
-	EventList             = "rooms.list"
-	EventLeave            = "rooms.leave"
-	EventResume           = "rooms.resume"
-	EventInput            = "input"
-	EventMsg              = "msg"
-	EventLobbySubscribe   = "lobby.subscribe"
-	EventLobbyUnsubscribe = "lobby.unsubscribe"
-)
-
-// Server → client events besides state frames and msg.
-const (
-	EventRoomLeft    = "room.left"
-	EventLobbyRooms  = "lobby.rooms"
-	EventLobbyUpdate = "lobby.update"
-	EventLobbyRemove = "lobby.remove"
+	"github.com/roomcast/roomcast/codec/mpack"
 )
 
 // Session is one connection's view of rooms: at most one seat, a lobby
-// subscription, input limits. The transport calls Handle for each event
-// (sequentially per connection) and Close once when the connection is gone.
+// subscription, input limits. A transport adapter (rooms/roomsio) turns
+// the client's events into calls of Join, Resume, Input, Message, Leave,
+// List and the lobby methods, sequentially per connection, and calls
+// Close once when the connection is gone. None of them waits for a room
+// longer than about two of its ticks; results of requests a room handles
+// arrive later, from the room goroutine, through the done callbacks.
 type Session struct {
 	srv  *Server
 	conn Conn
@@ -44,263 +27,183 @@ type Session struct {
 	pending bool // a join or resume is in flight
 	closed  bool
 
-	// Handle's goroutine only (transports call Handle sequentially).
-	bucket      float64
-	bucketAt    time.Time
-	windowStart time.Time
-	windowDrops int
+	// The adapter's goroutine only (it calls Input sequentially).
+	limiter inputLimiter
+	reader  *mpack.Reader // decodes encoded payloads
+	scratch []byte        // generic payloads re-encoded for Settings.Input
 }
 
 // Conn returns the session's connection.
 func (s *Session) Conn() Conn { return s.conn }
 
-// Handle processes one client event with its arguments (Socket.IO argument
-// model: int64, float64, string, bool, nil, []byte, []any, map[string]any).
-// ack is nil when the client asked for no acknowledgement. Handle never
-// waits for a room longer than about two of its ticks; request results are
-// acked later, from the room goroutine.
-func (s *Session) Handle(event string, args []any, ack func(args ...any)) {
-	reply := func(v map[string]any) {
-		if ack != nil {
-			ack(v)
-		}
+// Join asks for a seat. done runs once, on another goroutine, with the
+// seat or an *Error (code bad_request, unknown_room_type, room_not_found,
+// room_full, room_locked, join_refused, create_failed, already_in_room,
+// room_busy, server_shutting_down, internal). On success the client gets
+// a snapshot in the room's next tick.
+func (s *Session) Join(req JoinRequest, done func(Seat, error)) {
+	done = onceSeat(done)
+	if req.Options == nil {
+		req.Options = Options{}
 	}
-	switch event {
-	case EventInput:
-		s.handleInput(args)
-	case EventJoinOrCreate, EventCreate, EventJoin:
-		name, ok := argString(args, 0)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "%s(name, options): name must be a string", event)))
+	var reserve func() (*Room, error)
+	switch req.Mode {
+	case JoinOrCreate, Create, JoinExisting:
+		if req.Name == "" {
+			done(Seat{}, errorf(CodeBadRequest, "%s: the room type name must be a non-empty string", req.Mode))
 			return
 		}
-		opts, ok := argOptions(args, 1)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "%s(name, options): options must be an object", event)))
+		reserve = func() (*Room, error) { return s.srv.reserve(req.Name, req.Options, req.Mode) }
+	case JoinByID:
+		if req.RoomID == "" {
+			done(Seat{}, errorf(CodeBadRequest, "%s: the room id must be a non-empty string", req.Mode))
 			return
 		}
-		mode := matchJoinOrCreate
-		if event == EventCreate {
-			mode = matchCreate
-		} else if event == EventJoin {
-			mode = matchJoin
-		}
-		s.join(func() (*Room, error) { return s.srv.reserve(name, opts, mode) }, opts, reply)
-	case EventJoinByID:
-		id, ok := argString(args, 0)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "%s(roomId, options): roomId must be a string", event)))
-			return
-		}
-		opts, ok := argOptions(args, 1)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "%s(roomId, options): options must be an object", event)))
-			return
-		}
-		s.join(func() (*Room, error) { return s.srv.reserveByID(id) }, opts, reply)
-	case EventResume:
-		s.resume(args, reply)
-	case EventLeave:
-		s.mu.Lock()
-		c, r := s.client, s.room
-		s.mu.Unlock()
-		if c == nil {
-			reply(errorAck(ErrNotInRoom))
-			return
-		}
-		if err := r.send(inboxMsg{kind: msgLeave, sess: s, client: c, ack: onceAck(ackOrNop(ack))}); err != nil {
-			s.clearSeat(c)
-			reply(okAck(nil))
-		}
-	case EventMsg:
-		s.handleMsg(args, ack, reply)
-	case EventList:
-		q, ok := argQuery(args, 0)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "rooms.list({name?, filter?}): bad argument")))
-			return
-		}
-		ls, err := s.srv.registry.List(s.srv.ctx, q)
-		if err != nil {
-			reply(errorAck(errorf(CodeInternal, "listing rooms: %v", err)))
-			return
-		}
-		out := make([]any, len(ls))
-		for i := range ls {
-			out[i] = ls[i].wire()
-		}
-		reply(okAck(map[string]any{"rooms": out}))
-	case EventLobbySubscribe:
-		q, ok := argQuery(args, 0)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "lobby.subscribe({name?, filter?}): bad argument")))
-			return
-		}
-		if err := s.srv.lobby.subscribe(s, q); err != nil {
-			reply(errorAck(asError(err, CodeInternal)))
-			return
-		}
-		reply(okAck(nil))
-	case EventLobbyUnsubscribe:
-		s.srv.lobby.unsubscribe(s)
-		reply(okAck(nil))
+		reserve = func() (*Room, error) { return s.srv.reserveByID(req.RoomID) }
 	default:
-		reply(errorAck(errorf(CodeUnknownEvent, "unknown event %q", event)))
+		done(Seat{}, errorf(CodeBadRequest, "unknown join mode %d", req.Mode))
+		return
 	}
-}
-
-// onceAck lets only the first call through (a room that fails while
-// handling a request answers it with an error, unless it already did).
-func onceAck(ack func(...any)) func(...any) {
-	var once sync.Once
-	return func(args ...any) { once.Do(func() { ack(args...) }) }
-}
-
-func ackOrNop(ack func(...any)) func(...any) {
-	if ack == nil {
-		return func(...any) {}
-	}
-	return ack
-}
-
-// join reserves a seat (reserve) and asks the room to seat the session.
-func (s *Session) join(reserve func() (*Room, error), opts Options, reply func(map[string]any)) {
 	if !s.startPending() {
-		reply(errorAck(ErrAlreadyInRoom))
+		done(Seat{}, ErrAlreadyInRoom)
 		return
 	}
 	r, err := reserve()
 	if err != nil {
 		s.endSeat(nil)
-		reply(errorAck(asError(err, CodeInternal)))
+		done(Seat{}, asError(err, CodeInternal))
 		return
 	}
-	ack := onceAck(func(args ...any) { reply(args[0].(map[string]any)) })
-	if err := r.send(inboxMsg{kind: msgJoin, sess: s, payload: opts, ack: ack}); err != nil {
+	if err := r.inbox.send(inboxMsg{kind: msgJoin, sess: s, payload: req.Options, seatDone: done}); err != nil {
 		// The room never saw the request: give the seat back.
 		r.releaseSeat()
 		s.endSeat(nil)
-		reply(errorAck(asError(err, CodeInternal)))
+		done(Seat{}, err)
 	}
 }
 
-func (s *Session) resume(args []any, reply func(map[string]any)) {
-	m, _ := argAt(args, 0).(map[string]any)
-	token, _ := m["token"].(string)
-	if token == "" {
-		reply(errorAck(errorf(CodeBadRequest, "rooms.resume({token, tick?}): token must be a non-empty string")))
+// Resume takes a held seat back with its reconnection token. done runs
+// once with the seat (and a new token) or an *Error (bad_request,
+// token_unknown, token_used, token_expired, already_in_room).
+func (s *Session) Resume(req ResumeRequest, done func(Seat, error)) {
+	done = onceSeat(done)
+	if req.Token == "" {
+		done(Seat{}, errorf(CodeBadRequest, "resume: the token must be a non-empty string"))
 		return
-	}
-	var lastTick uint64
-	if v, ok := m["tick"]; ok && v != nil {
-		t, ok := argUint(v)
-		if !ok {
-			reply(errorAck(errorf(CodeBadRequest, "rooms.resume({token, tick?}): tick must be a non-negative integer")))
-			return
-		}
-		lastTick = t
 	}
 	if !s.startPending() {
-		reply(errorAck(ErrAlreadyInRoom))
+		done(Seat{}, ErrAlreadyInRoom)
 		return
 	}
-	r, c, err := s.srv.tokens.take(token, s.srv.clock.Now())
+	r, c, err := s.srv.tokens.take(req.Token, s.srv.clock.Now())
 	if err != nil {
 		s.srv.stats.resumeFailures.Add(1)
 		s.endSeat(nil)
-		reply(errorAck(asError(err, CodeTokenUnknown)))
+		done(Seat{}, asError(err, CodeTokenUnknown))
 		return
 	}
-	ack := onceAck(func(args ...any) { reply(args[0].(map[string]any)) })
-	if err := r.send(inboxMsg{kind: msgResume, sess: s, client: c, seq: lastTick, ack: ack}); err != nil {
+	if err := r.inbox.send(inboxMsg{kind: msgResume, sess: s, client: c, seq: req.Tick, seatDone: done}); err != nil {
 		s.srv.stats.resumeFailures.Add(1)
 		s.endSeat(nil)
-		reply(errorAck(ErrTokenExpired))
+		done(Seat{}, ErrTokenExpired)
 	}
 }
 
-func (s *Session) handleMsg(args []any, ack func(...any), reply func(map[string]any)) {
-	typ, ok := argString(args, 0)
-	if !ok {
-		reply(errorAck(errorf(CodeBadRequest, "msg(type, payload): type must be a string")))
+// Leave frees the seat at once (no grace). done (may be nil) runs once
+// with nil or ErrNotInRoom.
+func (s *Session) Leave(done func(error)) {
+	reply := onceReply(func(_ any, err error) {
+		if done != nil {
+			done(err)
+		}
+	})
+	s.mu.Lock()
+	c, r := s.client, s.room
+	s.mu.Unlock()
+	if c == nil {
+		reply(nil, ErrNotInRoom)
+		return
+	}
+	if err := r.inbox.send(inboxMsg{kind: msgLeave, sess: s, client: c, reply: reply}); err != nil {
+		s.clearSeat(c)
+		reply(nil, nil)
+	}
+}
+
+// Message hands msg(typ, payload) to the game's OnMessage. reply is nil
+// when the client asked for no acknowledgement; otherwise it runs once
+// with the game's answer (Message.Reply's value, or nil) or an *Error
+// (bad_request, not_in_room, message_refused, room_busy, internal).
+// payload is in the argument model (nil, bool, numbers, string, []byte,
+// []any, map[string]any).
+func (s *Session) Message(typ string, payload any, reply func(data any, err error)) {
+	if reply != nil {
+		reply = onceReply(reply)
+	}
+	fail := func(err error) {
+		if reply != nil {
+			reply(nil, err)
+		}
+	}
+	if typ == "" {
+		fail(errorf(CodeBadRequest, "msg(type, payload): type must be a non-empty string"))
 		return
 	}
 	s.mu.Lock()
 	c, r := s.client, s.room
 	s.mu.Unlock()
 	if c == nil {
-		reply(errorAck(ErrNotInRoom))
+		fail(ErrNotInRoom)
 		return
 	}
-	payload := argAt(args, 1)
 	if approxSize(payload, r.settings.MaxMessageBytes) > r.settings.MaxMessageBytes {
-		reply(errorAck(errorf(CodeBadRequest, "msg payload larger than %d bytes", r.settings.MaxMessageBytes)))
+		fail(errorf(CodeBadRequest, "msg payload larger than %d bytes", r.settings.MaxMessageBytes))
 		return
 	}
-	var wrapped func(...any)
-	if ack != nil {
-		wrapped = onceAck(ack)
-	}
-	if err := r.send(inboxMsg{kind: msgMessage, sess: s, client: c, str: typ, payload: payload, ack: wrapped}); err != nil {
-		reply(errorAck(asError(err, CodeInternal)))
+	if err := r.inbox.send(inboxMsg{kind: msgMessage, sess: s, client: c, str: typ, payload: payload, reply: reply}); err != nil {
+		fail(err)
 	}
 }
 
-// handleInput checks and forwards input(seq, payload).
-func (s *Session) handleInput(args []any) {
-	s.mu.Lock()
-	c, r := s.client, s.room
-	s.mu.Unlock()
-	st := &s.srv.stats
-	if c == nil {
-		st.inputsDropped.Add(1)
-		return
+// List returns the public rooms q selects (rooms.list), oldest first.
+func (s *Session) List(q Query) ([]Listing, error) {
+	q.IncludePrivate = false
+	ls, err := s.srv.registry.List(s.srv.ctx, q)
+	if err != nil {
+		return nil, errorf(CodeInternal, "listing rooms: %v", err)
 	}
-	seq, ok := argUint(argAt(args, 0))
-	if !ok {
-		st.inputsDropped.Add(1)
-		s.abused(r)
-		return
+	return ls, nil
+}
+
+// SubscribeLobby sends the rooms q selects now (Conn.SendLobbyRooms) and
+// their changes from then on, until UnsubscribeLobby or Close.
+func (s *Session) SubscribeLobby(q Query) error {
+	q.IncludePrivate = false
+	if err := s.srv.lobby.subscribe(s, q); err != nil {
+		return asError(err, CodeInternal)
 	}
-	payload := argAt(args, 1)
-	if approxSize(payload, r.settings.MaxInputBytes) > r.settings.MaxInputBytes {
-		st.inputsDropped.Add(1)
-		s.abused(r)
-		return
-	}
-	now := s.srv.clock.Now()
-	rate := float64(r.settings.MaxInputsPerSecond)
-	if s.bucketAt.IsZero() {
-		s.bucket = rate
-	} else {
-		s.bucket = math.Min(rate, s.bucket+now.Sub(s.bucketAt).Seconds()*rate)
-	}
-	s.bucketAt = now
-	if s.bucket < 1 {
-		st.inputsDropped.Add(1)
-		s.abused(r)
-		return
-	}
-	s.bucket--
-	if !r.trySend(inboxMsg{kind: msgInput, sess: s, client: c, seq: seq, payload: payload}) {
-		st.inputsDropped.Add(1)
+	return nil
+}
+
+// UnsubscribeLobby ends the lobby subscription (if any).
+func (s *Session) UnsubscribeLobby() { s.srv.lobby.unsubscribe(s) }
+
+func onceSeat(done func(Seat, error)) func(Seat, error) {
+	var once sync.Once
+	return func(seat Seat, err error) {
+		once.Do(func() {
+			if done != nil {
+				done(seat, err)
+			}
+		})
 	}
 }
 
-// abused counts a dropped input; more drops in one second than the rate
-// allows disconnects the client.
-func (s *Session) abused(r *Room) {
-	now := s.srv.clock.Now()
-	if now.Sub(s.windowStart) >= time.Second {
-		s.windowStart, s.windowDrops = now, 0
-	}
-	s.windowDrops++
-	if s.windowDrops > r.settings.MaxInputsPerSecond {
-		s.windowDrops = 0
-		s.srv.stats.abuseDisconnects.Add(1)
-		s.srv.log.Warn("rooms: disconnecting client flooding inputs", "conn", s.conn.ID(), "room", r.id)
-		s.conn.Close()
-	}
+// onceReply lets only the first answer through (a room that fails while
+// handling a request answers it with an error, unless it already did).
+func onceReply(reply func(any, error)) func(any, error) {
+	var once sync.Once
+	return func(v any, err error) { once.Do(func() { reply(v, err) }) }
 }
 
 // Close tells rooms the connection is gone: its seat is held for the room's
@@ -317,11 +220,11 @@ func (s *Session) Close() {
 	s.srv.lobby.unsubscribe(s)
 	if c != nil {
 		m := inboxMsg{kind: msgDrop, sess: s, client: c}
-		if err := r.send(m); errors.Is(err, ErrRoomBusy) {
+		if err := r.inbox.send(m); errors.Is(err, ErrRoomBusy) {
 			// Keep trying without holding up the transport; the room also
 			// notices dead connections when it sends state.
 			go func() {
-				for errors.Is(r.send(m), ErrRoomBusy) {
+				for errors.Is(r.inbox.send(m), ErrRoomBusy) {
 				}
 			}()
 		}
@@ -370,6 +273,13 @@ func (s *Session) clearSeat(c *Client) {
 	s.mu.Unlock()
 }
 
+// seat returns the session's client and room (nil when not seated).
+func (s *Session) seat() (*Client, *Room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.client, s.room
+}
+
 // Seat returns the session's room and session id ("" when not seated).
 func (s *Session) Seat() (roomID, sessionID string) {
 	s.mu.Lock()
@@ -380,71 +290,40 @@ func (s *Session) Seat() (roomID, sessionID string) {
 	return s.room.id, s.client.id
 }
 
-func argAt(args []any, i int) any {
-	if i < len(args) {
-		return args[i]
-	}
-	return nil
+// inputLimiter is a session's input token bucket and abuse window.
+type inputLimiter struct {
+	bucket      float64
+	bucketAt    time.Time
+	windowStart time.Time
+	windowDrops int
 }
 
-func argString(args []any, i int) (string, bool) {
-	s, ok := argAt(args, i).(string)
-	return s, ok && s != ""
+// take spends one token at now for a room taking rate inputs per second;
+// false means the input is over the rate.
+func (l *inputLimiter) take(now time.Time, rate float64) bool {
+	if l.bucketAt.IsZero() {
+		l.bucket = rate
+	} else {
+		l.bucket = math.Min(rate, l.bucket+now.Sub(l.bucketAt).Seconds()*rate)
+	}
+	l.bucketAt = now
+	if l.bucket < 1 {
+		return false
+	}
+	l.bucket--
+	return true
 }
 
-func argOptions(args []any, i int) (Options, bool) {
-	switch v := argAt(args, i).(type) {
-	case nil:
-		return Options{}, true
-	case map[string]any:
-		return Options(v), true
+// abused counts a dropped input at now; true means more drops in one
+// second than rate allows (the client is to be disconnected).
+func (l *inputLimiter) abused(now time.Time, rate int) bool {
+	if now.Sub(l.windowStart) >= time.Second {
+		l.windowStart, l.windowDrops = now, 0
 	}
-	return nil, false
-}
-
-func argQuery(args []any, i int) (Query, bool) {
-	switch v := argAt(args, i).(type) {
-	case nil:
-		return Query{}, true
-	case string:
-		return Query{Name: v}, true
-	case map[string]any:
-		q := Query{}
-		if n, ok := v["name"]; ok && n != nil {
-			s, ok := n.(string)
-			if !ok {
-				return q, false
-			}
-			q.Name = s
-		}
-		if f, ok := v["filter"]; ok && f != nil {
-			m, ok := f.(map[string]any)
-			if !ok {
-				return q, false
-			}
-			q.Filter = m
-		}
-		return q, true
+	l.windowDrops++
+	if l.windowDrops > rate {
+		l.windowDrops = 0
+		return true
 	}
-	return Query{}, false
-}
-
-func argUint(v any) (uint64, bool) {
-	switch v := v.(type) {
-	case int64:
-		if v >= 0 {
-			return uint64(v), true
-		}
-	case uint64:
-		return v, true
-	case int:
-		if v >= 0 {
-			return uint64(v), true
-		}
-	case float64:
-		if v >= 0 && v <= 1<<53 && v == math.Trunc(v) {
-			return uint64(v), true
-		}
-	}
-	return 0, false
+	return false
 }

@@ -6,7 +6,9 @@ package rooms
 //	enc, err := statesync.NewEncoder(&world, statesync.EncoderOptions{})
 //	r.SetState(enc)
 //
-// A room without State sends no state frames (messages only).
+// A room without State sends no state frames (messages only). A State may
+// also implement Checksum() uint64 (for Settings.ChecksumEvery) and
+// EmptyDeltaEncoder; *statesync.Encoder implements both.
 type State interface {
 	// EncodeDelta appends to dst the changes since the previous
 	// EncodeDelta as tick's delta and clears them. changed is false (and

@@ -146,3 +146,22 @@ func (enc *Encoder) finishTick() {
 	enc.pending = enc.pending[:0]
 	enc.seq++
 }
+
+// AppendEmptyDelta appends a delta that changes nothing: [tick, tick-base]
+// with no tokens (PROTOCOL.md, "State replication"), which a Mirror applies
+// as "no change, now at tick". base is the tick of the last delta that
+// changed something (0 before any); it must be below tick. A room sends
+// one when only a recipient's input ack moved.
+func AppendEmptyDelta(dst []byte, tick, base uint32) []byte {
+	dst = mpack.AppendArrayHeader(dst, 2)
+	dst = mpack.AppendUint(dst, uint64(tick))
+	return mpack.AppendUint(dst, uint64(tick-base))
+}
+
+// EncodeEmptyDelta appends an empty delta at tick chained to the last
+// delta EncodeDelta wrote with changes (AppendEmptyDelta). Call it after
+// an EncodeDelta(dst, tick) that reported no change; it does not touch
+// the change set.
+func (enc *Encoder) EncodeEmptyDelta(dst []byte, tick uint32) []byte {
+	return AppendEmptyDelta(dst, tick, enc.base)
+}

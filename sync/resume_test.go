@@ -194,3 +194,31 @@ func TestResumeBufferPushChainedReplay(t *testing.T) {
 	require.Empty(t, out)
 	require.Zero(t, rb.Bytes())
 }
+
+// An empty delta chains to the last changed one: a Mirror applies it as
+// "no change, now at tick", keeps its checksum, and takes the next changed
+// delta after it.
+func TestEmptyDelta(t *testing.T) {
+	_, ps, enc := newBenchArena(t, 2)
+	m := NewMirror(MirrorLimits{})
+	require.NoError(t, m.ApplySnapshot(enc.EncodeSnapshot(nil, 1)))
+	ps[0].X.Set(3)
+	d, changed := enc.EncodeDelta(nil, 2)
+	require.True(t, changed)
+	require.NoError(t, m.ApplyDelta(d))
+	_, changed = enc.EncodeDelta(nil, 3)
+	require.False(t, changed)
+
+	empty := enc.EncodeEmptyDelta(nil, 3)
+	require.Equal(t, []byte{0x92, 0x03, 0x01}, empty, "[tick 3, gap 1]")
+	require.Equal(t, empty, AppendEmptyDelta(nil, 3, 2))
+	require.NoError(t, m.ApplyDelta(empty))
+	require.Equal(t, uint32(3), m.Tick())
+	require.Equal(t, enc.Checksum(), m.Checksum())
+
+	ps[1].X.Set(4)
+	d, changed = enc.EncodeDelta(nil, 5)
+	require.True(t, changed)
+	require.NoError(t, m.ApplyDelta(d), "base 2 <= mirror tick 3 < 5")
+	require.Equal(t, enc.Checksum(), m.Checksum())
+}

@@ -80,9 +80,10 @@ func (c Config) Validate() error {
 }
 
 // Settings returns the room type's settings: 8 seats, 20 Hz, filtered by
-// mode, quantized and packed, and ManualInputAck (the game acknowledges
-// each input when it applies it; see Game.OnInput). Callers may change
-// fields before Define.
+// mode, quantized and packed, ManualInputAck (the game acknowledges each
+// input when it applies it; see Game.OnInput), inputs decoded into a Move
+// (DecodeMove), and a state checksum every 20 ticks (once a second).
+// Callers may change fields before Define.
 func Settings() rooms.Settings {
 	return rooms.Settings{
 		TickRate:       TickRate,
@@ -90,6 +91,8 @@ func Settings() rooms.Settings {
 		ReconnectGrace: rooms.DefaultReconnectGrace,
 		FilterBy:       []string{OptionMode, OptionQuantized, OptionPacked},
 		ManualInputAck: true,
+		Input:          DecodeMove,
+		ChecksumEvery:  20,
 	}
 }
 
@@ -181,7 +184,8 @@ func (g *Game) OnJoin(_ *rooms.Room, c *rooms.Client, opts rooms.Options) error 
 	return nil
 }
 
-// OnInput implements rooms.Game: input payload {dx, dy}, each snapped to
+// OnInput implements rooms.Game: input payload {dx, dy} (a Move with
+// Settings().Input, else read from the generic payload), each snapped to
 // {-1, 0, 1}. Bench mode: the latest input counts, acknowledged at once
 // (arena v1). Play mode: queued, one applied per tick (Sim.SetInputSeq).
 //
@@ -192,7 +196,8 @@ func (g *Game) OnJoin(_ *rooms.Room, c *rooms.Client, opts rooms.Options) error 
 // player's position and its unacknowledged inputs, one tick each
 // (clients/js/src/arena.js).
 func (g *Game) OnInput(_ *rooms.Room, c *rooms.Client, in rooms.Input) {
-	g.sim.SetInputSeq(c.ID(), in.Seq, in.Float("dx", 0), in.Float("dy", 0))
+	m := moveOf(in)
+	g.sim.SetInputSeq(c.ID(), in.Seq, m.DX, m.DY)
 	g.ack(c)
 }
 

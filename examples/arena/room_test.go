@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/rooms"
+	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
 )
 
@@ -54,15 +55,20 @@ func (c *conn) SendState(p *rooms.StatePacket, ack uint64) (bool, error) {
 	return true, nil
 }
 
-func (c *conn) Emit(event string, _ ...any) error {
+func (c *conn) event(name string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.events = append(c.events, event)
+	c.events = append(c.events, name)
 	return nil
 }
 
-func (c *conn) EmitWithAck(string, func([]any, error), ...any) error { return nil }
-func (c *conn) Close()                                               {}
+func (c *conn) SendMessage(string, any) error                            { return c.event(roomsio.EventMsg) }
+func (c *conn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
+func (c *conn) SendLeft(string, string) error                            { return c.event(roomsio.EventRoomLeft) }
+func (c *conn) SendLobbyRooms([]rooms.Listing) error                     { return c.event(roomsio.EventLobbyRooms) }
+func (c *conn) SendLobbyUpdate(rooms.Listing) error                      { return c.event(roomsio.EventLobbyUpdate) }
+func (c *conn) SendLobbyRemove(string) error                             { return c.event(roomsio.EventLobbyRemove) }
+func (c *conn) Close()                                                   {}
 
 // takeFrames returns the frames received since the last call.
 func (c *conn) takeFrames() []seen {
@@ -86,7 +92,7 @@ func (c *conn) player(t *testing.T, id string) map[string]any {
 // call sends a request and returns its ack.
 func call(sess *rooms.Session, event string, args ...any) map[string]any {
 	got := make(chan map[string]any, 1)
-	sess.Handle(event, args, func(a ...any) { got <- a[0].(map[string]any) })
+	roomsio.Dispatch(sess, event, args, func(a ...any) { got <- a[0].(map[string]any) })
 	synctest.Wait()
 	select {
 	case m := <-got:
@@ -122,7 +128,7 @@ func TestArenaRoom(t *testing.T) {
 		x0, y0 := p["x"].(float32), p["y"].(float32)
 
 		// A msgpack client sends integers.
-		sess.Handle("input", []any{int64(1), map[string]any{"dx": int64(1), "dy": int64(0)}}, nil)
+		roomsio.Dispatch(sess, "input", []any{int64(1), map[string]any{"dx": int64(1), "dy": int64(0)}}, nil)
 		time.Sleep(time.Second)
 		p = c.player(t, id)
 		require.InDelta(t, float64(x0)+arena.Speed, float64(p["x"].(float32)), arena.Speed/arena.TickRate+0.01)
@@ -132,7 +138,7 @@ func TestArenaRoom(t *testing.T) {
 		c.mu.Unlock()
 
 		// A JSON client's numbers are float64; stop, then go up.
-		sess.Handle("input", []any{int64(2), map[string]any{"dx": 0.0, "dy": -1.0}}, nil)
+		roomsio.Dispatch(sess, "input", []any{int64(2), map[string]any{"dx": 0.0, "dy": -1.0}}, nil)
 		time.Sleep(50 * time.Millisecond)
 		p = c.player(t, id)
 		x1 := p["x"].(float32)
@@ -154,7 +160,7 @@ func TestArenaRoom(t *testing.T) {
 		sess2 := rs.Connect(c2, rooms.ConnInfo{})
 		ack = call(sess2, "rooms.joinOrCreate", arena.RoomType, map[string]any{})
 		require.Equal(t, true, ack["ok"], "%v", ack)
-		sess.Handle("input", []any{int64(3), map[string]any{"dx": int64(-1), "dy": int64(-1)}}, nil)
+		roomsio.Dispatch(sess, "input", []any{int64(3), map[string]any{"dx": int64(-1), "dy": int64(-1)}}, nil)
 		time.Sleep(100 * time.Millisecond)
 		sess.Close()
 		time.Sleep(100 * time.Millisecond)
@@ -275,7 +281,7 @@ func TestTapInOneTick(t *testing.T) {
 				sent := map[uint64]move{}
 				send := func(seq uint64, dx, dy int64) {
 					sent[seq] = move{dx, dy}
-					sess.Handle("input", []any{int64(seq), map[string]any{"dx": dx, "dy": dy}}, nil)
+					roomsio.Dispatch(sess, "input", []any{int64(seq), map[string]any{"dx": dx, "dy": dy}}, nil)
 				}
 				// predicted is where a client predicts its player after f:
 				// the frame's position, then each unacknowledged input for

@@ -11,6 +11,7 @@ import (
 
 	"github.com/roomcast/roomcast/examples/clicker"
 	"github.com/roomcast/roomcast/rooms"
+	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
 )
 
@@ -42,18 +43,20 @@ func (c *conn) SendState(p *rooms.StatePacket, _ uint64) (bool, error) {
 	return true, nil
 }
 
-func (c *conn) Emit(event string, args ...any) error {
+func (c *conn) SendMessage(typ string, payload any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if event == "msg" && len(args) == 2 {
-		payload, _ := args[1].(map[string]any)
-		c.msgs = append(c.msgs, map[string]any{"type": args[0], "payload": payload})
-	}
+	p, _ := payload.(map[string]any)
+	c.msgs = append(c.msgs, map[string]any{"type": typ, "payload": p})
 	return nil
 }
 
-func (c *conn) EmitWithAck(string, func([]any, error), ...any) error { return nil }
-func (c *conn) Close()                                               {}
+func (c *conn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
+func (c *conn) SendLeft(string, string) error                            { return nil }
+func (c *conn) SendLobbyRooms([]rooms.Listing) error                     { return nil }
+func (c *conn) SendLobbyUpdate(rooms.Listing) error                      { return nil }
+func (c *conn) SendLobbyRemove(string) error                             { return nil }
+func (c *conn) Close()                                                   {}
 
 // state returns the mirrored state.
 func (c *conn) state(t *testing.T) map[string]any {
@@ -75,7 +78,7 @@ func (c *conn) player(t *testing.T, id string) map[string]any {
 // comes: requests are handled at the room's next tick).
 func call(sess *rooms.Session, event string, args ...any) map[string]any {
 	got := make(chan map[string]any, 1)
-	sess.Handle(event, args, func(a ...any) { got <- a[0].(map[string]any) })
+	roomsio.Dispatch(sess, event, args, func(a ...any) { got <- a[0].(map[string]any) })
 	for {
 		synctest.Wait()
 		select {
@@ -111,7 +114,7 @@ func join(t *testing.T, rs *rooms.Server, event, target string, opts map[string]
 // click sends input(seq, payload).
 func (p *player) click(payload any) {
 	p.seq++
-	p.sess.Handle("input", []any{p.seq, payload}, nil)
+	roomsio.Dispatch(p.sess, "input", []any{p.seq, payload}, nil)
 }
 
 // newServer defines the clicker on a fresh rooms server (inside a

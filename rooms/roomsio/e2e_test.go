@@ -254,3 +254,5 @@ func TestEndToEndLobbyAndList(t *testing.T) {
 	assert.Equal(t, bots.EventLobbyRemove, ev.Kind)
 	assert.Equal(t, j.RoomID, ev.RoomID)
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

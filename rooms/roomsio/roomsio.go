@@ -1,8 +1,13 @@
-// Package roomsio serves the rooms game protocol over transport/socketio:
-// every socket of a namespace becomes a rooms.Session, its events go to
-// Session.Handle, its disconnect to Session.Close, and state frames are
-// sent as socketio.TailPacket (shared part encoded once per parser, the
-// recipient's input ack appended).
+// Package roomsio serves the rooms game protocol over transport/socketio.
+// It is where the Socket.IO model meets the typed rooms API: every socket
+// of a namespace becomes a rooms.Session; Dispatch turns each event's
+// arguments and ack callback into a typed request (Session.Join, Resume,
+// Input, Message, Leave, List, SubscribeLobby) and its typed reply into the
+// protocol's {ok, ...} ack object; Conn turns rooms' typed sends into
+// events, state frames as socketio.TailPacket (shared part encoded once
+// per parser, the recipient's input ack appended, then the optional
+// checksum). Inputs skip the generic decoding: their payload bytes go to
+// rooms.Session.InputMsgpack (input.go), with either parser.
 //
 //	sio, _ := socketio.NewServer(socketio.Config{})
 //	rs, _ := rooms.NewServer(rooms.Config{})
@@ -10,27 +15,30 @@
 //	http.Handle("/socket.io/", sio)
 //
 // This package imports rooms and transport/socketio; rooms itself does not
-// import transport.
+// import transport. The protocol is in PROTOCOL.md ("Game protocol").
 package roomsio
 
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/transport/socketio"
 )
 
 // Attach makes every connection to ns a rooms session. Events with their
-// own socket.On handler are not forwarded; all others are (unknown ones are
-// answered with code unknown_event when the client asked for an ack).
+// own socket.On handler are not forwarded; all others go to Dispatch
+// (unknown ones are answered with code unknown_event when the client asked
+// for an ack).
 func Attach(rs *rooms.Server, ns *socketio.Namespace) {
 	ns.OnConnection(func(s *socketio.Socket) {
 		hs := s.Handshake()
 		sess := rs.Connect(NewConn(s), rooms.ConnInfo{Auth: hs.Auth, RemoteAddr: hs.RemoteAddr})
 		s.SetData(sess)
+		attachInput(s, sess)
 		s.OnAny(func(_ *socketio.Socket, event string, args []any, ack func(...any)) {
-			sess.Handle(event, args, ack)
+			Dispatch(sess, event, args, ack)
 		})
 		s.OnDisconnect(func(*socketio.Socket, string) { sess.Close() })
 	})
@@ -61,17 +69,29 @@ type prepared struct {
 	err error
 }
 
-// SendState implements rooms.Conn: event(state, ack) as a droppable
-// TailPacket.
+// prepareState makes event(state, TAIL[, checksum]) for p on nsp.
+func prepareState(nsp string, p *rooms.StatePacket) (*socketio.TailPacket, error) {
+	if !p.HasChecksum {
+		return socketio.PrepareTailEvent(nsp, p.Event, p.State)
+	}
+	return socketio.PrepareTailEventSuffix(nsp, p.Event, []any{p.State}, []any{ChecksumHex(p.Checksum)})
+}
+
+// ChecksumHex is a state checksum as state frames carry it: exactly 16
+// lowercase hex digits.
+func ChecksumHex(sum uint64) string { return fmt.Sprintf("%016x", sum) }
+
+// SendState implements rooms.Conn: event(state, ack) or event(state, ack,
+// checksum) as a droppable TailPacket.
 func (c *Conn) SendState(p *rooms.StatePacket, ack uint64) (bool, error) {
 	nsp := c.s.Namespace().Name()
 	pp := p.Prepared(func(p *rooms.StatePacket) any {
-		tp, err := socketio.PrepareTailEvent(nsp, p.Event, p.State)
+		tp, err := prepareState(nsp, p)
 		return &prepared{nsp: nsp, tp: tp, err: err}
 	}).(*prepared)
 	tp, err := pp.tp, pp.err
 	if err == nil && pp.nsp != nsp {
-		tp, err = socketio.PrepareTailEvent(nsp, p.Event, p.State)
+		tp, err = prepareState(nsp, p)
 	}
 	if err != nil {
 		return false, err
@@ -83,13 +103,35 @@ func (c *Conn) SendState(p *rooms.StatePacket, ack uint64) (bool, error) {
 	return err == nil, err
 }
 
-// Emit implements rooms.Conn.
-func (c *Conn) Emit(event string, args ...any) error { return c.s.Emit(event, args...) }
+// SendMessage implements rooms.Conn: msg(typ, payload).
+func (c *Conn) SendMessage(typ string, payload any) error {
+	return c.s.Emit(EventMsg, typ, payload)
+}
 
-// EmitWithAck implements rooms.Conn (the socket server's AckTimeout
+// SendMessageWithAck implements rooms.Conn (the socket server's AckTimeout
 // applies).
-func (c *Conn) EmitWithAck(event string, cb func([]any, error), args ...any) error {
-	return c.s.EmitWithAck(context.Background(), event, cb, args...)
+func (c *Conn) SendMessageWithAck(typ string, payload any, cb func([]any, error)) error {
+	return c.s.EmitWithAck(context.Background(), EventMsg, cb, typ, payload)
+}
+
+// SendLeft implements rooms.Conn: room.left {code, reason}.
+func (c *Conn) SendLeft(code, reason string) error {
+	return c.s.Emit(EventRoomLeft, map[string]any{"code": code, "reason": reason})
+}
+
+// SendLobbyRooms implements rooms.Conn: lobby.rooms [listing...].
+func (c *Conn) SendLobbyRooms(ls []rooms.Listing) error {
+	return c.s.Emit(EventLobbyRooms, listingsWire(ls))
+}
+
+// SendLobbyUpdate implements rooms.Conn: lobby.update listing.
+func (c *Conn) SendLobbyUpdate(l rooms.Listing) error {
+	return c.s.Emit(EventLobbyUpdate, listingWire(l))
+}
+
+// SendLobbyRemove implements rooms.Conn: lobby.remove roomId.
+func (c *Conn) SendLobbyRemove(roomID string) error {
+	return c.s.Emit(EventLobbyRemove, roomID)
 }
 
 // Close implements rooms.Conn: the whole Engine.IO session is closed.

@@ -28,6 +28,15 @@ type Config struct {
 	// and the size of one polling response (at least one packet is always
 	// sent). Default 1 000 000 bytes.
 	MaxPayload int64
+	// MaxPollPackets bounds the packets in one polling response; the rest
+	// waits for the next GET (python-engineio, for one, drops a session
+	// whose polling response has more than 16). Default 16.
+	MaxPollPackets int
+	// PollDrainWait bounds how long a polling session closed gracefully
+	// (Conn.Close, Shutdown) with packets still queued waits for the
+	// client's next GET; a client that does not poll within it (it went
+	// away) is dropped without its last packets. Default 2s.
+	PollDrainWait time.Duration
 	// UpgradeTimeout bounds the polling→WebSocket upgrade from the probe to
 	// the "5" packet; a late probe is closed, the session stays. Default 10s.
 	UpgradeTimeout time.Duration
@@ -98,6 +107,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 1_000_000
 	}
+	if c.MaxPollPackets == 0 {
+		c.MaxPollPackets = 16
+	}
+	if c.PollDrainWait == 0 {
+		c.PollDrainWait = 2 * time.Second
+	}
 	if c.UpgradeTimeout == 0 {
 		c.UpgradeTimeout = 10 * time.Second
 	}
@@ -136,6 +151,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engineio: PingTimeout %v must be > 0", c.PingTimeout)
 	case c.MaxPayload < 0 || c.MaxPayload > 1<<30:
 		return fmt.Errorf("engineio: MaxPayload %d must be in (0, 1 GiB]", c.MaxPayload)
+	case c.MaxPollPackets < 0:
+		return fmt.Errorf("engineio: MaxPollPackets %d must be > 0", c.MaxPollPackets)
+	case c.PollDrainWait < 0:
+		return fmt.Errorf("engineio: PollDrainWait %v must be > 0", c.PollDrainWait)
 	case c.UpgradeTimeout < 0:
 		return fmt.Errorf("engineio: UpgradeTimeout %v must be > 0", c.UpgradeTimeout)
 	case len(c.Transports) == 0:

@@ -65,12 +65,14 @@ type Conn struct {
 	awaitingPong bool
 
 	// polling
-	wake       chan struct{} // signals a pending GET
-	draining   bool          // closed gracefully, waiting for GETs to take the queue and "1"
-	drainTimer *time.Timer
-	parked     *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
-	getActive  bool        // a GET is waiting or being answered
-	postActive bool        // a POST is being handled
+	wake        chan struct{} // signals a pending GET
+	draining    bool          // closed, still reachable: waiting for GETs to take the queue and the last answer
+	flushQueue  bool          // a draining GET takes queued frames (graceful close)
+	finalAnswer pollAnswer    // how a GET of the closed session is answered
+	drainTimer  *time.Timer
+	parked      *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
+	getActive   bool        // a GET is waiting or being answered
+	postActive  bool        // a POST is being handled
 
 	// websocket
 	ws           *gws.Conn // active WebSocket (transport == websocket)
@@ -202,18 +204,24 @@ func (c *Conn) wakePollLocked() {
 		}
 		return
 	}
+	c.signalPollLocked()
+}
+
+// signalPollLocked wakes a GET blocked in servePoll, if any (the channel
+// keeps one signal for a GET about to wait).
+func (c *Conn) signalPollLocked() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
 
-// dequeueLocked takes frames from the head of the queue: as many as fit in
-// maxBytes of polling payload (separators and base64 included), but at
-// least one; size is their polling payload size.
-func (c *Conn) dequeueLocked(maxBytes int) (frames []*Frame, size int) {
+// dequeueLocked takes frames from the head of the queue: at most maxFrames
+// of them, as many as fit in maxBytes of polling payload (separators and
+// base64 included), but at least one; size is their polling payload size.
+func (c *Conn) dequeueLocked(maxBytes, maxFrames int) (frames []*Frame, size int) {
 	n := 0
-	for ; n < len(c.queue); n++ {
+	for ; n < len(c.queue) && n < maxFrames; n++ {
 		s := c.queue[n].pollSize()
 		if n > 0 {
 			s++ // separator
@@ -284,7 +292,8 @@ func (c *Conn) deliver(data []byte, binary bool) {
 // the session stays reachable until GETs have taken the queued frames and,
 // in a later response, the close packet (as engine.io does: a client
 // handles the close packet at once but the packets before it in the same
-// payload only on its next tick), or until PingTimeout.
+// payload only on its next tick), or until no GET has been in progress for
+// PollDrainWait (the client went away; see onDrainWait).
 func (c *Conn) closeWith(reason CloseReason, err error) {
 	c.mu.Lock()
 	if c.closed {
@@ -292,6 +301,7 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 		return
 	}
 	c.closed, c.reason, c.closeErr = true, reason, err
+	c.finalAnswer = answerClose // unless the client closed (below)
 	notify := !c.delivery
 	c.notified = notify
 	if c.pingTimer != nil {
@@ -311,9 +321,21 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	case transport == TransportWebSocket && c.ws != nil:
 		drop = c.ws
 	case transport == TransportPolling && graceful && c.pendingFrames > 0: // queued or being written
-		c.draining = true
+		c.draining, c.flushQueue = true, true
 		c.refs++ // released by finishDrain
-		c.drainTimer = time.AfterFunc(c.srv.cfg.PingTimeout, c.finishDrain)
+		c.drainTimer = time.AfterFunc(c.srv.cfg.PollDrainWait, c.onDrainWait)
+		c.wakePollLocked()
+	case transport == TransportPolling && reason == ReasonTransportClose:
+		// The client's close packet: its pending GET gets a noop, as from
+		// the reference server (the client asked; it needs no "1"). A GET
+		// it sent before the POST may be handled after it: for
+		// reorderWait it gets that noop too instead of a 400.
+		c.finalAnswer = answerLastNoop
+		if !c.getActive {
+			c.draining = true
+			c.refs++ // released by finishDrain
+			c.drainTimer = time.AfterFunc(c.srv.reorderWait, c.onDrainWait)
+		}
 		c.wakePollLocked()
 	default:
 		c.wakePollLocked()
@@ -336,8 +358,21 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	}
 }
 
+// onDrainWait runs PollDrainWait after a drain started or after its last
+// GET was answered: a client that has not polled since is gone, and the
+// drain ends without it. A GET in progress re-arms the timer when it is
+// answered (finishPoll).
+func (c *Conn) onDrainWait() {
+	c.mu.Lock()
+	polling := c.getActive
+	c.mu.Unlock()
+	if !polling {
+		c.finishDrain()
+	}
+}
+
 // finishDrain ends a draining polling session: the close packet went out,
-// or PingTimeout passed, or Shutdown gave up.
+// or the client stopped polling (onDrainWait), or Shutdown gave up.
 func (c *Conn) finishDrain() {
 	c.mu.Lock()
 	if !c.draining {
@@ -445,6 +480,20 @@ func (c *Conn) onPingTimer() {
 	c.enqueueLocked(c.srv.pingFrame)
 	c.mu.Unlock()
 	c.release()
+}
+
+// expireIfPongOverdue closes the session if its pong is overdue, for a
+// request that comes after the deadline but before the ping timer has run
+// (a busy server): the request then finds the session gone, as it would
+// have a moment later.
+func (c *Conn) expireIfPongOverdue() bool {
+	c.mu.Lock()
+	overdue := !c.closed && c.awaitingPong && time.Now().After(c.pingDue)
+	c.mu.Unlock()
+	if overdue {
+		c.closeWith(ReasonPingTimeout, ErrPingTimeout)
+	}
+	return overdue
 }
 
 func (c *Conn) onPong() {

@@ -43,9 +43,11 @@
 // closed either way.
 // Pings bypass the bound. Close(ReasonForcedClose) and Shutdown flush the
 // queue before the WebSocket close frame; on polling, the queued frames go
-// in one response and the close packet in the next (the session stays
-// reachable until then, at most PingTimeout; Shutdown waits within its
-// context). Other reasons drop the connection at once.
+// in one or more responses and the close packet in the next (the session
+// stays reachable until then, as long as the client's next GET comes within
+// PollDrainWait each time; Shutdown waits within its context). Other
+// reasons drop the connection at once. A polling response carries at most
+// MaxPollPackets packets.
 //
 // Frames: TextFrame/BinaryFrame copy their input once; OwnedTextFrame and
 // OwnedBinaryFrame take the caller's buffer (one allocation: the Frame).

@@ -12,7 +12,7 @@ type CloseReason string
 // Close reasons, worded as socket.io reports them.
 const (
 	ReasonTransportClose     CloseReason = "transport close"      // the client closed (close packet, WebSocket close, connection lost)
-	ReasonTransportError     CloseReason = "transport error"      // protocol misuse or I/O error (overlapping GET/POST, oversized body, write timeout)
+	ReasonTransportError     CloseReason = "transport error"      // protocol misuse or I/O error (overlapping GET/POST, abandoned GET, oversized body, write timeout)
 	ReasonPingTimeout        CloseReason = "ping timeout"         // no pong within PingInterval+PingTimeout
 	ReasonParseError         CloseReason = "parse error"          // an undecodable packet
 	ReasonForcedClose        CloseReason = "forced close"         // Conn.Close by the application
@@ -28,6 +28,7 @@ var (
 	ErrServerClosed    = errors.New("engineio: server closed")
 	ErrPayloadTooLarge = errors.New("engineio: payload too large")
 	ErrOverlap         = errors.New("engineio: overlapping request from client")
+	ErrPollAborted     = errors.New("engineio: long-polling GET abandoned by the client")
 	ErrHandlerPanic    = errors.New("engineio: handler panicked") // an OnConnection/OnMessage/OnClose panic, recovered and logged
 )
 

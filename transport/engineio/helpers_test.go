@@ -198,9 +198,10 @@ func waitResult(t *testing.T, ch chan [2]any) (int, string) {
 // wsClient is a gws WebSocket client recording the frames it receives.
 type wsClient struct {
 	gws.BuiltinEventHandler
-	conn   *gws.Conn
-	frames chan message
-	closed chan struct{}
+	conn     *gws.Conn
+	frames   chan message
+	closed   chan struct{}
+	closeErr error // why it closed, once closed is
 }
 
 func (c *wsClient) OnMessage(_ *gws.Conn, m *gws.Message) {
@@ -208,7 +209,24 @@ func (c *wsClient) OnMessage(_ *gws.Conn, m *gws.Message) {
 	m.Close()
 }
 
-func (c *wsClient) OnClose(*gws.Conn, error) { close(c.closed) }
+func (c *wsClient) OnClose(_ *gws.Conn, err error) {
+	c.closeErr = err
+	close(c.closed)
+}
+
+// requireExtraWebSocketClosed asserts that a WebSocket for an existing sid
+// is accepted, then closed by the server with a close frame (1000) before
+// any message.
+func requireExtraWebSocketClosed(t *testing.T, ts *testServer, sid string) {
+	t.Helper()
+	extra, _, err := dialWS(t, ts, "EIO=4&transport=websocket&sid="+sid, nil)
+	require.NoError(t, err)
+	extra.waitClosed(t)
+	var ce *gws.CloseError
+	require.ErrorAs(t, extra.closeErr, &ce)
+	require.Equal(t, uint16(1000), ce.Code)
+	require.Empty(t, extra.frames)
+}
 
 func dialWS(t *testing.T, ts *testServer, query string, header http.Header) (*wsClient, *http.Response, error) {
 	t.Helper()

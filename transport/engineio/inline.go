@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"encoding/binary"
+	"math"
 	"net"
 	"sync"
 	"syscall"
@@ -134,7 +135,7 @@ func (c *Conn) sendLocked(frames []*Frame) *inlineBuf {
 	}
 	c.writing = true
 	ib := c.srv.inline.get()
-	ib.frames, _ = c.dequeueLocked(int(^uint(0) >> 1))
+	ib.frames, _ = c.dequeueLocked(math.MaxInt, math.MaxInt)
 	for _, f := range ib.frames {
 		ib.b = appendWSFrame(ib.b, f)
 	}

@@ -71,8 +71,10 @@ func TestInlineWritesSurviveFullSocket(t *testing.T) {
 }
 
 func testFullSocket(t *testing.T, disableInline bool) {
+	// The test reads nothing until it has queued every frame, which under a
+	// loaded -race run can take longer than the default WriteTimeout.
 	ts := startServer(t, Config{SendQueueBytes: 256 << 20, SendQueueFrames: 1 << 20, PingInterval: time.Hour, PingTimeout: time.Hour,
-		DisableInlineWrites: disableInline})
+		WriteTimeout: time.Hour, DisableInlineWrites: disableInline})
 	conn, br := rawWS(t, ts)
 	rec := ts.nextConn(t)
 	sizes := []int{1, 100, 124, 125, 126, 1000, 3000, 4090, 70000}

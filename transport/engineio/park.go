@@ -51,15 +51,15 @@ func (c *Conn) park(w http.ResponseWriter, r *http.Request) bool {
 func (c *Conn) answerParked(p *parkedPoll) {
 	defer c.release()
 	c.mu.Lock()
-	frames, size, closing := c.takePollLocked()
+	frames, size, ans := c.takePollLocked()
 	c.mu.Unlock()
 
-	body := c.srv.appendPollBody(make([]byte, 0, size+1), frames, closing)
+	body := c.srv.appendPollBody(make([]byte, 0, size+1), frames, ans)
 	head := appendResponseHead(make([]byte, 0, 256), p, len(body))
 	_ = p.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 	bufs := net.Buffers{head, body}
 	_, err := bufs.WriteTo(p.conn)
-	c.finishPoll(frames, closing, err)
+	c.finishPoll(frames, ans, err)
 	if err != nil || !p.keepAlive || !c.srv.reinject(p.conn) {
 		_ = p.conn.Close()
 	}

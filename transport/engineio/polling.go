@@ -1,10 +1,12 @@
 package engineio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	eiocodec "github.com/roomcast/roomcast/codec/engineio"
 )
@@ -16,6 +18,12 @@ import (
 func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	if !c.claimPollLocked(w, &c.getActive, "GET") {
+		return
+	}
+	if c.upgrading && c.awaitUpgradeLocked(r.Context()) {
+		c.getActive = false
+		c.mu.Unlock()
+		errBadRequest.write(w)
 		return
 	}
 	parkable := c.srv.cfg.ParkIdlePolls && r.ProtoMajor == 1
@@ -30,20 +38,79 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-c.wake:
 			case <-r.Context().Done():
-				c.mu.Lock()
-				c.getActive = false
-				c.mu.Unlock()
+				c.pollAborted()
 				return
 			}
 		}
 		c.mu.Lock()
 	}
-	frames, size, closing := c.takePollLocked()
+	frames, size, ans := c.takePollLocked()
 	c.mu.Unlock()
 
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+1), frames, closing))
-	c.finishPoll(frames, closing, err)
+	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+1), frames, ans))
+	c.finishPoll(frames, ans, err)
+}
+
+// reorderWait bounds how long the server waits for a request that the
+// client sent before another one but that may be handled after it (they
+// travel on different connections): the "5" of an upgrade, which a GET
+// arriving during the upgrade waits for (awaitUpgradeLocked), and a GET
+// sent before the client's close packet (closeWith). The reference server
+// answers a GET during an upgrade from a 100 ms check too.
+const reorderWait = 100 * time.Millisecond
+
+// pollAnswer is how a GET is answered besides the frames it takes.
+type pollAnswer uint8
+
+const (
+	answerFrames   pollAnswer = iota // the frames taken, or a noop if none
+	answerClose                      // "1": the session is closed (last answer)
+	answerLastNoop                   // a noop, the last answer of a session the client closed
+)
+
+// last reports whether the answer ends the session's polling (and a drain).
+func (a pollAnswer) last() bool { return a != answerFrames }
+
+// awaitUpgradeLocked makes a GET that arrives during an upgrade wait (c.mu
+// held, released while waiting) until the upgrade completes, fails, or
+// reorderWait passes; it reports whether the session is now on
+// WebSocket (the GET is then refused like any GET after the upgrade).
+//
+// A client that follows the protocol pauses polling when it gets "3probe":
+// a GET that arrives afterwards was sent before, and the client waits for
+// its answer (a noop, after this wait) before it sends "5". A GET sent
+// after "5" may still arrive before the server has read the "5" from the
+// WebSocket: waiting lets it be refused as every later GET is.
+func (c *Conn) awaitUpgradeLocked(ctx context.Context) (upgraded bool) {
+	timer := time.NewTimer(c.srv.reorderWait)
+	defer timer.Stop()
+	for c.upgrading && !c.closed {
+		c.mu.Unlock()
+		select {
+		case <-c.wake:
+		case <-timer.C:
+			c.mu.Lock()
+			return c.transport != TransportPolling
+		case <-ctx.Done():
+			c.mu.Lock()
+			return c.transport != TransportPolling
+		}
+		c.mu.Lock()
+	}
+	return c.transport != TransportPolling
+}
+
+// pollAborted closes the session of a GET that the client abandoned while
+// it waited (as the reference server does: the packets it would have
+// carried cannot be delivered in order any more). The GET stays active
+// until the session is closed, so that a GET arriving meanwhile is an
+// overlap (400), never a new wait on a session about to close.
+func (c *Conn) pollAborted() {
+	c.closeWith(ReasonTransportError, ErrPollAborted)
+	c.mu.Lock()
+	c.getActive = false
+	c.mu.Unlock()
 }
 
 // pollMustWaitLocked reports whether a GET has nothing to answer yet.
@@ -52,24 +119,25 @@ func (c *Conn) pollMustWaitLocked() bool {
 }
 
 // takePollLocked takes the frames a GET answers with, at most MaxPayload
-// bytes of them; closing says the answer is the close packet instead (a
-// closed session with nothing, or nothing it may still send, queued).
-func (c *Conn) takePollLocked() (frames []*Frame, size int, closing bool) {
+// bytes and MaxPollPackets packets of them, or says how a closed session
+// answers (Conn.finalAnswer) when it has nothing, or nothing it may still
+// send, queued.
+func (c *Conn) takePollLocked() (frames []*Frame, size int, ans pollAnswer) {
 	switch {
 	case c.transport != TransportPolling: // upgraded: the queue belongs to the WebSocket writer
-	case len(c.queue) > 0 && (!c.closed || c.draining):
-		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload))
-	default:
-		closing = c.closed
+	case len(c.queue) > 0 && (!c.closed || c.flushQueue):
+		frames, size = c.dequeueLocked(int(c.srv.cfg.MaxPayload), c.srv.cfg.MaxPollPackets)
+	case c.closed:
+		ans = c.finalAnswer
 	}
-	return frames, size, closing
+	return frames, size, ans
 }
 
 // appendPollBody appends a GET's body: the frames, the close packet, or a
 // noop if there is nothing else.
-func (s *Server) appendPollBody(dst []byte, frames []*Frame, closing bool) []byte {
+func (s *Server) appendPollBody(dst []byte, frames []*Frame, ans pollAnswer) []byte {
 	switch {
-	case closing:
+	case ans == answerClose:
 		return append(dst, '1')
 	case len(frames) == 0:
 		return s.noopFrame.appendPoll(dst)
@@ -78,16 +146,19 @@ func (s *Server) appendPollBody(dst []byte, frames []*Frame, closing bool) []byt
 }
 
 // finishPoll accounts for a GET's answer (err: its write failed); once the
-// close packet is out, a drain is over.
-func (c *Conn) finishPoll(frames []*Frame, closing bool, err error) {
+// last answer is out, a drain is over.
+func (c *Conn) finishPoll(frames []*Frame, ans pollAnswer, err error) {
 	c.mu.Lock()
 	c.getActive = false
 	c.doneWritingLocked(frames, err == nil)
 	if len(c.queue) > 0 && c.transport == TransportPolling {
 		c.wakePollLocked() // a GET that arrives next need not wait
 	}
+	if c.draining && !ans.last() {
+		c.drainTimer.Reset(c.srv.cfg.PollDrainWait) // the next GET has that long to come
+	}
 	c.mu.Unlock()
-	if closing {
+	if ans.last() {
 		c.finishDrain()
 	}
 }

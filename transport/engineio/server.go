@@ -36,6 +36,8 @@ type Server struct {
 
 	stats  counters
 	inline inlinePool // buffers of inline WebSocket writes
+
+	reorderWait time.Duration // the constant reorderWait; tests lengthen it
 }
 
 type counters struct {
@@ -72,6 +74,8 @@ func NewServer(cfg Config) (*Server, error) {
 		pingFrame: controlFrame("2"),
 		noopFrame: controlFrame("6"),
 		sessions:  map[string]*Conn{},
+
+		reorderWait: reorderWait,
 	}
 	s.upgrader = gws.NewUpgrader(wsEvents{s}, &gws.ServerOption{
 		ParallelEnabled:    false, // keeps messages in order
@@ -181,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.lookup(sid)
-	if c == nil {
+	if c == nil || c.expireIfPongOverdue() {
 		errSessionUnknown.write(w)
 		return
 	}

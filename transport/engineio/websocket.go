@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"syscall"
 	"time"
@@ -41,8 +42,10 @@ func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c 
 }
 
 // serveUpgrade handles a WebSocket request for an existing polling session:
-// the probe of an upgrade. A session already on (or upgrading to) WebSocket
-// refuses it with 400 before any upgrade.
+// the probe of an upgrade. For a session already on (or upgrading to)
+// WebSocket, the new WebSocket is accepted and closed at once (the
+// protocol: "the server MUST close the WebSocket connection"); the session
+// goes on. A closed session refuses it with 400.
 func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
 	if s.cfg.AllowRequest != nil {
 		if err := s.cfg.AllowRequest(r); err != nil {
@@ -51,9 +54,14 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
 		}
 	}
 	c.mu.Lock()
-	if c.closed || c.transport != TransportPolling || c.probing {
+	switch {
+	case c.closed:
 		c.mu.Unlock()
 		errBadRequest.write(w)
+		return
+	case c.transport != TransportPolling || c.probing:
+		c.mu.Unlock()
+		s.closeExtraWebSocket(w, r, c)
 		return
 	}
 	c.probing = true
@@ -72,6 +80,18 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
 	c.probe = ws
 	c.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortProbe(ws) })
 	go c.readLoop(ws)
+}
+
+// closeExtraWebSocket accepts a second WebSocket for a session and closes
+// it with a close frame (1000), without reading from it.
+func (s *Server) closeExtraWebSocket(w http.ResponseWriter, r *http.Request, c *Conn) {
+	ws, err := s.upgrader.Upgrade(w, withConn(r, c))
+	if err != nil {
+		s.cfg.Logger.Debug("engineio: websocket handshake failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	_ = ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	_ = ws.WriteClose(1000, nil) // closes the connection too
 }
 
 // abortProbe closes a probe that did not finish the upgrade in time.
@@ -129,7 +149,7 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 			}
 			return
 		}
-		batch, _ := c.dequeueLocked(int(^uint(0) >> 1))
+		batch, _ := c.dequeueLocked(math.MaxInt, math.MaxInt)
 		c.mu.Unlock()
 
 		c.extendWriteDeadline(ws)
@@ -209,6 +229,7 @@ func (wsEvents) OnClose(ws *gws.Conn, err error) {
 		if c.upgradeTimer != nil {
 			c.upgradeTimer.Stop()
 		}
+		c.signalPollLocked() // a GET waiting in awaitUpgradeLocked
 		c.mu.Unlock()
 		return
 	}

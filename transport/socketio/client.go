@@ -69,12 +69,17 @@ func (c *client) onMessage(data []byte, binary bool) {
 	case ParserMsgpack:
 		if !binary {
 			err = fmt.Errorf("%w: text frame in a msgpack-parser session", siocodec.ErrUnexpectedFrame)
+		} else if c.dispatchRaw(data) {
+			return
 		} else {
 			p, err = siocodec.DecodeMsgpack(data, c.srv.cfg.Limits)
 		}
 	default:
 		if c.dec == nil {
 			c.dec = siocodec.NewDecoder(c.srv.cfg.Limits)
+		}
+		if !binary && !c.dec.Pending() && c.dispatchRawText(data) {
+			return
 		}
 		var done bool
 		p, done, err = c.dec.Decode(data, binary)
@@ -129,6 +134,9 @@ func (c *client) connect(nsp string, auth any) {
 	}
 	c.mu.Unlock()
 
+	if auth == nil { // a CONNECT without payload: an empty auth object, as socket.io gives
+		auth = map[string]any{}
+	}
 	ns := c.srv.lookupNamespace(nsp, auth)
 	if ns == nil {
 		c.sendConnectError(nsp, map[string]any{"message": "Invalid namespace"})

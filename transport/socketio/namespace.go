@@ -30,8 +30,8 @@ func newNamespace(srv *Server, name string) *Namespace {
 func (ns *Namespace) Name() string { return ns.name }
 
 // Use adds a middleware run, in order, for every CONNECT to this namespace
-// before the socket is connected. auth is the client's CONNECT payload (nil
-// or map[string]any). Returning an error refuses the connection with
+// before the socket is connected. auth is the client's CONNECT payload, a
+// map[string]any (empty if the CONNECT had none). Returning an error refuses the connection with
 // CONNECT_ERROR (see ConnectError). The socket's handlers may already be
 // registered here; Emit is not possible until connected.
 func (ns *Namespace) Use(middleware func(s *Socket, auth any) error) {

@@ -13,7 +13,7 @@ import (
 // Handshake is what a socket knows about its connection.
 type Handshake struct {
 	engineio.Handshake        // RemoteAddr, Header, Query, Time of the Engine.IO handshake
-	Auth               any    // the CONNECT payload: nil or map[string]any
+	Auth               any    // the CONNECT payload, a map[string]any (empty if the CONNECT had none)
 	Transport          string // "polling" or "websocket" at connect time
 	EngineID           string // the Engine.IO session id (shared by the client's namespaces)
 }
@@ -36,6 +36,7 @@ type Socket struct {
 	connected    bool
 	handlers     map[string]func(*Socket, []any, func(...any))
 	anyHandler   func(*Socket, string, []any, func(...any))
+	rawHandlers  map[string]RawEventHandler // OnRawEvent (rawevent.go)
 	onDisconnect []func(*Socket, string)
 	rooms        map[string]struct{}
 	acks         map[uint64]*pendingAck

@@ -25,17 +25,23 @@ import (
 //     prefix plus the decimal tail and "]"; the binary attachments are shared
 //     frames sent to every recipient.
 //
+// A packet may also end with shared arguments after the tail,
+// event(args..., tail, suffix...) (PrepareTailEventSuffix): they are
+// encoded once per parser too and appended after each recipient's tail.
+//
 // Safe for concurrent use; args must not be modified after PrepareTailEvent.
 type TailPacket struct {
-	nsp   string
-	event string
-	args  []any
-	enc   [2]tailEncoding // [0] default, [1] msgpack
+	nsp    string
+	event  string
+	args   []any
+	suffix []any
+	enc    [2]tailEncoding // [0] default, [1] msgpack
 }
 
 type tailEncoding struct {
 	once        sync.Once
 	prefix      []byte            // shared bytes before the tail
+	suffix      []byte            // shared bytes after the tail (default parser: ends with "]")
 	attachments []*engineio.Frame // default parser: shared binary frames
 	err         error
 }
@@ -55,6 +61,49 @@ func PrepareTailEvent(nsp, event string, args ...any) (*TailPacket, error) {
 	return &TailPacket{nsp: normalizeNsp(nsp), event: event, args: args}, nil
 }
 
+// PrepareTailEventSuffix returns a TailPacket for event(args..., tail,
+// suffix...): suffix values come after the per-recipient tail and are
+// shared like args. They must not hold binary ([]byte, mpack.Raw): the
+// default parser's attachments are numbered from the args alone.
+func PrepareTailEventSuffix(nsp, event string, args, suffix []any) (*TailPacket, error) {
+	p, err := PrepareTailEvent(nsp, event, args...)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range suffix {
+		if err := checkArg(a, 0); err != nil {
+			return nil, fmt.Errorf("socketio: suffix argument %d: %w", i, err)
+		}
+		if hasBinary(a, 0) {
+			return nil, fmt.Errorf("socketio: suffix argument %d: binary values are not allowed after the tail", i)
+		}
+	}
+	p.suffix = suffix
+	return p, nil
+}
+
+// hasBinary reports whether v holds a []byte or mpack.Raw (checkArg has
+// bounded its depth).
+func hasBinary(v any, depth int) bool {
+	switch v := v.(type) {
+	case []byte, mpack.Raw:
+		return true
+	case []any:
+		for _, e := range v {
+			if hasBinary(e, depth+1) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if hasBinary(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Namespace returns the namespace the packet is for.
 func (p *TailPacket) Namespace() string { return p.nsp }
 
@@ -67,8 +116,14 @@ func (p *TailPacket) encoding(parser Parser) (*tailEncoding, error) {
 	e.once.Do(func() {
 		if i == 1 {
 			e.prefix, e.err = p.msgpackPrefix()
+			if e.err == nil {
+				e.suffix, e.err = p.msgpackSuffix()
+			}
 		} else {
 			e.prefix, e.attachments, e.err = p.defaultPrefix()
+			if e.err == nil {
+				e.suffix, e.err = p.defaultSuffix()
+			}
 		}
 	})
 	return e, e.err
@@ -84,7 +139,7 @@ func (p *TailPacket) msgpackPrefix() ([]byte, error) {
 	b = mpack.AppendString(b, "nsp")
 	b = mpack.AppendString(b, p.nsp)
 	b = mpack.AppendString(b, "data")
-	b = mpack.AppendArrayHeader(b, len(p.args)+2)
+	b = mpack.AppendArrayHeader(b, len(p.args)+2+len(p.suffix))
 	b = mpack.AppendString(b, p.event)
 	for i, a := range p.args {
 		var err error
@@ -93,6 +148,39 @@ func (p *TailPacket) msgpackPrefix() ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// msgpackSuffix writes the suffix values (nothing without a suffix).
+func (p *TailPacket) msgpackSuffix() ([]byte, error) {
+	var b []byte
+	for i, a := range p.suffix {
+		var err error
+		if b, err = mpack.AppendValue(b, a); err != nil {
+			return nil, fmt.Errorf("socketio: tail event %q suffix argument %d: %w", p.event, i, err)
+		}
+	}
+	return b, nil
+}
+
+// defaultSuffix returns the text after the tail: ",v1,v2]" (or "]"). It
+// encodes the suffix values as the data of a plain packet, "2[v1,v2]", and
+// keeps what is between the brackets.
+func (p *TailPacket) defaultSuffix() ([]byte, error) {
+	if len(p.suffix) == 0 {
+		return []byte{']'}, nil
+	}
+	pkt := siocodec.Packet{Type: siocodec.Event, Nsp: "/", Data: p.suffix}
+	text, atts, err := siocodec.AppendDefault(nil, &pkt)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: tail event %q suffix: %w", p.event, err)
+	}
+	n := len(text)
+	if len(atts) != 0 || n < 4 || string(text[:2]) != "2[" || text[n-1] != ']' {
+		return nil, fmt.Errorf("socketio: tail event %q suffix: unexpected encoding %q", p.event, text)
+	}
+	out := make([]byte, 0, n-1)
+	out = append(out, ',')
+	return append(out, text[2:]...), nil
 }
 
 // defaultPrefix encodes the packet with a zero tail and cuts "0]" off the
@@ -129,10 +217,11 @@ func (p *TailPacket) AppendTail(dst []byte, parser Parser, tail uint64) ([]byte,
 	}
 	dst = append(dst, e.prefix...)
 	if parser == ParserMsgpack {
-		return mpack.AppendUint(dst, tail), nil
+		dst = mpack.AppendUint(dst, tail)
+	} else {
+		dst = strconv.AppendUint(dst, tail, 10)
 	}
-	dst = strconv.AppendUint(dst, tail, 10)
-	return append(dst, ']'), nil
+	return append(dst, e.suffix...), nil
 }
 
 // TailAttachments returns the shared binary attachment frames the default
@@ -177,10 +266,11 @@ func (s *Socket) EmitTail(p *TailPacket, tail uint64, droppable bool) error {
 	frames := tb.frames[:0]
 	if parser == ParserMsgpack {
 		b = mpack.AppendUint(b, tail)
+		b = append(b, e.suffix...)
 		frames = append(frames, engineio.BinaryFrame(b))
 	} else {
 		b = strconv.AppendUint(b, tail, 10)
-		b = append(b, ']')
+		b = append(b, e.suffix...)
 		frames = append(frames, engineio.TextFrame(b))
 		frames = append(frames, e.attachments...)
 	}

@@ -76,6 +76,68 @@ func TestTailPacketWireBytes(t *testing.T) {
 	assert.Equal(t, `51-/game,["snapshot",{"_placeholder":true,"num":0},7]`, string(text))
 }
 
+// A shared suffix after the tail (a state frame's checksum): encoded once,
+// exact bytes for both parsers, and decoded back as the last argument.
+func TestTailPacketSuffixWireBytes(t *testing.T) {
+	p, err := PrepareTailEventSuffix("/", "delta", []any{[]byte{0xaa, 0xbb}}, []any{"00000000deadbeef"})
+	require.NoError(t, err)
+
+	text, err := p.AppendTail(nil, ParserDefault, 42)
+	require.NoError(t, err)
+	assert.Equal(t, `51-["delta",{"_placeholder":true,"num":0},42,"00000000deadbeef"]`, string(text))
+	atts, err := p.TailAttachments(ParserDefault)
+	require.NoError(t, err)
+	require.Len(t, atts, 1)
+	assert.Equal(t, []byte{0xaa, 0xbb}, atts[0].Payload())
+
+	m, err := p.AppendTail(nil, ParserMsgpack, 200)
+	require.NoError(t, err)
+	want := []byte{0x83,
+		0xa4, 't', 'y', 'p', 'e', 0x02,
+		0xa3, 'n', 's', 'p', 0xa1, '/',
+		0xa4, 'd', 'a', 't', 'a', 0x94, // array of 4
+		0xa5, 'd', 'e', 'l', 't', 'a',
+		0xc4, 0x02, 0xaa, 0xbb,
+		0xcc, 0xc8, // the tail
+		0xb0, '0', '0', '0', '0', '0', '0', '0', '0', 'd', 'e', 'a', 'd', 'b', 'e', 'e', 'f'}
+	assert.Equal(t, want, m)
+	dec, err := siocodec.DecodeMsgpack(m, siocodec.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, []any{"delta", []byte{0xaa, 0xbb}, int64(200), "00000000deadbeef"}, dec.Data)
+
+	// Two suffix values, another namespace.
+	p2, err := PrepareTailEventSuffix("/game", "snapshot", []any{[]byte{1}}, []any{"x", int64(-3)})
+	require.NoError(t, err)
+	text, err = p2.AppendTail(nil, ParserDefault, 7)
+	require.NoError(t, err)
+	assert.Equal(t, `51-/game,["snapshot",{"_placeholder":true,"num":0},7,"x",-3]`, string(text))
+	m, err = p2.AppendTail(nil, ParserMsgpack, 7)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0x07, 0xa1, 'x', 0xfd}, m[len(m)-4:])
+
+	_, err = PrepareTailEventSuffix("/", "delta", nil, []any{[]byte{1}})
+	require.Error(t, err, "binary after the tail")
+	_, err = PrepareTailEventSuffix("/", "delta", nil, []any{struct{}{}})
+	require.Error(t, err)
+}
+
+func TestTailPacketSuffixBothParsers(t *testing.T) {
+	forBothParsers(t, func(t *testing.T, mp bool) {
+		srv := newTestServer(t, Config{})
+		var sock *Socket
+		srv.OnConnection(func(s *Socket) { sock = s })
+		c := srv.fakeClient(t, mp)
+		c.connect("/", nil)
+		state := []byte{0x92, 0x07, 0x01}
+		p, err := PrepareTailEventSuffix("/", "snapshot", []any{state}, []any{"0123456789abcdef"})
+		require.NoError(t, err)
+		require.NoError(t, sock.EmitTail(p, 5, true))
+		got := c.waitPackets(1)
+		assert.Equal(t, siocodec.Packet{Type: siocodec.Event, Nsp: "/",
+			Data: []any{"snapshot", state, int64(5), "0123456789abcdef"}}, got[0])
+	})
+}
+
 func TestTailPacketErrors(t *testing.T) {
 	_, err := PrepareTailEvent("/", "connect")
 	require.ErrorIs(t, err, ErrReservedEvent)
