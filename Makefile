@@ -85,7 +85,7 @@ js-test: deps $(GAMESERVER) $(CLICKER)
 ## py-test: the Python client (Debian's python3-socketio) plays against the server; see clients/python/README.md
 py-test: deps $(GAMESERVER)
 	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" PYTHONDONTWRITEBYTECODE=1 \
-	  $(PYTHON) -m unittest -v test_mirror test_play
+	  $(PYTHON) -m unittest -v test_mirror test_frames test_play
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps

@@ -140,7 +140,7 @@ class Player:
         self.needs_snapshot = False
         self.errors = []
         self.counts = {"snapshot": 0, "delta": 0, APPLIED: 0, EMPTY: 0, OLD: 0, GAP: 0,
-                       "checksums": 0, "stale": 0}
+                       "checksums": 0, "delta_checksums": 0, "stale": 0}
         self.checksum_every_snapshot = True  # false once a snapshot came without one
 
     # -- connections and requests -----------------------------------------
@@ -241,6 +241,8 @@ class Player:
                     raise AssertionError(f"checksum mismatch at tick {self.mirror.tick}: server {checksum}, "
                                          f"mirror {mine} (canonical {self.mirror.canonical().hex()})")
                 self.counts["checksums"] += 1
+                if kind == "delta":
+                    self.counts["delta_checksums"] += 1
 
     def _room_left(self, conn, args):
         with self.cond:

@@ -21,6 +21,7 @@ import warnings
 from roomcast_player import Player, RequestError
 
 SPEED_PER_TICK = 5.0  # arena: 100 units/s at 20 ticks/s
+CHECKSUM_EVERY = 20  # arena: deltas at ticks that are multiples of 20 carry a checksum
 BURST = 6  # inputs sent at once; the play mode queues up to 8
 SERVER_START_TIMEOUT = 60
 # The visitor's moves while the player is away: with the default parser each
@@ -131,14 +132,31 @@ class Play(unittest.TestCase):
         p.wait_for(lambda: p.counts["snapshot"] > snapshots, "the snapshot after a resume without tick")
         self.move(p)
 
+        self.walk_past_a_checksum(p)
+
         self.assertEqual(c3.request("rooms.leave"), {"ok": True})
         c3.close()
         self.assertEqual(p.errors, [])
         self.assertEqual(p.counts["old"], 0, "an ordered connection never gets an old delta")
         self.assertEqual(p.counts["gap"], 0, "no frame was dropped for a lone reader")
         self.assertGreater(p.counts["applied"], 3 * BURST)
-        if p.counts["checksums"]:
-            self.assertTrue(p.checksum_every_snapshot, "the server sends checksums, but a snapshot had none")
+        self.assertTrue(p.checksum_every_snapshot, "a snapshot without a checksum (the arena sends one with every snapshot)")
+
+    def walk_past_a_checksum(self, p):
+        """Keeps walking (the play mode holds the last direction, so every
+        tick has a delta) until a delta carrying a checksum (every
+        CHECKSUM_EVERY ticks) has been compared with the mirror's; then
+        stops."""
+        seen = p.counts["delta_checksums"]
+        start_tick = p.mirror.tick
+        dx = 1 if self.position(p.me())[0] < 500 else -1
+        p.send_input({"dx": dx, "dy": 0})
+        p.wait_for(lambda: p.counts["delta_checksums"] > seen or p.mirror.tick > start_tick + 2 * CHECKSUM_EVERY,
+                   "a delta with a checksum")
+        self.assertGreater(p.counts["delta_checksums"], seen,
+                           f"no delta with a checksum from tick {start_tick} to {p.mirror.tick}")
+        stop = p.send_input({"dx": 0, "dy": 0})
+        p.wait_for(lambda: p.ack >= stop, "the ack of the stop")
 
     def visit(self, room_id, transport, serializer):
         """Another player joins the room by id, moves VISIT_MOVES ticks and
