@@ -65,7 +65,7 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			require.Equal(t, jr.RoomID, list[0].ID)
 			require.Equal(t, 8, list[0].MaxClients)
 
-			require.Eventually(t, func() bool { _, ok := mirrorX(g, jr.SessionID); return ok }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { _, ok := mirrorX(g, jr.SessionID); return ok }, 30*time.Second, 5*time.Millisecond)
 			x0, _ := mirrorX(g, jr.SessionID)
 			for i := 1; i <= 5; i++ {
 				seq, err := g.SendInput(bots.MoveInput{DX: 1, DY: 0})
@@ -74,9 +74,9 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			}
 			_, err = g.SendInput(map[string]any{"dx": 0.5, "dy": int64(0)}) // generic path
 			require.NoError(t, err)
-			require.Eventually(t, func() bool { return g.Stats().LastAck == 6 }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { return g.Stats().LastAck == 6 }, 30*time.Second, 5*time.Millisecond)
 			require.EqualValues(t, 6, lat.Snapshot().Total)
-			require.Eventually(t, func() bool { x, _ := mirrorX(g, jr.SessionID); return x != x0 }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { x, _ := mirrorX(g, jr.SessionID); return x != x0 }, 30*time.Second, 5*time.Millisecond)
 			st := g.Stats()
 			require.EqualValues(t, 1, st.Snapshots)
 			require.Positive(t, st.Deltas)
@@ -100,7 +100,7 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			seq, err := g.SendInput(bots.MoveInput{DX: 0, DY: 1})
 			require.NoError(t, err)
 			require.EqualValues(t, 7, seq)
-			require.Eventually(t, func() bool { return g.Stats().LastAck == 7 }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { return g.Stats().LastAck == 7 }, 30*time.Second, 5*time.Millisecond)
 			require.Zero(t, g.Stats().MirrorErrors)
 
 			// a used token is refused with a stable code
