@@ -5,18 +5,34 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := test
 
-GO   ?= go
-NODE ?= node
-NPM  ?= npm
-JS   := clients/js
+GO     ?= go
+NODE   ?= node
+NPM    ?= npm
+# Debian's Python: the tests use Debian's python3-socketio, which a pyenv or
+# venv python3 earlier on PATH would not see.
+PYTHON ?= /usr/bin/python3
+JS     := clients/js
+PY     := clients/python
+PY_DIST    := /usr/lib/python3/dist-packages
+PY_MODULES := $(PY_DIST)/socketio $(PY_DIST)/engineio $(PY_DIST)/msgpack $(PY_DIST)/requests $(PY_DIST)/websocket
+# The server binaries the Node and Python tests start (rebuilt by every run).
+GAMESERVER := bin/gameserver
+CLICKER    := bin/clicker
 
 # Node test files of the transport (and later the JS client).
 JS_TESTS = $(wildcard $(JS)/test/*.test.js)
 
-.PHONY: test deps tools go-test js-test vet seeds run clean
+.PHONY: test test-long deps tools go-test js-test py-test vet seeds run clean $(GAMESERVER) $(CLICKER)
 
-## test: everything a change must pass (vet, Go tests with -race, Node tests against the Go server)
-test: deps vet go-test js-test
+## test: everything a change must pass (vet, Go tests with -race, Node and Python tests against the Go server)
+test: deps vet go-test js-test py-test
+
+## test-long: make test with the long property runs: sync's random mutation
+## scripts 2000 instead of 200 (adds about 80 s to `go test -race ./sync` on a
+## quiet machine). STATESYNC_PROPERTY_SCRIPTS=N and STATESYNC_PROPERTY_SEED=S
+## set any count and first seed, with either target.
+test-long: export STATESYNC_PROPERTY_SCRIPTS ?= 2000
+test-long: test
 
 ## deps: check the toolchain and install what the tests need. Each need is
 ## one prerequisite line here plus its rule, e.g. (for redis-server)
@@ -24,12 +40,21 @@ test: deps vet go-test js-test
 ##   /usr/bin/redis-server: ; apt-get update && apt-get install -y redis-server
 deps: tools $(JS)/node_modules/.package-lock.json
 deps: /usr/bin/chromium
+deps: $(PY_MODULES)
 
 # Debian's Chromium for clients/js/test/browser.test.js (playwright-core drives it).
 /usr/bin/chromium:
 	@echo "make test: /usr/bin/chromium missing, installing Debian's chromium"
 	apt-get update && apt-get install -y --no-install-recommends chromium || \
 	  { echo "make test: could not install chromium (needs root and apt); install it and rerun" >&2; exit 1; }
+
+# Debian's python3-socketio 5.7 (and python3-engineio 4.3), the msgpack
+# library, and what python-engineio's client needs for long-polling
+# (requests) and WebSocket (websocket-client), for clients/python.
+$(PY_MODULES) &:
+	@echo "make test: Debian's python3-socketio (or msgpack, requests, websocket) missing, installing"
+	apt-get update && apt-get install -y --no-install-recommends python3-socketio python3-msgpack python3-requests python3-websocket || \
+	  { echo "make test: could not install python3-socketio python3-msgpack python3-requests python3-websocket (needs root and apt); install them and rerun" >&2; exit 1; }
 
 tools:
 	@command -v $(GO) >/dev/null || { echo "make test: 'go' not found; install Go 1.26 (https://go.dev/dl/)" >&2; exit 1; }
@@ -48,13 +73,19 @@ vet:
 go-test:
 	$(GO) test -race -count=1 ./...
 
-# The Node tests start the servers themselves; build them once for all
-# files (clicker.test.js runs cmd/clicker).
-js-test: deps
-	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
-	$(GO) build -o "$$bin/gameserver" ./cmd/gameserver && \
-	$(GO) build -o "$$bin/clicker" ./cmd/clicker && \
-	cd $(JS) && ROOMCAST_GAMESERVER="$$bin/gameserver" ROOMCAST_CLICKER="$$bin/clicker" $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
+$(GAMESERVER) $(CLICKER): bin/%:
+	$(GO) build -o $@ ./cmd/$*
+
+# The Node tests start the servers themselves (one build for all files;
+# clicker.test.js runs cmd/clicker).
+js-test: deps $(GAMESERVER) $(CLICKER)
+	cd $(JS) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" ROOMCAST_CLICKER="$(abspath $(CLICKER))" \
+	  $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
+
+## py-test: the Python client (Debian's python3-socketio) plays against the server; see clients/python/README.md
+py-test: deps $(GAMESERVER)
+	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" PYTHONDONTWRITEBYTECODE=1 \
+	  $(PYTHON) -m unittest -v test_mirror test_frames test_play
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps

@@ -64,7 +64,7 @@ func TestClient_EmitAckEcho(t *testing.T) {
 				t.Fatal("no answer")
 			}
 			if m.transport == TransportPollingUpgrade {
-				require.Eventually(t, func() bool { return c.Transport() == "websocket" }, 5*time.Second, 10*time.Millisecond)
+				require.Eventually(t, func() bool { return c.Transport() == "websocket" }, 30*time.Second, 10*time.Millisecond)
 				// still works after the upgrade
 				res, err := c.EmitWithAck(ctx, "again", "x")
 				require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestClient_EmitAckEcho(t *testing.T) {
 			// survives several heartbeats (server pings every 150 ms):
 			// every pong is a frame out
 			before := c.Stats().FramesOut
-			require.Eventually(t, func() bool { return c.Stats().FramesOut >= before+4 }, 5*time.Second, 10*time.Millisecond)
+			require.Eventually(t, func() bool { return c.Stats().FramesOut >= before+4 }, 30*time.Second, 10*time.Millisecond)
 			res, err = c.EmitWithAck(ctx, "later", int64(5))
 			require.NoError(t, err)
 			require.Equal(t, []any{int64(5)}, res)

@@ -13,19 +13,63 @@
 //   - The game protocol (game.go): matchmaking calls, inputs with sequence
 //     numbers, the state mirror from sync/, input-ack latency, lobby, and
 //     automatic rooms.resume after a dropped connection.
+//   - Checksums: a state frame may carry a third argument,
+//     event(state, ack, checksum), the statesync checksum (FNV-1a 64 of
+//     the canonical state, Mirror.Checksum) after the frame as 16
+//     lowercase hex digits. A Game with a mirror that has Checksum()
+//     verifies it; a mismatch counts in GameStats.Desyncs, calls OnDesync,
+//     and resyncs: deltas are skipped, the connection is dropped and the
+//     seat resumed without a tick, which brings a snapshot (even with
+//     AutoResume off). A frame that does not apply to the mirror (a gap)
+//     resyncs the same way. Frames without the argument, or with anything
+//     but 16 lowercase hex digits there, are applied unchecked.
+//   - The mirror is applied on the connection's read goroutine under a
+//     lock; Game.ReadMirror reads it from any other goroutine (and from
+//     OnState).
 //
-// The swarm (swarm.go) runs N game clients in R rooms with a scripted
-// workload (arena, churn, idle) and counts what the benchmark reports;
+// The swarm (swarm.go) runs N game clients in R rooms and counts what the
+// benchmark reports. What the bots do is a Scenario (scenario.go): its
+// plan names the room type, the timed input rate, churn, whether a frame
+// is expected every tick and whether the bots need a mirror; each bot's
+// BotScript gives the join options, the next input, and checks on join
+// and on every state frame (failures count in SwarmSample.CheckFailures).
+// ArenaScenario ("arena", "churn"), IdleScenario ("idle") and
+// ClickerScenario ("clicker", clicker.go) are built in; ScenarioByName
+// finds them by name. The swarm records the rooms' tick rate from the
+// join replies (SwarmSample.TickRate), and Swarm.Run returns at once with
+// a "connection refused" error when nothing listens at the URL.
 // histogram.go records input→ack latency lock-free, procstat.go reads a
 // server's CPU and RSS from /proc or its /metrics. cmd/bots is the CLI.
 //
 // A minimal bot:
 //
-//	g, _ := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: "http://127.0.0.1:2567"}, AutoResume: true})
+//	g, _ := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: "http://127.0.0.1:2567"},
+//		Mirror: statesync.NewMirror(statesync.MirrorLimits{}), AutoResume: true})
 //	_ = g.Connect(ctx)
 //	jr, _ := g.JoinOrCreate(ctx, "arena", map[string]any{"name": "bot"})
 //	seq, _ := g.SendInput(bots.MoveInput{DX: 1})
 //	// g.Stats().LastAck reaches seq once a state frame acknowledges it
+//	g.ReadMirror(func(m bots.StateMirror) { fmt.Println(m.(*statesync.Mirror).Value()) })
+//
+// A scenario of your own:
+//
+//	type tapper struct{}
+//	func (tapper) Name() string { return "tapper" }
+//	func (tapper) Plan(bots.SwarmConfig) bots.ScenarioPlan {
+//		return bots.ScenarioPlan{RoomType: "tap", InputRate: 2}
+//	}
+//	func (tapper) NewBot(id int, _ bots.ScenarioPlan, _ *rand.Rand) bots.BotScript { return &tapBot{} }
+//	// tapBot implements JoinOptions, OnJoined, NextInput and OnState
+//	sw, _ := bots.NewSwarm(bots.SwarmConfig{Client: cfg, Bots: 100, Scenario: tapper{}})
+//
+// API changes in this version: SwarmConfig.Scenario is a Scenario (it was
+// a name; use ScenarioByName), SwarmConfig.TurnEvery moved to
+// ArenaScenario.TurnEvery, SwarmConfig.InputRate and ChurnRate at 0 and
+// RoomType "" mean the scenario's defaults, and the Scenario* name
+// constants moved to scenario.go with ScenarioClicker added. New:
+// Game.ReadMirror, Game.OnDesync, Desync, GameStats.{Checksums, Desyncs},
+// SwarmSample.{TickRate, Checksums, Desyncs, CheckFailures}, Swarm.Plan,
+// Swarm.Scenario, IsConnectionRefused, ClickInput.
 //
 // Cost matters more than usual here: the swarm must load a server to its
 // limit from the same machine, so the hot paths (sending an input, receiving

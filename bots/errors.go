@@ -3,6 +3,8 @@ package bots
 import (
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 )
 
 // Sentinel errors.
@@ -41,3 +43,17 @@ func (e *DisconnectError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrClosed) true for every disconnect.
 func (e *DisconnectError) Is(target error) bool { return target == ErrClosed }
+
+// IsConnectionRefused reports whether err comes from a refused TCP
+// connection: nothing listens at the address.
+func IsConnectionRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
+
+// refusedError is a connection refused before any bot connected, told
+// in one line: the dial error without the layers of wrapping.
+func refusedError(url string, err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return fmt.Errorf("bots: no server at %s: %w", url, op)
+	}
+	return fmt.Errorf("bots: no server at %s: %w", url, err)
+}

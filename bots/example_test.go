@@ -18,7 +18,8 @@ import (
 
 // A bot joins an arena room over WebSocket with the msgpack parser, sends
 // three inputs and waits until a state frame acknowledges them; its mirror
-// holds the room state.
+// holds the room state, and ReadMirror reads it from this goroutine while
+// the connection's read goroutine keeps applying frames.
 func ExampleGame() {
 	// a roomcast server with the arena room type, on 127.0.0.1
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -62,7 +63,13 @@ func ExampleGame() {
 		}
 	}
 	fmt.Println("inputs acknowledged:", g.Stats().LastAck)
+	g.ReadMirror(func(m bots.StateMirror) {
+		players, _ := m.(*statesync.Mirror).Value()["players"].(map[string]any)
+		me, _ := players[jr.SessionID].(map[string]any)
+		fmt.Println("players:", len(players), "my name:", me["name"])
+	})
 	// Output:
 	// tick rate: 20
 	// inputs acknowledged: 3
+	// players: 1 my name: ada
 }

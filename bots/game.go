@@ -35,10 +35,29 @@ const (
 )
 
 // StateMirror rebuilds the room state from state frames;
-// *statesync.Mirror (package sync) satisfies it.
+// *statesync.Mirror (package sync) satisfies it. A Game applies frames on
+// its connection's read goroutine; read the mirror from anywhere else
+// through Game.ReadMirror. A mirror that also has Tick() uint32 lets a
+// resume ask for the missed deltas only, and one with Checksum() uint64
+// lets the Game verify the checksums the server may send with frames.
 type StateMirror interface {
 	ApplySnapshot(b []byte) error
 	ApplyDelta(b []byte) error
+}
+
+// mirrorTicker and mirrorChecksummer are the optional StateMirror methods.
+type (
+	mirrorTicker      interface{ Tick() uint32 }
+	mirrorChecksummer interface{ Checksum() uint64 }
+)
+
+// Desync is a state frame whose checksum did not match the mirror's
+// state after applying it (GameStats.Desyncs, Game.OnDesync).
+type Desync struct {
+	Kind string // EventSnapshot or EventDelta
+	Tick uint32 // the mirror's tick after the frame (0 if it has no Tick method)
+	Want uint64 // the frame's checksum
+	Got  uint64 // the mirror's checksum
 }
 
 // InputPayload is an input payload that encodes itself for both parsers
@@ -142,6 +161,8 @@ type GameStats struct {
 	Snapshots, Deltas int64 // state frames received
 	StateBytes        int64 // state payload bytes received
 	MirrorErrors      int64
+	Checksums         int64 // frames whose checksum was verified against the mirror
+	Desyncs           int64 // frames whose checksum did not match the mirror
 	InputsSent        int64
 	LastAck           uint64 // highest input seq acknowledged
 	Resumes           int64  // successful automatic resumes
@@ -172,8 +193,14 @@ type Game struct {
 	rd          *mpack.Reader // read goroutine only
 	pendingKind string        // default parser: state frame awaiting its attachment
 	pendingAck  uint64
+	pendingSum  uint64
+	pendingHas  bool
+
+	mirMu    sync.Mutex  // held while a frame is applied to cfg.Mirror and by ReadMirror
+	needSnap atomic.Bool // after a desync: deltas are skipped until a snapshot
 
 	snapshots, deltas, stateBytes, mirrorErrs atomic.Int64
+	desyncs, checksums                        atomic.Int64
 	inputs, resumes, resumeFails, disconnects atomic.Int64
 	lastAck                                   atomic.Uint64
 	wireBase                                  struct{ in, out, fin, fout atomic.Int64 }
@@ -184,6 +211,7 @@ type Game struct {
 	onLobby   func(LobbyEvent)
 	onState   func(kind string, ack uint64)
 	onResumed func(JoinResult, error)
+	onDesync  func(Desync)
 	done      chan struct{}
 	doneOnce  sync.Once
 }
@@ -251,6 +279,30 @@ func (g *Game) OnRoomLeft(fn func(code, reason string)) { g.setCB(func() { g.onL
 // OnState registers fn, called on the read goroutine after each state
 // frame ("snapshot" or "delta") with the frame's input ack.
 func (g *Game) OnState(fn func(kind string, ack uint64)) { g.setCB(func() { g.onState = fn }) }
+
+// OnDesync registers fn, called on the read goroutine when a state
+// frame's checksum does not match the mirror's state after applying it.
+// The Game then resyncs by itself: it skips deltas, drops the connection
+// and resumes its seat asking for a snapshot (rooms.resume without tick),
+// whether or not AutoResume is set. It does the same, without OnDesync,
+// when a frame does not apply to the mirror (a gap: GameStats.MirrorErrors).
+func (g *Game) OnDesync(fn func(Desync)) { g.setCB(func() { g.onDesync = fn }) }
+
+// ReadMirror calls fn with the mirror (GameConfig.Mirror) while no frame
+// is being applied, so fn may read it from any goroutine, including the
+// OnState callback; fn must not keep it or call back into the Game's
+// frame handling. It returns false, without calling fn, if the Game has
+// no mirror.
+func (g *Game) ReadMirror(fn func(StateMirror)) bool {
+	m := g.cfg.Mirror
+	if m == nil {
+		return false
+	}
+	g.mirMu.Lock()
+	defer g.mirMu.Unlock()
+	fn(m)
+	return true
+}
 
 // OnResumed registers fn, called after each automatic resume attempt
 // sequence (err non-nil when the seat could not be resumed).
@@ -585,20 +637,20 @@ func (g *Game) onRaw(data []byte, binary bool) bool {
 		if !binary {
 			return false
 		}
-		kind, state, ack, ok := g.parseMsgpackState(data, c.cfg.Namespace)
+		f, ok := g.parseMsgpackState(data, c.cfg.Namespace)
 		if !ok {
 			return false
 		}
-		g.onStateFrame(kind, state, ack)
+		g.onStateFrame(f)
 		return true
 	}
 	if binary {
 		if g.pendingKind == "" {
 			return false
 		}
-		kind := g.pendingKind
+		f := stateFrame{kind: g.pendingKind, state: data, ack: g.pendingAck, sum: g.pendingSum, hasSum: g.pendingHas}
 		g.pendingKind = ""
-		g.onStateFrame(kind, data, g.pendingAck)
+		g.onStateFrame(f)
 		return true
 	}
 	if c.cfg.Namespace != "/" {
@@ -607,19 +659,76 @@ func (g *Game) onRaw(data []byte, binary bool) bool {
 	for _, kind := range [...]string{EventDelta, EventSnapshot} {
 		prefix := statePrefix(kind)
 		if len(data) > len(prefix) && string(data[:len(prefix)]) == prefix {
-			rest := data[len(prefix):]
-			if len(rest) < 2 || rest[len(rest)-1] != ']' {
-				return false
+			ack, sum, hasSum, ok := parseStateTail(data[len(prefix):])
+			if !ok {
+				return false // the generic parser decides
 			}
-			ack, err := strconv.ParseUint(string(rest[:len(rest)-1]), 10, 64)
-			if err != nil {
-				return false
-			}
-			g.pendingKind, g.pendingAck = kind, ack
+			g.pendingKind, g.pendingAck, g.pendingSum, g.pendingHas = kind, ack, sum, hasSum
 			return true
 		}
 	}
 	return false
+}
+
+// parseStateTail parses what follows a default-parser state frame's
+// placeholder: `ack]` or `ack,"checksum"]`.
+func parseStateTail(rest []byte) (ack, sum uint64, hasSum, ok bool) {
+	if len(rest) < 2 || rest[len(rest)-1] != ']' {
+		return 0, 0, false, false
+	}
+	rest = rest[:len(rest)-1]
+	digits := rest
+	for i, c := range rest {
+		if c == ',' {
+			digits = rest[:i]
+			q := rest[i+1:]
+			if len(q) != checksumLen+2 || q[0] != '"' || q[len(q)-1] != '"' {
+				return 0, 0, false, false
+			}
+			if sum, ok = parseChecksum(q[1 : len(q)-1]); !ok {
+				return 0, 0, false, false
+			}
+			hasSum = true
+			break
+		}
+	}
+	ack, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil {
+		return 0, 0, false, false
+	}
+	return ack, sum, hasSum, true
+}
+
+// checksumLen is the length of a state frame's checksum argument: the
+// statesync checksum as 16 lowercase hex digits.
+const checksumLen = 16
+
+// parseChecksum parses 16 lowercase hex digits.
+func parseChecksum(b []byte) (uint64, bool) {
+	if len(b) != checksumLen {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// stateFrame is one received snapshot or delta.
+type stateFrame struct {
+	kind   string // EventSnapshot or EventDelta
+	state  []byte
+	ack    uint64
+	sum    uint64 // the checksum argument, if hasSum
+	hasSum bool
 }
 
 func statePrefix(kind string) string {
@@ -629,69 +738,81 @@ func statePrefix(kind string) string {
 	return `51-["snapshot",{"_placeholder":true,"num":0},`
 }
 
-// parseMsgpackState recognizes {type:2, nsp, data:[kind, bin, ack]}.
-func (g *Game) parseMsgpackState(data []byte, nsp string) (kind string, state []byte, ack uint64, ok bool) {
+// parseMsgpackState recognizes {type:2, nsp, data:[kind, bin, ack]} and
+// {..., data:[kind, bin, ack, checksum]}.
+func (g *Game) parseMsgpackState(data []byte, nsp string) (f stateFrame, ok bool) {
 	r := g.rd
 	r.Reset(data)
 	n, err := r.ReadMapHeader()
 	if err != nil || n < 2 || n > 4 {
-		return "", nil, 0, false
+		return f, false
 	}
 	haveType, haveData := false, false
 	nspOK := true
 	for range n {
 		key, err := r.ReadStringBytes()
 		if err != nil {
-			return "", nil, 0, false
+			return f, false
 		}
 		switch string(key) {
 		case "type":
 			t, err := r.ReadInt()
 			if err != nil || (t != 2 && t != 5) {
-				return "", nil, 0, false
+				return f, false
 			}
 			haveType = true
 		case "nsp":
 			s, err := r.ReadStringBytes()
 			if err != nil {
-				return "", nil, 0, false
+				return f, false
 			}
 			nspOK = string(s) == nsp || (len(s) == 0 && nsp == "/")
 		case "data":
 			an, err := r.ReadArrayHeader()
-			if err != nil || an != 3 {
-				return "", nil, 0, false
+			if err != nil || (an != 3 && an != 4) {
+				return f, false
 			}
 			name, err := r.ReadStringBytes()
 			if err != nil {
-				return "", nil, 0, false
+				return f, false
 			}
 			switch string(name) {
 			case EventDelta:
-				kind = EventDelta
+				f.kind = EventDelta
 			case EventSnapshot:
-				kind = EventSnapshot
+				f.kind = EventSnapshot
 			default:
-				return "", nil, 0, false
+				return f, false
 			}
-			if state, err = r.ReadBytes(); err != nil {
-				return "", nil, 0, false
+			if f.state, err = r.ReadBytes(); err != nil {
+				return f, false
 			}
-			if ack, err = r.ReadUint(); err != nil {
-				return "", nil, 0, false
+			if f.ack, err = r.ReadUint(); err != nil {
+				return f, false
+			}
+			if an == 4 {
+				s, err := r.ReadStringBytes()
+				if err != nil {
+					return f, false
+				}
+				if f.sum, f.hasSum = parseChecksum(s); !f.hasSum {
+					return f, false
+				}
 			}
 			haveData = true
 		default:
-			return "", nil, 0, false
+			return f, false
 		}
 	}
 	if !haveType || !haveData || !nspOK || r.Len() != 0 {
-		return "", nil, 0, false
+		return f, false
 	}
-	return kind, state, ack, true
+	return f, true
 }
 
-// onStateArgs is the generic path: args = [state bin, ack uint].
+// onStateArgs is the generic path: args = [state bin, ack uint,
+// checksum string?]. A checksum that is not 16 lowercase hex digits is
+// ignored.
 func (g *Game) onStateArgs(kind string, args []any) {
 	if len(args) < 2 {
 		return
@@ -713,37 +834,104 @@ func (g *Game) onStateArgs(kind string, args []any) {
 			ack = uint64(a)
 		}
 	}
-	g.onStateFrame(kind, state, ack)
+	f := stateFrame{kind: kind, state: state, ack: ack}
+	if len(args) > 2 {
+		if str, ok := args[2].(string); ok {
+			f.sum, f.hasSum = parseChecksum([]byte(str))
+		}
+	}
+	g.onStateFrame(f)
 }
 
 // onStateFrame runs on the read goroutine for every state frame.
-func (g *Game) onStateFrame(kind string, state []byte, ack uint64) {
-	if kind == EventSnapshot {
+func (g *Game) onStateFrame(f stateFrame) {
+	if f.kind == EventSnapshot {
 		g.snapshots.Add(1)
 	} else {
 		g.deltas.Add(1)
 	}
-	g.stateBytes.Add(int64(len(state)))
+	g.stateBytes.Add(int64(len(f.state)))
 	if m := g.cfg.Mirror; m != nil {
-		var err error
-		if kind == EventSnapshot {
-			err = m.ApplySnapshot(state)
-		} else {
-			err = m.ApplyDelta(state)
-		}
-		if err != nil {
-			g.mirrorErrs.Add(1)
-		}
+		g.applyToMirror(m, f)
 	}
-	if ack > g.lastAck.Load() {
-		g.lastAck.Store(ack)
-		g.ackUpTo(ack)
+	if f.ack > g.lastAck.Load() {
+		g.lastAck.Store(f.ack)
+		g.ackUpTo(f.ack)
 	}
 	g.hmu.Lock()
 	fn := g.onState
 	g.hmu.Unlock()
 	if fn != nil {
-		fn(kind, ack)
+		fn(f.kind, f.ack)
+	}
+}
+
+// applyToMirror applies f under mirMu and verifies its checksum.
+func (g *Game) applyToMirror(m StateMirror, f stateFrame) {
+	var (
+		err     error
+		applied bool
+		d       Desync
+	)
+	g.mirMu.Lock()
+	switch {
+	case f.kind == EventSnapshot:
+		if err = m.ApplySnapshot(f.state); err == nil {
+			g.needSnap.Store(false)
+			applied = true
+		}
+	case g.needSnap.Load(): // resyncing: deltas no longer fit the mirror
+	default:
+		err = m.ApplyDelta(f.state)
+		applied = err == nil
+	}
+	if applied && f.hasSum {
+		if cs, ok := m.(mirrorChecksummer); ok {
+			g.checksums.Add(1)
+			if got := cs.Checksum(); got != f.sum {
+				d = Desync{Kind: f.kind, Want: f.sum, Got: got}
+				if t, ok := m.(mirrorTicker); ok {
+					d.Tick = t.Tick()
+				}
+			}
+		}
+	}
+	g.mirMu.Unlock()
+	if err != nil {
+		// a gap or a frame that does not apply: the mirror needs a
+		// snapshot, which only a resume brings (PROTOCOL.md "Gaps and
+		// resync")
+		g.mirrorErrs.Add(1)
+		g.resync()
+	}
+	if d.Kind != "" {
+		g.desync(d)
+	}
+}
+
+// desync counts d, tells OnDesync and starts a resync. A desync during a
+// resync only counts.
+func (g *Game) desync(d Desync) {
+	g.desyncs.Add(1)
+	g.hmu.Lock()
+	fn := g.onDesync
+	g.hmu.Unlock()
+	if fn != nil {
+		fn(d)
+	}
+	g.resync()
+}
+
+// resync makes the mirror take no deltas until a snapshot and, for a
+// seated Game, drops the connection so that the seat is resumed on a new
+// one without a tick (the server then sends a snapshot). A resync under
+// way is not started again.
+func (g *Game) resync() {
+	g.mu.Lock()
+	seated := g.token != ""
+	g.mu.Unlock()
+	if g.needSnap.CompareAndSwap(false, true) && seated {
+		go g.Drop() // not on the read goroutine that is calling us
 	}
 }
 
@@ -770,7 +958,7 @@ func (g *Game) ackUpTo(ack uint64) {
 func (g *Game) Stats() GameStats {
 	s := GameStats{
 		Snapshots: g.snapshots.Load(), Deltas: g.deltas.Load(), StateBytes: g.stateBytes.Load(),
-		MirrorErrors: g.mirrorErrs.Load(), InputsSent: g.inputs.Load(), LastAck: g.lastAck.Load(),
+		MirrorErrors: g.mirrorErrs.Load(), Desyncs: g.desyncs.Load(), Checksums: g.checksums.Load(), InputsSent: g.inputs.Load(), LastAck: g.lastAck.Load(),
 		Resumes: g.resumes.Load(), ResumeFailures: g.resumeFails.Load(), Disconnects: g.disconnects.Load(),
 	}
 	s.Wire = Stats{BytesIn: g.wireBase.in.Load(), BytesOut: g.wireBase.out.Load(),
@@ -788,7 +976,7 @@ func (g *Game) Stats() GameStats {
 // Drop closes the connection abruptly, as a network failure would (no
 // DISCONNECT packet); with AutoResume the seat is then resumed.
 func (g *Game) Drop() {
-	if c := g.cli.Load(); c != nil {
+	if c := g.cli.Load(); c != nil && c.e != nil {
 		c.e.closeWith(ReasonTransportClose, errors.New("bots: dropped on purpose"), false)
 	}
 }
@@ -819,7 +1007,7 @@ func (g *Game) onDisconnect(c *Client, reason string, _ error) {
 		g.disconnects.Add(1)
 	}
 	g.mu.Lock()
-	resume := g.cfg.AutoResume && !g.closing && !g.resuming && g.token != "" &&
+	resume := (g.cfg.AutoResume || g.needSnap.Load()) && !g.closing && !g.resuming && g.token != "" &&
 		reason != ReasonClientDisconnect && reason != ReasonServerDisconnect && g.cli.Load() == c
 	if resume {
 		g.resuming = true
@@ -904,11 +1092,15 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 }
 
 // resumeArg is rooms.resume's {token, tick?}: with a Mirror that knows its
-// tick, the server can replay the missed deltas instead of a snapshot.
+// tick, the server can replay the missed deltas instead of a snapshot;
+// after a desync the tick is left out, which asks for a snapshot.
 func (g *Game) resumeArg(token string) map[string]any {
 	arg := map[string]any{"token": token}
-	if t, ok := g.cfg.Mirror.(interface{ Tick() uint32 }); ok {
-		if tick := t.Tick(); tick > 0 {
+	if t, ok := g.cfg.Mirror.(mirrorTicker); ok && !g.needSnap.Load() {
+		g.mirMu.Lock()
+		tick := t.Tick()
+		g.mirMu.Unlock()
+		if tick > 0 {
 			arg["tick"] = int64(tick)
 		}
 	}

@@ -2,7 +2,6 @@ package bots_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,40 +13,16 @@ import (
 	statesync "github.com/roomcast/roomcast/sync"
 )
 
-// lockedMirror lets the test read a Mirror the read goroutine writes.
-type lockedMirror struct {
-	mu sync.Mutex
-	m  *statesync.Mirror
-}
-
-func (l *lockedMirror) ApplySnapshot(b []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.m.ApplySnapshot(b)
-}
-
-func (l *lockedMirror) ApplyDelta(b []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.m.ApplyDelta(b)
-}
-
-func (l *lockedMirror) Tick() uint32 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.m.Tick()
-}
-
-// x returns player id's x in the mirrored state.
-func (l *lockedMirror) x(id string) (float32, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	players, _ := l.m.Value()["players"].(map[string]any)
-	p, ok := players[id].(map[string]any)
-	if !ok {
-		return 0, false
-	}
-	x, ok := p["x"].(float32)
+// mirrorX returns player id's x in g's mirrored state, read through
+// ReadMirror while the read goroutine applies frames.
+func mirrorX(g *bots.Game, id string) (x float32, ok bool) {
+	g.ReadMirror(func(m bots.StateMirror) {
+		players, _ := m.(*statesync.Mirror).Value()["players"].(map[string]any)
+		p, found := players[id].(map[string]any)
+		if found {
+			x, ok = p["x"].(float32)
+		}
+	})
 	return x, ok
 }
 
@@ -71,7 +46,7 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			var lat bots.Histogram
-			mirror := &lockedMirror{m: statesync.NewMirror(statesync.MirrorLimits{})}
+			mirror := statesync.NewMirror(statesync.MirrorLimits{})
 			g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url, Transport: m.transport, Parser: m.parser},
 				Mirror: mirror, AckLatency: &lat, AutoResume: true, ResumeBackoff: 10 * time.Millisecond})
 			require.NoError(t, err)
@@ -90,8 +65,8 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			require.Equal(t, jr.RoomID, list[0].ID)
 			require.Equal(t, 8, list[0].MaxClients)
 
-			require.Eventually(t, func() bool { _, ok := mirror.x(jr.SessionID); return ok }, 5*time.Second, 5*time.Millisecond)
-			x0, _ := mirror.x(jr.SessionID)
+			require.Eventually(t, func() bool { _, ok := mirrorX(g, jr.SessionID); return ok }, 30*time.Second, 5*time.Millisecond)
+			x0, _ := mirrorX(g, jr.SessionID)
 			for i := 1; i <= 5; i++ {
 				seq, err := g.SendInput(bots.MoveInput{DX: 1, DY: 0})
 				require.NoError(t, err)
@@ -99,13 +74,14 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			}
 			_, err = g.SendInput(map[string]any{"dx": 0.5, "dy": int64(0)}) // generic path
 			require.NoError(t, err)
-			require.Eventually(t, func() bool { return g.Stats().LastAck == 6 }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { return g.Stats().LastAck == 6 }, 30*time.Second, 5*time.Millisecond)
 			require.EqualValues(t, 6, lat.Snapshot().Total)
-			require.Eventually(t, func() bool { x, _ := mirror.x(jr.SessionID); return x != x0 }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { x, _ := mirrorX(g, jr.SessionID); return x != x0 }, 30*time.Second, 5*time.Millisecond)
 			st := g.Stats()
 			require.EqualValues(t, 1, st.Snapshots)
 			require.Positive(t, st.Deltas)
 			require.Zero(t, st.MirrorErrors)
+			require.Zero(t, st.Desyncs) // checksums, where the room type sends them, match
 
 			// drop the connection: the seat comes back with a fresh token
 			resumed := make(chan error, 1)
@@ -124,7 +100,7 @@ func TestGame_ArenaJoinInputsAcksResume(t *testing.T) {
 			seq, err := g.SendInput(bots.MoveInput{DX: 0, DY: 1})
 			require.NoError(t, err)
 			require.EqualValues(t, 7, seq)
-			require.Eventually(t, func() bool { return g.Stats().LastAck == 7 }, 5*time.Second, 5*time.Millisecond)
+			require.Eventually(t, func() bool { return g.Stats().LastAck == 7 }, 30*time.Second, 5*time.Millisecond)
 			require.Zero(t, g.Stats().MirrorErrors)
 
 			// a used token is refused with a stable code

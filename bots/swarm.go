@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -13,41 +12,30 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// Scenarios a Swarm runs.
-const (
-	// ScenarioArena is arena v1: every bot sends input {dx, dy} InputRate
-	// times a second and changes direction about once per TurnEvery.
-	ScenarioArena = "arena"
-	// ScenarioChurn is arena plus churn: ChurnRate times a second a random
-	// bot either leaves and joins its room again, or drops its connection
-	// and resumes its seat with the token (alternately).
-	ScenarioChurn = "churn"
-	// ScenarioIdle connects and joins, and sends nothing.
-	ScenarioIdle = "idle"
+	statesync "github.com/roomcast/roomcast/sync"
 )
 
 // SwarmConfig configures a Swarm.
 type SwarmConfig struct {
 	// Client is every bot's connection config (URL, transport, parser).
 	Client Config
-	// RoomType is the room type bots join; default "arena".
+	// Scenario is what the bots do; default ArenaScenario{}.
+	Scenario Scenario
+	// RoomType overrides the scenario's room type.
 	RoomType string
 	// Bots is the number of bots. Required.
 	Bots int
 	// Rooms spreads the bots over this many rooms (bot 0 of a room creates
 	// it, the others join it by id); default ceil(Bots/8).
 	Rooms int
-	// Scenario is ScenarioArena (default), ScenarioChurn or ScenarioIdle.
-	Scenario string
-	// InputRate is inputs per bot per second; default 20.
+	// InputRate is timed inputs per bot per second; 0: the scenario's
+	// default (arena 20).
 	InputRate float64
-	// TurnEvery is the mean time between direction changes; default 1 s.
-	TurnEvery time.Duration
 	// Ramp is how many bots connect per second; default 500.
 	Ramp float64
-	// ChurnRate is churn actions per second (ScenarioChurn); default Bots/20.
+	// ChurnRate is churn actions per second for a scenario that churns;
+	// 0: the scenario's default (churn: Bots/20).
 	ChurnRate float64
 	// Mirror, if set, makes a state mirror per bot (more client CPU).
 	Mirror func() StateMirror
@@ -58,26 +46,14 @@ type SwarmConfig struct {
 }
 
 func (c SwarmConfig) withDefaults() SwarmConfig {
-	if c.RoomType == "" {
-		c.RoomType = "arena"
+	if c.Scenario == nil {
+		c.Scenario = ArenaScenario{}
 	}
 	if c.Rooms == 0 && c.Bots > 0 {
 		c.Rooms = (c.Bots + 7) / 8
 	}
-	if c.Scenario == "" {
-		c.Scenario = ScenarioArena
-	}
-	if c.InputRate == 0 {
-		c.InputRate = 20
-	}
-	if c.TurnEvery == 0 {
-		c.TurnEvery = time.Second
-	}
 	if c.Ramp == 0 {
 		c.Ramp = 500
-	}
-	if c.ChurnRate == 0 {
-		c.ChurnRate = float64(c.Bots) / 20
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
@@ -106,11 +82,8 @@ func (c SwarmConfig) Validate() error {
 		return fmt.Errorf("bots: SwarmConfig.InputRate %v must be in [0, 1000]", c.InputRate)
 	case c.Ramp < 0:
 		return fmt.Errorf("bots: SwarmConfig.Ramp %v must not be negative", c.Ramp)
-	}
-	switch c.Scenario {
-	case "", ScenarioArena, ScenarioChurn, ScenarioIdle:
-	default:
-		return fmt.Errorf("bots: SwarmConfig.Scenario %q is unknown (arena, churn, idle)", c.Scenario)
+	case c.ChurnRate < 0:
+		return fmt.Errorf("bots: SwarmConfig.ChurnRate %v must not be negative", c.ChurnRate)
 	}
 	return nil
 }
@@ -118,13 +91,20 @@ func (c SwarmConfig) Validate() error {
 // Swarm runs many bots against one server.
 type Swarm struct {
 	cfg     SwarmConfig
+	plan    ScenarioPlan
 	latency Histogram
 
 	mu   sync.Mutex // guards bots
 	bots []*bot
 
 	connectErrs, joinErrs, churnOps, churnErrs atomic.Int64
-	joined                                     atomic.Int64
+	checkFails                                 atomic.Int64
+	joined, everConnected                      atomic.Int64
+	tickRate                                   atomic.Int64 // from the first join reply that has one
+
+	abortOnce sync.Once
+	abortErr  error // set once, before abort is called
+	abort     context.CancelFunc
 
 	shards []*shard
 }
@@ -133,7 +113,7 @@ type bot struct {
 	id     int
 	room   int
 	g      *Game
-	dx, dy float64 // owned by the bot's shard
+	script BotScript
 	joined atomic.Bool
 }
 
@@ -149,6 +129,7 @@ type shard struct {
 type SwarmSample struct {
 	Time           time.Time
 	Bots, Joined   int
+	TickRate       int   // ticks per second from the join replies (0: none said)
 	Frames         int64 // state frames received, all bots
 	StateBytes     int64
 	BytesIn        int64 // Engine.IO payload bytes down
@@ -160,6 +141,9 @@ type SwarmSample struct {
 	Resumes        int64
 	ResumeFailures int64
 	MirrorErrors   int64
+	Checksums      int64 // state checksums verified against the mirrors
+	Desyncs        int64 // state checksums that did not match the mirror
+	CheckFailures  int64 // the scenario's checks that failed
 	ChurnOps       int64
 	ChurnErrors    int64
 	Latency        HistogramSnapshot
@@ -172,7 +156,19 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Swarm{cfg: cfg}
+	plan := cfg.Scenario.Plan(cfg)
+	if cfg.RoomType != "" {
+		plan.RoomType = cfg.RoomType
+	}
+	switch {
+	case plan.RoomType == "":
+		return nil, fmt.Errorf("bots: scenario %q names no room type (set SwarmConfig.RoomType)", cfg.Scenario.Name())
+	case plan.InputRate < 0 || plan.InputRate > 1000:
+		return nil, fmt.Errorf("bots: scenario %q: input rate %v must be in [0, 1000]", cfg.Scenario.Name(), plan.InputRate)
+	case plan.ChurnRate < 0:
+		return nil, fmt.Errorf("bots: scenario %q: churn rate %v must not be negative", cfg.Scenario.Name(), plan.ChurnRate)
+	}
+	s := &Swarm{cfg: cfg, plan: plan}
 	n := runtime.GOMAXPROCS(0)
 	slots := s.slotsPerPeriod()
 	for i := range n {
@@ -181,13 +177,20 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 	return s, nil
 }
 
+// Plan returns the scenario's plan the swarm runs (RoomType override
+// applied).
+func (s *Swarm) Plan() ScenarioPlan { return s.plan }
+
+// Scenario returns the scenario the swarm runs.
+func (s *Swarm) Scenario() Scenario { return s.cfg.Scenario }
+
 const slotInterval = 5 * time.Millisecond
 
 func (s *Swarm) slotsPerPeriod() int {
-	if s.cfg.InputRate <= 0 {
+	if s.plan.InputRate <= 0 {
 		return 1
 	}
-	period := time.Duration(float64(time.Second) / s.cfg.InputRate)
+	period := time.Duration(float64(time.Second) / s.plan.InputRate)
 	n := int(period / slotInterval)
 	if n < 1 {
 		n = 1
@@ -196,9 +199,13 @@ func (s *Swarm) slotsPerPeriod() int {
 }
 
 // Run connects the bots at the ramp rate, runs the scenario until ctx is
-// done, then closes every bot. It returns ctx's error only if no bot could
-// connect.
+// done, then closes every bot. It returns an error if no bot joined, and
+// at once, without waiting for ctx, when the server refuses the
+// connection before any bot has connected (nothing listens at the URL).
 func (s *Swarm) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.abort = cancel
 	var wg sync.WaitGroup
 	defer func() {
 		s.mu.Lock()
@@ -209,7 +216,7 @@ func (s *Swarm) Run(ctx context.Context) error {
 		}
 		wg.Wait()
 	}()
-	if s.cfg.Scenario != ScenarioIdle && s.cfg.InputRate > 0 {
+	if s.plan.InputRate > 0 {
 		for _, sh := range s.shards {
 			wg.Add(1)
 			go func() {
@@ -218,7 +225,7 @@ func (s *Swarm) Run(ctx context.Context) error {
 			}()
 		}
 	}
-	if s.cfg.Scenario == ScenarioChurn {
+	if s.plan.ChurnRate > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -227,10 +234,29 @@ func (s *Swarm) Run(ctx context.Context) error {
 	}
 	s.ramp(ctx)
 	<-ctx.Done()
+	if err := s.aborted(); err != nil {
+		return err
+	}
 	if s.joined.Load() == 0 {
 		return fmt.Errorf("bots: no bot joined: %w", ctx.Err())
 	}
 	return nil
+}
+
+// failFast stops the run with err.
+func (s *Swarm) failFast(err error) {
+	s.abortOnce.Do(func() {
+		s.mu.Lock()
+		s.abortErr = err
+		s.mu.Unlock()
+		s.abort()
+	})
+}
+
+func (s *Swarm) aborted() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.abortErr
 }
 
 // ramp starts rooms one after another: the room's first bot creates it,
@@ -244,6 +270,7 @@ func (s *Swarm) ramp(ctx context.Context) {
 	if s.cfg.Ramp > 0 {
 		interval = time.Duration(float64(time.Second) / s.cfg.Ramp)
 	}
+	rnd := rand.New(rand.NewPCG(s.cfg.Seed, 7))
 	start := time.Now()
 	sem := make(chan struct{}, 256) // connects in flight
 	var wg sync.WaitGroup
@@ -267,7 +294,7 @@ func (s *Swarm) ramp(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
-			b := &bot{id: id, room: r}
+			b := &bot{id: id, room: r, script: s.cfg.Scenario.NewBot(id, s.plan, rnd)}
 			id++
 			wg.Add(1)
 			go func() {
@@ -295,16 +322,24 @@ func (r *roomSlot) set(id string) {
 
 func (s *Swarm) startBot(ctx context.Context, b *bot, creator bool, room *roomSlot) {
 	g, err := NewGame(GameConfig{Client: s.cfg.Client, AckLatency: &s.latency,
-		AutoResume: s.cfg.Scenario == ScenarioChurn, Mirror: s.mirror()})
+		AutoResume: s.plan.AutoResume, Mirror: s.mirror()})
 	if err != nil {
 		s.connectErrs.Add(1)
 		return
 	}
 	b.g = g
+	g.OnState(func(kind string, ack uint64) {
+		if err := b.script.OnState(g, kind, ack); err != nil {
+			s.checkFailed(b, err)
+		}
+	})
 	s.mu.Lock()
 	s.bots = append(s.bots, b)
 	s.mu.Unlock()
 	if err := g.Connect(ctx); err != nil {
+		if s.everConnected.Load() == 0 && IsConnectionRefused(err) {
+			s.failFast(refusedError(s.cfg.Client.URL, err))
+		}
 		s.connectErrs.Add(1)
 		s.cfg.Logger.Debug("bots: connect failed", "err", err)
 		if creator {
@@ -312,9 +347,10 @@ func (s *Swarm) startBot(ctx context.Context, b *bot, creator bool, room *roomSl
 		}
 		return
 	}
-	opts := map[string]any{"name": fmt.Sprintf("bot%05d", b.id%100000)}
+	s.everConnected.Add(1)
+	var jr JoinResult
 	if creator {
-		jr, err := g.Create(ctx, s.cfg.RoomType, opts)
+		jr, err = g.Create(ctx, s.plan.RoomType, b.script.JoinOptions())
 		if err != nil {
 			s.joinErrs.Add(1)
 			s.cfg.Logger.Debug("bots: create failed", "err", err)
@@ -332,53 +368,64 @@ func (s *Swarm) startBot(ctx context.Context, b *bot, creator bool, room *roomSl
 			s.joinErrs.Add(1)
 			return
 		}
-		if _, err := g.JoinByID(ctx, room.id, opts); err != nil {
+		if jr, err = g.JoinByID(ctx, room.id, b.script.JoinOptions()); err != nil {
 			s.joinErrs.Add(1)
 			s.cfg.Logger.Debug("bots: join failed", "err", err)
 			return
 		}
 	}
-	b.joined.Store(true)
+	s.onJoined(b, jr)
 	s.joined.Add(1)
-	if s.cfg.Scenario == ScenarioIdle || s.cfg.InputRate <= 0 {
+	if s.plan.InputRate <= 0 {
 		return
 	}
 	sh := s.shards[b.id%len(s.shards)]
 	sh.mu.Lock()
-	b.dx, b.dy = randomDirection(sh.rnd)
 	slot := (b.id / len(s.shards)) % len(sh.slots)
 	sh.slots[slot] = append(sh.slots[slot], b)
 	sh.mu.Unlock()
 }
 
-func (s *Swarm) mirror() StateMirror {
-	if s.cfg.Mirror == nil {
-		return nil
+// onJoined records the tick rate, runs the script's join check and marks
+// b joined.
+func (s *Swarm) onJoined(b *bot, jr JoinResult) {
+	if jr.TickRate > 0 {
+		s.tickRate.CompareAndSwap(0, int64(jr.TickRate))
 	}
-	return s.cfg.Mirror()
+	if err := b.script.OnJoined(b.g, jr); err != nil {
+		s.checkFailed(b, err)
+	}
+	b.joined.Store(true)
 }
 
-// randomDirection is one of 8 unit directions (never standing still, so
-// every tick changes state).
-func randomDirection(r *rand.Rand) (float64, float64) {
-	a := float64(r.IntN(8)) * math.Pi / 4
-	dx, dy := math.Cos(a), math.Sin(a)
-	// exact 0/±1 where they should be, so payloads stay small
-	return math.Round(dx*1e6) / 1e6, math.Round(dy*1e6) / 1e6
+// checkFailed counts a failed scenario check; the first is logged as a
+// warning, the rest at debug level.
+func (s *Swarm) checkFailed(b *bot, err error) {
+	level := slog.LevelDebug
+	if s.checkFails.Add(1) == 1 {
+		level = slog.LevelWarn
+	}
+	s.cfg.Logger.Log(context.Background(), level, "bots: scenario check failed", "bot", b.id, "err", err)
+}
+
+func (s *Swarm) mirror() StateMirror {
+	if s.cfg.Mirror != nil {
+		return s.cfg.Mirror()
+	}
+	if s.plan.NeedsMirror {
+		return statesync.NewMirror(statesync.MirrorLimits{})
+	}
+	return nil
 }
 
 // runShard sends its bots' inputs, one phase slot every slotInterval.
 func (s *Swarm) runShard(ctx context.Context, sh *shard) {
 	t := time.NewTicker(slotInterval)
 	defer t.Stop()
-	turnP := 1.0
-	if s.cfg.TurnEvery > 0 {
-		turnP = 1 / (s.cfg.InputRate * s.cfg.TurnEvery.Seconds())
-	}
 	period := s.slotsPerPeriod()
 	// inputs per slot when InputRate is above 1/slotInterval
 	perSlot := 1
-	if p := time.Duration(float64(time.Second) / s.cfg.InputRate); p < slotInterval {
+	if p := time.Duration(float64(time.Second) / s.plan.InputRate); p < slotInterval {
 		perSlot = int(slotInterval / p)
 	}
 	start := time.Now()
@@ -399,11 +446,10 @@ func (s *Swarm) runShard(ctx context.Context, sh *shard) {
 				if !b.joined.Load() {
 					continue
 				}
-				if sh.rnd.Float64() < turnP {
-					b.dx, b.dy = randomDirection(sh.rnd)
-				}
 				for range perSlot {
-					_, _ = b.g.SendInput(MoveInput{DX: b.dx, DY: b.dy})
+					if in := b.script.NextInput(sh.rnd); in != nil {
+						_, _ = b.g.SendInput(in)
+					}
 				}
 			}
 			sh.mu.Unlock()
@@ -413,10 +459,7 @@ func (s *Swarm) runShard(ctx context.Context, sh *shard) {
 
 // runChurn alternates leave+rejoin and drop+resume on random bots.
 func (s *Swarm) runChurn(ctx context.Context) {
-	if s.cfg.ChurnRate <= 0 {
-		return
-	}
-	t := time.NewTicker(time.Duration(float64(time.Second) / s.cfg.ChurnRate))
+	t := time.NewTicker(time.Duration(float64(time.Second) / s.plan.ChurnRate))
 	defer t.Stop()
 	rnd := rand.New(rand.NewPCG(s.cfg.Seed, 99))
 	for n := 0; ; n++ {
@@ -451,11 +494,12 @@ func (s *Swarm) runChurn(ctx context.Context) {
 				s.churnErrs.Add(1)
 				return
 			}
-			if _, err := b.g.JoinByID(cctx, roomID, map[string]any{"name": fmt.Sprintf("bot%05d", b.id%100000)}); err != nil {
+			jr, err := b.g.JoinByID(cctx, roomID, b.script.JoinOptions())
+			if err != nil {
 				s.churnErrs.Add(1)
 				return
 			}
-			b.joined.Store(true)
+			s.onJoined(b, jr)
 		}()
 	}
 }
@@ -468,6 +512,7 @@ func (s *Swarm) Sample() SwarmSample {
 	out := SwarmSample{Time: time.Now(), Bots: len(bots), Latency: s.latency.Snapshot(),
 		ConnectErrors: s.connectErrs.Load(), JoinErrors: s.joinErrs.Load(),
 		ChurnOps: s.churnOps.Load(), ChurnErrors: s.churnErrs.Load(),
+		CheckFailures: s.checkFails.Load(), TickRate: int(s.tickRate.Load()),
 		PerBotFrames: make([]int64, s.cfg.Bots)}
 	for i := range out.PerBotFrames {
 		out.PerBotFrames[i] = -1
@@ -490,6 +535,8 @@ func (s *Swarm) Sample() SwarmSample {
 		out.Resumes += st.Resumes
 		out.ResumeFailures += st.ResumeFailures
 		out.MirrorErrors += st.MirrorErrors
+		out.Desyncs += st.Desyncs
+		out.Checksums += st.Checksums
 	}
 	return out
 }

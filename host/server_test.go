@@ -193,7 +193,7 @@ func TestDrainTellsEveryClient(t *testing.T) {
 
 func testDrainTellsEveryClient(t *testing.T, cfg Config) {
 	r := start(t, cfg, defineArena)
-	require.Eventually(t, func() bool { return r.stdout.String() == "listening on "+r.url+"\n" }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.stdout.String() == "listening on "+r.url+"\n" }, 30*time.Second, time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -411,7 +411,7 @@ func TestDrainWaitLetsRoomsFinish(t *testing.T) {
 	late := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserDefault, false)
 
 	r.cancel()
-	require.Eventually(t, r.srv.Draining, 5*time.Second, time.Millisecond)
+	require.Eventually(t, r.srv.Draining, 30*time.Second, time.Millisecond)
 	code, body := get(t, r.url+PathReadyz)
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "draining\n", body)

@@ -261,7 +261,7 @@ func TestDisconnectReasons(t *testing.T) {
 	id2 := sidOf(p.connect("/", ""))
 	p.recv() // auth
 	p.emit("1")
-	require.Eventually(t, func() bool { return reasonOf(id2) == "client namespace disconnect" }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return reasonOf(id2) == "client namespace disconnect" }, 30*time.Second, 10*time.Millisecond)
 }
 
 func TestConfigValidate(t *testing.T) {

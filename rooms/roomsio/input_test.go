@@ -95,7 +95,7 @@ func TestEndToEndTypedInput(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				return len(inputs) == 2
-			}, 5*time.Second, 5*time.Millisecond)
+			}, 30*time.Second, 5*time.Millisecond)
 			mu.Lock()
 			defer mu.Unlock()
 			assert.Equal(t, []rooms.Input{{Seq: 1, Payload: dx(1.5)}, {Seq: 4, Payload: dx(2)}}, inputs)

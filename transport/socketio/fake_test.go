@@ -168,7 +168,7 @@ func (tc *testClient) waitPackets(n int) []siocodec.Packet {
 	require.Eventually(tc.t, func() bool {
 		got = append(got, tc.packets()...)
 		return len(got) >= n
-	}, 2*time.Second, time.Millisecond)
+	}, 30*time.Second, time.Millisecond)
 	require.Len(tc.t, got, n)
 	return got
 }

@@ -291,7 +291,7 @@ func TestParserDetectionAndFixed(t *testing.T) {
 		tc := srv.fakeClient(t, true)
 		tc.connect("/", nil)
 		tc.sendRaw(`2["x"]`, false)
-		require.Eventually(t, func() bool { c, _ := tc.conn.isClosed(); return c }, time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { c, _ := tc.conn.isClosed(); return c }, 30*time.Second, time.Millisecond)
 		_, reason := tc.conn.isClosed()
 		assert.Equal(t, engineio.ReasonParseError, reason)
 	})
@@ -431,7 +431,7 @@ func TestDroppable(t *testing.T) {
 	assert.ErrorIs(t, s.EmitPrepared(p, true), ErrDropped)
 	assert.True(t, s.Connected(), "a dropped packet keeps the session")
 	assert.ErrorIs(t, s.EmitPrepared(p, false), engineio.ErrSlowConsumer)
-	require.Eventually(t, func() bool { return !s.Connected() }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return !s.Connected() }, 30*time.Second, time.Millisecond)
 }
 
 func TestHandlersRunSequentially(t *testing.T) {

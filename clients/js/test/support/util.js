@@ -1,8 +1,9 @@
 // Small promise helpers for tests against the real clients. Every wait is
-// bounded: a test never hangs, it fails with what it was waiting for.
+// bounded: a test never hangs, it fails with what it was waiting for. The
+// default bounds (20 s) are generous: the tests run on busy 2-core machines.
 
 /** Resolves with the args of the next `event` on emitter, or rejects after ms. */
-export function next(emitter, event, ms = 5000) {
+export function next(emitter, event, ms = 20_000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, on);
@@ -16,9 +17,9 @@ export function next(emitter, event, ms = 5000) {
   });
 }
 
-/** Emits event with args and an ack callback; resolves with all ack args (5 s timeout). */
+/** Emits event with args and an ack callback; resolves with all ack args (20 s timeout). */
 export function ack(socket, event, ...args) {
-  return ackWithin(5000, socket, event, ...args);
+  return ackWithin(20_000, socket, event, ...args);
 }
 
 /** ack with a timeout of ms. */
@@ -29,7 +30,7 @@ export function ackWithin(ms, socket, event, ...args) {
 }
 
 /** Polls fn until it returns a truthy value (resolved with it), or rejects after ms. */
-export async function eventually(fn, what, ms = 5000, every = 20) {
+export async function eventually(fn, what, ms = 20_000, every = 20) {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -1,0 +1,280 @@
+"""A roomcast game client in Python on Debian's python3-socketio (5.7) /
+python3-engineio (4.3), written from PROTOCOL.md: one player's seat in a
+room, kept across connections (resume), with a statesync mirror fed by the
+`snapshot` / `delta` events and inputs acknowledged through the frames' ack.
+
+    player = Player("http://127.0.0.1:2567", name="ada")
+    player.connect("websocket", "msgpack")      # or "polling", "upgrade"; "default"
+    seat = player.request("rooms.joinOrCreate", "arena", {"name": "ada"})
+    player.wait_for(lambda: player.mirror.tick is not None, "the first snapshot")
+    seq = player.send_input({"dx": 1, "dy": 0})
+    player.wait_for(lambda: player.ack >= seq, "the input's ack")
+
+Every state frame is checked: its state must decode and apply, the ack must
+never go back, and when the server sends a checksum (a third argument, 16
+hex digits) it must equal the mirror's. Problems are collected in
+`player.errors`; wait_for fails as soon as there is one.
+"""
+
+import itertools
+import logging
+import threading
+import time
+
+import engineio
+import socketio
+
+from statesync_mirror import APPLIED, EMPTY, GAP, OLD, Mirror, MirrorError
+
+REQUEST_TIMEOUT = 30  # seconds; generous for a loaded 2-core machine
+_LOGGER_IDS = itertools.count(1)
+TRANSPORTS = {"websocket": ["websocket"], "polling": ["polling"], "upgrade": ["polling", "websocket"]}
+
+
+class OrderedEngineIO(engineio.Client):
+    """python-engineio 4.x hands every received message to its handler on a
+    new thread, so two state frames (or a default-parser event and its binary
+    attachment) can be handled out of order. A game client needs them in
+    order: this client runs the message handler on the reading thread."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class OrderedSocketIO(socketio.Client):
+    def _engineio_client_class(self):
+        return OrderedEngineIO
+
+
+class RequestError(Exception):
+    """A request answered {ok: false, error: {code, message}}."""
+
+    def __init__(self, event, error):
+        self.code = error.get("code") if isinstance(error, dict) else None
+        super().__init__(f"{event}: {error}")
+
+
+class _ProblemHandler(logging.Handler):
+    """Turns the warnings python-socketio/engineio log (e.g. "Unexpected
+    packet from server, aborting") into the connection's problems."""
+
+    def __init__(self, conn):
+        super().__init__(logging.WARNING)
+        self.conn = conn
+
+    def emit(self, record):
+        self.conn._problem(f"{record.name}: {record.getMessage()}")
+
+
+class Connection:
+    """One Socket.IO connection of a player."""
+
+    def __init__(self, player, transport, serializer):
+        self.player, self.transport, self.serializer = player, transport, serializer
+        self.left = []  # room.left payloads received on this connection
+        self.problems = []  # library warnings and unexpected disconnects
+        self.closing = False
+        loggers = []
+        for lib in ("socketio", "engineio"):
+            log = logging.getLogger(f"roomcast_player.{lib}.{next(_LOGGER_IDS)}")
+            log.propagate = False
+            log.setLevel(logging.WARNING)
+            log.addHandler(_ProblemHandler(self))
+            loggers.append(log)
+        self.sio = OrderedSocketIO(serializer=serializer, reconnection=False,
+                                   logger=loggers[0], engineio_logger=loggers[1])
+        self.sio.on("snapshot", lambda *a: player._frame(self, "snapshot", a))
+        self.sio.on("delta", lambda *a: player._frame(self, "delta", a))
+        self.sio.on("room.left", lambda *a: player._room_left(self, a))
+        self.sio.on("disconnect", lambda: self._problem("disconnected"))
+
+    def _problem(self, what):
+        with self.player.cond:
+            if not self.closing:
+                self.problems.append(f"{self.transport}/{self.serializer} connection: {what}")
+                self.player.cond.notify_all()
+
+    def open(self):
+        self.sio.connect(self.player.url, transports=TRANSPORTS[self.transport], wait_timeout=REQUEST_TIMEOUT)
+
+    def request(self, event, *args):
+        """Emits event with an ack and returns the ack's object; raises
+        RequestError on {ok: false}."""
+        acks = []
+
+        def on_ack(*reply):
+            with self.player.cond:
+                acks.append(reply)
+                self.player.cond.notify_all()
+
+        self.sio.emit(event, args if len(args) != 1 else args[0], callback=on_ack)
+        self.player.wait_for(lambda: acks, f"the ack of {event}", conn=self)
+        if len(acks[0]) != 1:
+            raise AssertionError(f"{event}: ack with {len(acks[0])} arguments, want 1")
+        reply = acks[0][0]
+        if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+            raise AssertionError(f"{event}: ack {reply!r} is not {{ok: bool, ...}}")
+        if not reply["ok"]:
+            raise RequestError(event, reply.get("error"))
+        return reply
+
+    def close(self):
+        with self.player.cond:
+            self.closing = True
+        self.sio.disconnect()
+
+
+class Player:
+    """A player: the seat, the mirror and the inputs, across connections."""
+
+    def __init__(self, url, name):
+        self.url, self.name = url, name
+        self.cond = threading.Condition()
+        self.mirror = Mirror()
+        self.conn = None  # the connection holding (or about to hold) the seat
+        self.seat = None  # the last seat ack: roomId, sessionId, token, tickRate, name
+        self.seq = 0  # last input seq sent
+        self.ack = 0  # last ack seen in a frame
+        self.needs_snapshot = False
+        self.errors = []
+        self.counts = {"snapshot": 0, "delta": 0, APPLIED: 0, EMPTY: 0, OLD: 0, GAP: 0,
+                       "checksums": 0, "delta_checksums": 0, "stale": 0}
+        self.checksum_every_snapshot = True  # false once a snapshot came without one
+
+    # -- connections and requests -----------------------------------------
+
+    def connect(self, transport, serializer):
+        """Opens a new connection; it becomes the player's once it holds the
+        seat (join or resume)."""
+        c = Connection(self, transport, serializer)
+        c.open()
+        return c
+
+    def join(self, conn, event, *args):
+        with self.cond:
+            self.conn = conn
+        seat = conn.request(event, *args)
+        self._take_seat(seat)
+        return seat
+
+    def resume(self, conn, with_tick=True):
+        """rooms.resume on conn with the last token and, if with_tick, the
+        mirror's tick (then the server may answer with the missed deltas;
+        without it, a snapshot)."""
+        body = {"token": self.seat["token"]}
+        with self.cond:
+            if with_tick:
+                body["tick"] = self.mirror.tick
+            else:
+                self.needs_snapshot = True
+            self.conn = conn
+        seat = conn.request("rooms.resume", body)
+        if seat["sessionId"] != self.seat["sessionId"]:
+            raise AssertionError(f"resume gave sessionId {seat['sessionId']}, want {self.seat['sessionId']}")
+        if seat["token"] == self.seat["token"]:
+            raise AssertionError("resume gave the same token again; tokens are single use")
+        self._take_seat(seat)
+        return seat
+
+    def _take_seat(self, seat):
+        for key, kind in (("roomId", str), ("sessionId", str), ("token", str), ("tickRate", int), ("name", str)):
+            if not isinstance(seat.get(key), kind):
+                raise AssertionError(f"seat {seat!r}: {key} is not a {kind.__name__}")
+        self.seat = seat
+
+    def send_input(self, payload):
+        """Sends input(seq, payload) with the next seq and returns the seq."""
+        self.seq += 1
+        self.conn.sio.emit("input", (self.seq, payload))
+        return self.seq
+
+    # -- frames (called on the connection's reading thread) ----------------
+
+    def _frame(self, conn, kind, args):
+        with self.cond:
+            try:
+                self._apply(conn, kind, args)
+            except (MirrorError, AssertionError) as exc:
+                self.errors.append(f"{kind} frame at mirror tick {self.mirror.tick}: {exc}")
+                self.needs_snapshot = True
+            self.cond.notify_all()
+
+    def _apply(self, conn, kind, args):
+        if conn is not self.conn:
+            self.counts["stale"] += 1  # e.g. the old connection after a resume elsewhere
+            return
+        if len(args) not in (2, 3):
+            raise AssertionError(f"{len(args)} arguments, want (state, ack[, checksum])")
+        state, ack = args[0], args[1]
+        checksum = args[2] if len(args) == 3 else None
+        if not isinstance(state, bytes):
+            raise AssertionError(f"state is a {type(state).__name__}, want binary")
+        if not isinstance(ack, int) or isinstance(ack, bool) or ack < 0:
+            raise AssertionError(f"ack {ack!r} is not an unsigned integer")
+        if ack < self.ack:
+            raise AssertionError(f"ack went back from {self.ack} to {ack}")
+        if ack > self.seq:
+            raise AssertionError(f"ack {ack} for an input never sent (last seq {self.seq})")
+        self.ack = ack
+        self.counts[kind] += 1
+        if kind == "snapshot":
+            self.mirror.apply_snapshot(state)
+            self.needs_snapshot = False
+            result = APPLIED
+            if checksum is None:
+                self.checksum_every_snapshot = False
+        elif self.needs_snapshot:
+            result = GAP
+        else:
+            result = self.mirror.apply_delta(state)
+            self.counts[result] += 1
+            if result == GAP:
+                self.needs_snapshot = True
+        if checksum is not None:
+            if not isinstance(checksum, str) or len(checksum) != 16 or checksum.strip("0123456789abcdef"):
+                raise AssertionError(f"checksum {checksum!r} is not 16 lowercase hex digits")
+            if result in (APPLIED, EMPTY):
+                mine = self.mirror.checksum_hex()
+                if mine != checksum:
+                    raise AssertionError(f"checksum mismatch at tick {self.mirror.tick}: server {checksum}, "
+                                         f"mirror {mine} (canonical {self.mirror.canonical().hex()})")
+                self.counts["checksums"] += 1
+                if kind == "delta":
+                    self.counts["delta_checksums"] += 1
+
+    def _room_left(self, conn, args):
+        with self.cond:
+            conn.left.append(args[0] if args else None)
+            self.cond.notify_all()
+
+    # -- waiting -----------------------------------------------------------
+
+    def wait_for(self, pred, what, timeout=REQUEST_TIMEOUT, conn=None):
+        """Waits until pred() (called under the player's lock) holds; fails
+        at once if a frame was refused or the connection (default: the one
+        holding the seat) had a problem, or after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            conn = conn or self.conn
+            while not self._failed(conn) and not pred():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what} "
+                                         f"(mirror tick {self.mirror.tick}, ack {self.ack}, seq {self.seq}, "
+                                         f"counts {self.counts})")
+                self.cond.wait(left)
+            if self._failed(conn):
+                raise AssertionError("\n  ".join([f"failed waiting for {what}:"] + self.errors + conn.problems))
+
+    def _failed(self, conn):
+        return self.errors or (conn is not None and conn.problems)
+
+    def me(self):
+        """This player's entity in the mirrored state (plain dict), or None."""
+        with self.cond:
+            state = self.mirror.plain()
+        if state is None or self.seat is None:
+            return None
+        return state.get("players", {}).get(self.seat["sessionId"])
