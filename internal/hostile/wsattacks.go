@@ -80,7 +80,8 @@ type StopReading struct {
 // "seconds_to_close" is the time from the last read to the counter rising.
 func (a StopReading) Run(ctx context.Context, base string) (Result, error) {
 	t := newTally("stop-reading")
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
 	before, err := ScrapeMetrics(ctx, hc, a.MetricsURL)
 	if err != nil {
 		return Result{}, err
