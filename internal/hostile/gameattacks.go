@@ -83,7 +83,7 @@ func (a RoomFlood) Run(ctx context.Context, base string) (Result, error) {
 				switch {
 				case err == nil:
 					t.accepted()
-					g.Drop()
+					g.Drop() // no Close: that would tell the server, and the seat would be freed at once
 				case ctx.Err() == nil:
 					t.countErr(err)
 					_ = g.Close()
@@ -91,7 +91,6 @@ func (a RoomFlood) Run(ctx context.Context, base string) (Result, error) {
 				default:
 					_ = g.Close()
 				}
-				_ = g.Close()
 			}
 		}()
 	}
