@@ -3,6 +3,7 @@ package bots
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,6 +120,10 @@ type Config struct {
 	// HTTPClient is used for long-polling; default a client with its own
 	// transport. Share one between many bots.
 	HTTPClient *http.Client
+	// LocalAddr, if set, is the source address of WebSocket connections
+	// (long-polling uses HTTPClient's transport): a test on loopback can
+	// give each simulated client address its own 127.x.y.z.
+	LocalAddr net.Addr
 	// ReadBufferSize of the WebSocket reader; default 2048 bytes (small,
 	// because a swarm holds thousands).
 	ReadBufferSize int

@@ -51,7 +51,7 @@ func dialWebSocket(ctx context.Context, e *engine, sid string) (*wsTransport, er
 		HandshakeTimeout:   timeout,
 		Recovery:           gws.Recovery,
 		NewDialer: func() (gws.Dialer, error) {
-			d := &net.Dialer{Timeout: timeout}
+			d := &net.Dialer{Timeout: timeout, LocalAddr: e.cfg.LocalAddr}
 			return dialerFunc(func(network, addr string) (net.Conn, error) {
 				return d.DialContext(ctx, network, addr)
 			}), nil
