@@ -15,7 +15,10 @@
 // dropped connection resumed with the seat's token (the bots' automatic
 // resume, on a new connection) or a leave followed by joining the same
 // room again. -polling is the share of players on HTTP long-polling; the
-// rest use WebSocket. The exit code is 1 when a check fails.
+// rest use WebSocket. Players come from -per-address players per source
+// address 127.0.2.x (Linux routes all of 127.0.0.0/8 to loopback), so the
+// server's per-address limits see them as players behind NATs. The exit
+// code is 1 when a check fails.
 package main
 
 import (
@@ -44,6 +47,7 @@ type options struct {
 	ramp     float64 // players connected per second
 	sample   time.Duration
 	flat     float64 // allowed relative growth of goroutines and RSS
+	perAddr  int     // players per simulated client address
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -59,6 +63,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.ramp, "ramp", 100, "players connected per second during the ramp")
 	fs.DurationVar(&o.sample, "sample", 10*time.Second, "time between two samples of the server")
 	fs.Float64Var(&o.flat, "flat", 0.10, "largest allowed growth of goroutines and RSS from the ramp's end to the end")
+	fs.IntVar(&o.perAddr, "per-address", 50, "players per client address (127.0.2.x): under the server's per-address limits, like players behind one NAT")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -75,6 +80,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-inputs %v: want 0..60", o.inputs)
 	case o.ramp <= 0:
 		return o, fmt.Errorf("-ramp %v: must be positive", o.ramp)
+	case o.perAddr < 1 || o.ccu/o.perAddr > 253:
+		return o, fmt.Errorf("-per-address %d: want ≥ 1 and at most 254 addresses", o.perAddr)
 	case o.sample <= 0:
 		return o, fmt.Errorf("-sample %v: must be positive", o.sample)
 	}

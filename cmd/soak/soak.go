@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,7 +34,7 @@ type soak struct {
 	opt     options
 	out     io.Writer
 	metrics string
-	hc      *http.Client // long-polling, shared
+	hc      []*http.Client // long-polling, one per simulated client address
 	mhc     *http.Client // metrics
 
 	players []*player
@@ -56,12 +57,12 @@ type sample struct {
 }
 
 func newSoak(o options, out io.Writer) *soak {
-	return &soak{
-		opt: o, out: out, metrics: strings.TrimRight(o.url, "/") + "/metrics",
-		hc: &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * o.ccu, MaxIdleConnsPerHost: 4 * o.ccu,
-			IdleConnTimeout: time.Minute}},
-		mhc: &http.Client{Timeout: 10 * time.Second},
+	s := &soak{opt: o, out: out, metrics: strings.TrimRight(o.url, "/") + "/metrics",
+		mhc: &http.Client{Timeout: 10 * time.Second}}
+	for a := range (o.ccu + o.perAddr - 1) / o.perAddr {
+		s.hc = append(s.hc, hostile.HTTPClientFrom(hostile.Source(2, 1+a), 4*o.perAddr))
 	}
+	return s
 }
 
 func (s *soak) run(ctx context.Context) (bool, error) {
@@ -172,8 +173,10 @@ func (s *soak) seat(ctx context.Context, i, room int) *player {
 		tr = bots.TransportPolling
 	}
 	p := &player{id: i, resumed: make(chan error, 1)}
+	addr := i % len(s.hc) // interleaved: the ramp spreads over the addresses
 	g, err := bots.NewGame(bots.GameConfig{
-		Client:     bots.Config{URL: s.opt.url, Transport: tr, HTTPClient: s.hc},
+		Client: bots.Config{URL: s.opt.url, Transport: tr, HTTPClient: s.hc[addr],
+			LocalAddr: &net.TCPAddr{IP: hostile.Source(2, 1+addr)}},
 		AutoResume: true, ResumeAttempts: 8,
 	})
 	if err != nil {

@@ -3,7 +3,7 @@ package hostile
 import (
 	"context"
 	"errors"
-	"net/http"
+	"net"
 	"regexp"
 	"strconv"
 	"sync"
@@ -12,9 +12,15 @@ import (
 	"github.com/roomcast/roomcast/bots"
 )
 
-// botConfig is the connection config of an attacking or honest bot.
-func botConfig(base string, tr bots.Transport, hc *http.Client) bots.Config {
-	return bots.Config{URL: base, Transport: tr, HTTPClient: hc, ConnectTimeout: 10 * time.Second, AckTimeout: 10 * time.Second}
+// botConfig is the connection config of a bot connecting from src (nil:
+// the kernel's choice, 127.0.0.1 on loopback).
+func botConfig(base string, tr bots.Transport, src net.IP) bots.Config {
+	cfg := bots.Config{URL: base, Transport: tr, ConnectTimeout: 10 * time.Second, AckTimeout: 10 * time.Second}
+	if src != nil {
+		cfg.LocalAddr = &net.TCPAddr{IP: src}
+		cfg.HTTPClient = HTTPClientFrom(src, 4)
+	}
+	return cfg
 }
 
 // countErr tallies a failed request or connection: a server error code
@@ -175,12 +181,14 @@ type DrainWatch struct {
 	left  []chan string // room.left code per game
 }
 
-// NewDrainWatch connects clients players (eight a room, joinOrCreate) and
-// starts their inputs; call Result after the drain.
+// NewDrainWatch connects clients players (eight a room, joinOrCreate,
+// forty an address) and starts their inputs; call Result after the drain.
 func NewDrainWatch(ctx context.Context, base string, clients int, inputRate float64) (*DrainWatch, error) {
 	d := &DrainWatch{}
 	for i := range clients {
-		g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, nil)})
+		// 40 players an address (127.0.1.x): under the per-address limits
+		src := Source(1, 1+i/40)
+		g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, src)})
 		if err != nil {
 			d.Close()
 			return nil, err

@@ -3,6 +3,7 @@ package hostile
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,14 +48,18 @@ func (s HonestSample) String() string {
 		s.Players, s.FramesPerS, s.MinFrames, s.MaxGap.Round(time.Millisecond), s.Disconnects, s.RoomLeft)
 }
 
-// NewHonest connects players players over transport tr, the first creates
-// an arena room and the others join it by id, and each sends inputs at
-// inputRate per second.
+// HonestSource is the address honest players connect from (not the
+// attacker's 127.0.0.1).
+func HonestSource() net.IP { return Source(0, 2) }
+
+// NewHonest connects players players over transport tr from
+// HonestSource, the first creates an arena room and the others join it by
+// id, and each sends inputs at inputRate per second.
 func NewHonest(ctx context.Context, base string, players int, tr bots.Transport, inputRate float64) (*Honest, error) {
 	h := &Honest{stop: make(chan struct{})}
 	for i := range players {
 		w := &watched{}
-		g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, tr, nil)})
+		g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, tr, HonestSource())})
 		if err != nil {
 			h.Close()
 			return nil, err
