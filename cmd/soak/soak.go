@@ -35,7 +35,7 @@ type soak struct {
 	out     io.Writer
 	metrics string
 	hc      []*http.Client // long-polling, one per simulated client address
-	mhc     *http.Client // metrics
+	mhc     *http.Client   // metrics
 
 	players []*player
 	rooms   []string
