@@ -250,7 +250,7 @@ func (r *runner) attack(name string) func(context.Context) (string, error) {
 		}
 	case "slowreader":
 		return func(ctx context.Context) (string, error) {
-			return result(hostile.StopReading{RoomID: r.honest.RoomID, MetricsURL: r.metrics, Hold: 60 * time.Second}.Run(ctx, base))
+			return result(hostile.StopReading{RoomID: r.honest.RoomID, MetricsURL: r.metrics, Hold: 60 * time.Second, Provoke: 500}.Run(ctx, base))
 		}
 	case "rooms":
 		return func(ctx context.Context) (string, error) {

@@ -92,7 +92,7 @@ func TestHandshakeFloodIsRefused(t *testing.T) {
 // server's ping interval here is longer than the attack's hold).
 func TestStopReadingIsCutBySlowConsumerRule(t *testing.T) {
 	tg := startTarget(t, func(c *host.Config) { c.PingInterval, c.PingTimeout = time.Minute, time.Minute })
-	res, err := hostile.StopReading{RoomID: tg.honest.RoomID, MetricsURL: tg.metrics, Hold: 60 * time.Second}.Run(attackCtx(t), tg.url)
+	res, err := hostile.StopReading{RoomID: tg.honest.RoomID, MetricsURL: tg.metrics, Hold: 60 * time.Second, Provoke: 500}.Run(attackCtx(t), tg.url)
 	require.NoError(t, err)
 	t.Log(res)
 	require.Equal(t, 1, res.Codes["slow-consumer"], "the slow-consumer rule did not close it: %v", res)

@@ -68,10 +68,17 @@ func (a InvalidUTF8) Run(ctx context.Context, base string) (Result, error) {
 // a few seconds of no progress; MetricsURL's
 // roomcast_slow_consumer_disconnects_total tells the rule apart from the
 // ping timeout. The attack ends when that counter rises or after Hold.
+//
+// A room's frames alone fill the buffers slowly (an arena room sends a few
+// KB/s), so with Provoke > 0 the client also sends that many Socket.IO
+// CONNECTs a second to an unknown namespace, each answered by a
+// CONNECT_ERROR it never reads: a client that keeps asking and stops
+// listening.
 type StopReading struct {
 	RoomID     string
 	MetricsURL string
 	Hold       time.Duration
+	Provoke    int
 }
 
 // Run runs the attack against base. Codes holds "slow-consumer" when the
@@ -100,6 +107,9 @@ func (a StopReading) Run(ctx context.Context, base string) (Result, error) {
 	base0 := before.Sum("roomcast_slow_consumer_disconnects_total")
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	provoke := time.NewTicker(100 * time.Millisecond)
+	defer provoke.Stop()
+	writing := a.Provoke > 0
 	deadline := time.After(a.Hold)
 	for rose := false; !rose; {
 		select {
@@ -109,6 +119,12 @@ func (a StopReading) Run(ctx context.Context, base string) (Result, error) {
 			t.open()
 			t.code("not-closed")
 			return t.result(), nil
+		case <-provoke.C:
+			for i := 0; writing && i < (a.Provoke+9)/10; i++ {
+				if err := ws.writeText("40/never-read,"); err != nil {
+					writing = false // the server closed it
+				}
+			}
 		case <-tick.C:
 			m, err := ScrapeMetrics(ctx, hc, a.MetricsURL)
 			if err == nil && m.Sum("roomcast_slow_consumer_disconnects_total") > base0 {
