@@ -44,8 +44,9 @@ func (t *tally) countErr(err error) {
 }
 
 // statusInError finds the HTTP status in a bots connection error (the
-// client wraps a refused handshake as "status NNN").
-var statusInError = regexp.MustCompile(`status:? (\d{3})\b`)
+// client reports a refused handshake as "status NNN" (polling) or
+// "unexpected status code: NNN" (WebSocket)).
+var statusInError = regexp.MustCompile(`status(?: code)?:? (\d{3})\b`)
 
 // RoomFlood is finding 2: Clients connections each create an arena room
 // with rooms.create, drop the connection without leaving (the seat goes
