@@ -10,7 +10,12 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 	if len(s.samples) < 2 {
 		return false, fmt.Errorf("too few samples (%d): make -duration longer than 2×-sample", len(s.samples))
 	}
-	first, last := s.samples[0], s.samples[len(s.samples)-1]
+	// goroutines and RSS move with the polling requests in flight: compare
+	// the mean of the first third of the samples with the last third's
+	third := max(1, len(s.samples)/3)
+	first := meanSample(s.samples[:third])
+	last := meanSample(s.samples[len(s.samples)-third:])
+	last.seated = s.samples[len(s.samples)-1].seated
 	var peakG, peakRSS float64
 	for _, sm := range s.samples {
 		peakG, peakRSS = max(peakG, sm.goroutines), max(peakRSS, sm.rss)
@@ -33,7 +38,7 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 		{"0 failed resumes", s.resumeFails.Load() == 0, fmt.Sprintf("%d of %d", s.resumeFails.Load(), s.resumeFails.Load()+s.resumes.Load())},
 		{"0 failed rejoins", s.rejoinFails.Load() == 0, fmt.Sprintf("%d of %d", s.rejoinFails.Load(), s.rejoinFails.Load()+s.rejoins.Load())},
 		{fmt.Sprintf("goroutines flat (within %.0f %%)", 100*s.opt.flat), gGrowth <= s.opt.flat,
-			fmt.Sprintf("%.0f → %.0f (%+.1f %%), peak %.0f", first.goroutines, last.goroutines, 100*gGrowth, peakG)},
+			fmt.Sprintf("%.0f → %.0f (%+.1f %%, means of the first and last thirds), peak %.0f", first.goroutines, last.goroutines, 100*gGrowth, peakG)},
 		{fmt.Sprintf("RSS flat (within %.0f %%)", 100*s.opt.flat), rssGrowth <= s.opt.flat,
 			fmt.Sprintf("%.0f → %.0f MB (%+.1f %%), peak %.0f MB", first.rss/1e6, last.rss/1e6, 100*rssGrowth, peakRSS/1e6)},
 	}
@@ -48,4 +53,14 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 		fmt.Fprintf(s.out, "  %s %-32s %s\n", mark, c.name, c.got)
 	}
 	return ok, ctx.Err()
+}
+
+// meanSample is the mean goroutines and RSS of samples.
+func meanSample(samples []sample) sample {
+	var m sample
+	for _, sm := range samples {
+		m.goroutines += sm.goroutines / float64(len(samples))
+		m.rss += sm.rss / float64(len(samples))
+	}
+	return m
 }
