@@ -57,12 +57,21 @@ type RoomFlood struct {
 	Clients  int
 	Duration time.Duration
 	RoomType string // default "arena"
+	// PerConnection is how many rooms a connection creates before it
+	// drops (leaving the seat between two, which disposes that room);
+	// default 1: create, drop, reconnect (what a per-connection rate
+	// alone does not stop). More tests the per-connection rate.
+	PerConnection int
 }
 
-// Run runs the attack against base. Accepted counts rooms created.
+// Run runs the attack against base. Accepted counts rooms created,
+// Attempts creations tried.
 func (a RoomFlood) Run(ctx context.Context, base string) (Result, error) {
 	if a.RoomType == "" {
 		a.RoomType = "arena"
+	}
+	if a.PerConnection < 1 {
+		a.PerConnection = 1
 	}
 	t := newTally("room-flood")
 	ctx, cancel := context.WithTimeout(ctx, a.Duration)
@@ -73,36 +82,52 @@ func (a RoomFlood) Run(ctx context.Context, base string) (Result, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				t.attempt()
-				g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, nil)})
-				if err != nil {
-					t.failed()
-					return
-				}
-				if err := connect(g); err != nil {
-					if ctx.Err() == nil {
-						t.countErr(err)
-						pause(ctx, 50*time.Millisecond)
-					}
-					continue
-				}
-				_, err = g.Create(ctx, a.RoomType, map[string]any{"name": "flood"})
-				switch {
-				case err == nil:
-					t.accepted()
-					g.Drop() // no Close: that would tell the server, and the seat would be freed at once
-				case ctx.Err() == nil:
-					t.countErr(err)
-					_ = g.Close()
-					pause(ctx, 50*time.Millisecond)
-				default:
-					_ = g.Close()
-				}
+				a.connection(ctx, t, base)
 			}
 		}()
 	}
 	wg.Wait()
 	return t.result(), nil
+}
+
+// connection is one connection of the flood: it creates up to
+// PerConnection rooms, then drops (no Close: that would tell the server,
+// and the last seat would be freed at once instead of held for its grace).
+func (a RoomFlood) connection(ctx context.Context, t *tally, base string) {
+	g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, nil)})
+	if err != nil {
+		t.attempt()
+		t.failed()
+		pause(ctx, 50*time.Millisecond)
+		return
+	}
+	if err := connect(g); err != nil {
+		if ctx.Err() == nil {
+			t.attempt()
+			t.countErr(err)
+			pause(ctx, 50*time.Millisecond)
+		}
+		return
+	}
+	for i := 0; i < a.PerConnection && ctx.Err() == nil; i++ {
+		t.attempt()
+		_, err := g.Create(ctx, a.RoomType, map[string]any{"name": "flood"})
+		switch {
+		case err == nil:
+			t.accepted()
+			if i+1 < a.PerConnection {
+				_ = g.Leave(ctx)
+			}
+		case ctx.Err() == nil:
+			t.countErr(err)
+			pause(ctx, 50*time.Millisecond)
+		}
+	}
+	if ctx.Err() != nil {
+		_ = g.Close()
+		return
+	}
+	g.Drop()
 }
 
 // connect connects g with a context of its own: the attack's deadline
