@@ -49,6 +49,11 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+1), frames, ans))
+	// net/http sends the answer when this handler returns, so the client
+	// cannot send its next GET before the claim is released here.
+	c.mu.Lock()
+	c.getActive = false
+	c.mu.Unlock()
 	c.finishPoll(frames, ans, err)
 }
 
@@ -146,10 +151,10 @@ func (s *Server) appendPollBody(dst []byte, frames []*Frame, ans pollAnswer) []b
 }
 
 // finishPoll accounts for a GET's answer (err: its write failed); once the
-// last answer is out, a drain is over.
+// last answer is out, a drain is over. The GET's claim (getActive) is
+// released by the caller, before the client can have read the answer.
 func (c *Conn) finishPoll(frames []*Frame, ans pollAnswer, err error) {
 	c.mu.Lock()
-	c.getActive = false
 	c.doneWritingLocked(frames, err == nil)
 	if len(c.queue) > 0 && c.transport == TransportPolling {
 		c.wakePollLocked() // a GET that arrives next need not wait
