@@ -25,7 +25,8 @@
 //     idle polling session holds only its connection; a short-lived
 //     goroutine writes the answer and hands the connection to an internal
 //     http.Server (park.go).
-//   - One time.AfterFunc timer for pings (and one during an upgrade), which
+//   - One time.AfterFunc timer for pings (and one during an upgrade, and
+//     one while a closed polling session drains: PollDrainWait), which
 //     runs no goroutine while waiting.
 //
 // Handler.OnMessage calls of one session are sequential (recvMu), and
