@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	eiocodec "github.com/roomcast/roomcast/codec/engineio"
 )
@@ -224,6 +225,11 @@ func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !utf8.Valid(body) { // a polling payload is text (binary packets are base64)
+		c.closeWith(ReasonParseError, fmt.Errorf("%w: POST body is not UTF-8", eiocodec.ErrInvalidPacket))
+		errBadRequest.write(w)
+		return
+	}
 	var dec eiocodec.PayloadDecoder
 	c.recvMu.Lock()
 	err = dec.Decode(body, 0, c.onPollPacket)

@@ -84,11 +84,15 @@ func NewServer(cfg Config) (*Server, error) {
 		// never refuses a frame Send accepted.
 		WriteMaxPayloadSize: cfg.SendQueueBytes + 1,
 		ReadBufferSize:      cfg.ReadBufferSize,
-		Recovery:            gws.Recovery,
-		Logger:              gwsLogger{cfg.Logger},
-		HandshakeTimeout:    cfg.WriteTimeout,
-		Authorize:           authorizeWS,
-		NewSession:          func() gws.SessionStorage { return &wsSession{} },
+		// RFC 6455 §8.1: a text frame that is not UTF-8 fails the
+		// connection with 1007. gws also checks the text frames written,
+		// which are JSON the server encoded.
+		CheckUtf8Enabled: true,
+		Recovery:         gws.Recovery,
+		Logger:           gwsLogger{cfg.Logger},
+		HandshakeTimeout: cfg.WriteTimeout,
+		Authorize:        authorizeWS,
+		NewSession:       func() gws.SessionStorage { return &wsSession{} },
 	})
 	return s, nil
 }
