@@ -323,7 +323,7 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	case transport == TransportPolling && graceful && c.pendingFrames > 0: // queued or being written
 		c.draining, c.flushQueue = true, true
 		c.refs++ // released by finishDrain
-		c.drainTimer = time.AfterFunc(c.srv.cfg.PollDrainWait, c.onDrainWait)
+		c.drainTimer = time.AfterFunc(c.drainWaitLocked(), c.onDrainWait)
 		c.wakePollLocked()
 	case transport == TransportPolling && reason == ReasonTransportClose:
 		// The client's close packet: its pending GET gets a noop, as from
@@ -356,6 +356,21 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	if notify {
 		c.notifyClose()
 	}
+}
+
+// drainWaitLocked is how long a drain starting now waits for the client's
+// next GET: PollDrainWait, but no later than the pong deadline of a ping
+// the client has not answered (a client that sent nothing since is gone,
+// and a session must not outlive PingInterval+PingTimeout of silence; a
+// session that the application closes at the same moment as its ping
+// times out, like socket.io's connect timeout on an abandoned handshake,
+// would otherwise live PollDrainWait longer).
+func (c *Conn) drainWaitLocked() time.Duration {
+	wait := c.srv.cfg.PollDrainWait
+	if c.awaitingPong {
+		wait = max(0, min(wait, time.Until(c.pingDue)))
+	}
+	return wait
 }
 
 // onDrainWait runs PollDrainWait after a drain started or after its last
