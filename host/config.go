@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/roomcast/roomcast/transport/engineio"
@@ -55,9 +56,18 @@ type Config struct {
 	// 2 cores it raised tick lateness p99 from ≤ 25.6 to ≤ 102 ms and ack
 	// p99 from 119 to 524 ms (BENCHMARKS.md). Default false.
 	InlineWrites bool
-	// AllowedOrigins is the Origin allowlist of Socket.IO requests (like
-	// "http://localhost:3000"); empty allows any.
+	// AllowedOrigins lists the browser Origins (like
+	// "https://game.example") allowed besides the server's own: a page
+	// served by this server (Origin host:port = the request's Host) is
+	// always allowed, and so is a request without Origin (not a browser).
+	// Other Origins, "null" included, get 403. Default empty: same origin
+	// only.
 	AllowedOrigins []string
+	// DevAnyOrigin allows every Origin, without credentials (CORS "*"):
+	// for a page served by a development server on another port. Not for
+	// a public server: any site's page could then open sessions in its
+	// visitors' browsers. Default false.
+	DevAnyOrigin bool
 	// LogFormat is LogText (default) or LogJSON; LogLevel defaults to info.
 	LogFormat string
 	LogLevel  slog.Level
@@ -135,12 +145,25 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, origin := range c.AllowedOrigins {
+		if origin == engineio.AnyOrigin {
+			return fmt.Errorf("host: --origins: %q: to allow any origin while developing, use --dev-any-origin", origin)
+		}
 		u, err := url.Parse(origin)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return fmt.Errorf("host: --origins: %q is not an origin like http://host:port", origin)
 		}
 	}
 	return nil
+}
+
+// Origins returns the engineio.Config.AllowedOrigins of the
+// configuration: AllowedOrigins, or engineio.AnyOrigin alone under
+// DevAnyOrigin. Give it to any other Engine.IO server the game serves.
+func (c Config) Origins() []string {
+	if c.DevAnyOrigin {
+		return []string{engineio.AnyOrigin}
+	}
+	return slices.Clone(c.AllowedOrigins)
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -74,7 +74,7 @@ func New(cfg Config) (*Server, error) {
 		PingInterval:        cfg.PingInterval,
 		PingTimeout:         cfg.PingTimeout,
 		MaxPayload:          cfg.MaxPayload,
-		AllowedOrigins:      cfg.AllowedOrigins,
+		AllowedOrigins:      cfg.Origins(),
 		Transports:          cfg.Transports,
 		MaxSessions:         cfg.MaxSessions,
 		ParkIdlePolls:       cfg.ParkIdlePolls,

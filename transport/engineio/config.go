@@ -42,9 +42,16 @@ type Config struct {
 	UpgradeTimeout time.Duration
 	// Transports allowed. Default {"polling", "websocket"}.
 	Transports []string
-	// AllowedOrigins is the Origin allowlist (exact match, e.g.
-	// "https://game.example"); "*" or an empty list allows every origin.
-	// A request with a refused Origin is answered 403 before any upgrade.
+	// AllowedOrigins is the Origin policy for browsers. A request without
+	// an Origin header (not a browser's) is always allowed; one with an
+	// Origin is allowed when it is the server's own (its host:port is the
+	// request's Host: a page served by the same server) or is listed here
+	// (exact match, e.g. "https://game.example"; "null" only if listed),
+	// and then gets CORS headers with credentials allowed. AnyOrigin ("*")
+	// allows every Origin, "null" included, with CORS "*" and no
+	// credentials: a development setting. A request with a refused Origin
+	// is answered 403 {"code":4,"message":"Forbidden"} before any upgrade.
+	// Default empty: same origin only.
 	AllowedOrigins []string
 	// AllowRequest, if set, may refuse a handshake (polling or direct
 	// WebSocket) and an upgrade request by returning an error: answered
