@@ -65,6 +65,27 @@ type Config struct {
 	// MaxSessions bounds the open sessions; further handshakes get 503.
 	// Default 0: unlimited.
 	MaxSessions int
+	// MaxSessionsPerClient bounds the open sessions of one client (one
+	// ClientKey: by default one IP address); its further handshakes get
+	// 429 {"code":3,"message":"Too many sessions from this address"}.
+	// Default 0: unlimited.
+	MaxSessionsPerClient int
+	// HandshakeRate bounds the handshakes of one client (ClientKey) per
+	// second, on average, with bursts of up to HandshakeBurst (a token
+	// bucket); a handshake over it gets 429 {"code":3,"message":"Too many
+	// handshakes from this address"} with Retry-After. Default 0:
+	// unlimited.
+	HandshakeRate  float64
+	HandshakeBurst int // default 2*HandshakeRate, at least 1
+	// ClientKey names the client a request comes from, for
+	// MaxSessionsPerClient and HandshakeRate. Default ClientAddr (the TCP
+	// peer's IP address); behind a reverse proxy give one that reads the
+	// proxy's header (only for requests from the proxy).
+	ClientKey func(*http.Request) string
+	// PostTimeout bounds the reading of a polling POST body: a client
+	// that sends it slower is closed with ReasonTransportError (400).
+	// Default 10s.
+	PostTimeout time.Duration
 	// WriteTimeout bounds WebSocket writes; a peer that does not read is
 	// closed with ReasonTransportError. The deadline is renewed only when
 	// less than half of it is left (not per frame), so a stalled write is
@@ -132,6 +153,15 @@ func (c Config) withDefaults() Config {
 	if c.SendQueueBytes == 0 {
 		c.SendQueueBytes = 4 << 20
 	}
+	if c.HandshakeBurst == 0 {
+		c.HandshakeBurst = max(1, int(2*c.HandshakeRate))
+	}
+	if c.ClientKey == nil {
+		c.ClientKey = ClientAddr
+	}
+	if c.PostTimeout == 0 {
+		c.PostTimeout = 10 * time.Second
+	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
 	}
@@ -172,6 +202,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engineio: SendQueueBytes %d must be > 0", c.SendQueueBytes)
 	case c.MaxSessions < 0:
 		return fmt.Errorf("engineio: MaxSessions %d must be >= 0", c.MaxSessions)
+	case c.MaxSessionsPerClient < 0:
+		return fmt.Errorf("engineio: MaxSessionsPerClient %d must be >= 0", c.MaxSessionsPerClient)
+	case c.HandshakeRate < 0 || c.HandshakeBurst < 0:
+		return fmt.Errorf("engineio: HandshakeRate %v and HandshakeBurst %d must be >= 0", c.HandshakeRate, c.HandshakeBurst)
+	case c.PostTimeout < 0:
+		return fmt.Errorf("engineio: PostTimeout %v must be > 0", c.PostTimeout)
 	case c.WriteTimeout < 0:
 		return fmt.Errorf("engineio: WriteTimeout %v must be > 0", c.WriteTimeout)
 	case c.ReadBufferSize < 0:

@@ -34,9 +34,10 @@ type Handshake struct {
 
 // Conn is one Engine.IO session. Its methods are safe for concurrent use.
 type Conn struct {
-	srv *Server
-	id  string
-	hs  Handshake
+	srv    *Server
+	id     string
+	client string // Config.ClientKey of the handshake
+	hs     Handshake
 
 	// recvMu serialises message delivery (POST bodies, WebSocket reads).
 	// Lock order: recvMu, then mu, then Server.mu. mu is never held while

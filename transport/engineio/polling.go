@@ -214,12 +214,18 @@ func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w, r.ContentLength)
 		return
 	}
+	// The body must arrive within PostTimeout (the server's ReadTimeout,
+	// if any, would also cut long-polling GETs and hijacked WebSockets).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(c.srv.cfg.PostTimeout))
 	body, err := readBody(r, limit)
-	if err != nil {
+	if err != nil { // the deadline stays: net/http must not wait for the rest of the body
 		c.closeWith(ReasonTransportError, fmt.Errorf("engineio: reading POST body: %w", err))
+		w.Header().Set("Connection", "close")
 		errBadRequest.write(w)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	if int64(len(body)) > limit {
 		c.tooLarge(w, int64(len(body)))
 		return

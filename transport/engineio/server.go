@@ -24,10 +24,13 @@ type Server struct {
 	noopFrame *Frame
 	wg        sync.WaitGroup // one count per session until fully finished
 
-	mu       sync.RWMutex // guards sessions, closing, onConn, park*
-	sessions map[string]*Conn
-	closing  bool
-	onConn   func(*Conn)
+	handshakes *handshakeLimiter // nil: HandshakeRate unlimited
+
+	mu        sync.RWMutex // guards sessions, perClient, closing, onConn, park*
+	sessions  map[string]*Conn
+	perClient map[string]int // open sessions by ClientKey (MaxSessionsPerClient)
+	closing   bool
+	onConn    func(*Conn)
 
 	// internal http.Server for connections of parked GETs (ParkIdlePolls)
 	parkServer   *http.Server
@@ -74,6 +77,9 @@ func NewServer(cfg Config) (*Server, error) {
 		pingFrame: controlFrame("2"),
 		noopFrame: controlFrame("6"),
 		sessions:  map[string]*Conn{},
+		perClient: map[string]int{},
+
+		handshakes: newHandshakeLimiter(cfg.HandshakeRate, cfg.HandshakeBurst),
 
 		reorderWait: reorderWait,
 	}
@@ -219,9 +225,15 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 			return
 		}
 	}
+	client := s.cfg.ClientKey(r)
+	if !s.handshakes.allow(client, time.Now()) {
+		errClientRate.write(w)
+		return
+	}
 	c := &Conn{
 		srv:       s,
 		id:        newSessionID(),
+		client:    client,
 		transport: transport,
 		refs:      1,
 		hs:        s.newHandshake(r, q),
@@ -323,7 +335,11 @@ func (s *Server) register(c *Conn) (requestError, bool) {
 	if s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions {
 		return errServerFull, false
 	}
+	if s.cfg.MaxSessionsPerClient > 0 && s.perClient[c.client] >= s.cfg.MaxSessionsPerClient {
+		return errClientSessions, false
+	}
 	s.sessions[c.id] = c
+	s.perClient[c.client]++
 	s.wg.Add(1)
 	s.transportCounter(c.transport).Add(1)
 	return requestError{}, true
@@ -333,6 +349,11 @@ func (s *Server) remove(c *Conn, transport string) {
 	s.mu.Lock()
 	if s.sessions[c.id] == c {
 		delete(s.sessions, c.id)
+		if n := s.perClient[c.client]; n > 1 {
+			s.perClient[c.client] = n - 1
+		} else {
+			delete(s.perClient, c.client)
+		}
 		s.transportCounter(transport).Add(-1)
 	}
 	s.mu.Unlock()
