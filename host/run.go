@@ -31,9 +31,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	if stdout == nil {
 		stdout = os.Stdout
 	}
+	if s.cfg.MaxConnsPerIP > 0 {
+		ln = newConnLimiter(ln, s.cfg.MaxConnsPerIP, s.trusted)
+	}
+	// No ReadTimeout or WriteTimeout: they would cut long-polling GETs
+	// (which wait up to PingInterval) and hijacked WebSockets. Engine.IO
+	// bounds POST bodies (PostTimeout) and WebSocket writes itself, and
+	// the ping timeout ends silent sessions.
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
