@@ -60,8 +60,20 @@ type Config struct {
 	// SendQueueFrames bounds the frames queued for one session (including
 	// those being written). Default 1024.
 	SendQueueFrames int
-	// SendQueueBytes bounds the bytes queued for one session. Default 4 MiB.
+	// SendQueueBytes bounds the bytes queued for one session, and so the
+	// largest frame that can be sent. Default 256 KiB: more than 4 s of a
+	// 3 KB snapshot every tick at 20 Hz (far more of ~100 B deltas), so
+	// a short stall is ridden out and the stall rule (WriteTimeout)
+	// decides, yet 1000 stalled clients hold at most 256 MB.
 	SendQueueBytes int
+	// SocketSendBuffer sets SO_SNDBUF of each WebSocket connection (the
+	// kernel doubles it) where the platform allows: what a peer that
+	// stopped reading can absorb besides the queue and its own receive
+	// buffer, before writes stall. Without it Linux grows the buffer up to
+	// megabytes and a stalled client is noticed only after they fill.
+	// Default 64 KiB (a game's stream of tens of KB/s needs far less);
+	// negative leaves the system's default.
+	SocketSendBuffer int
 	// MaxSessions bounds the open sessions; further handshakes get 503.
 	// Default 0: unlimited.
 	MaxSessions int
@@ -86,10 +98,13 @@ type Config struct {
 	// that sends it slower is closed with ReasonTransportError (400).
 	// Default 10s.
 	PostTimeout time.Duration
-	// WriteTimeout bounds WebSocket writes; a peer that does not read is
-	// closed with ReasonTransportError. The deadline is renewed only when
-	// less than half of it is left (not per frame), so a stalled write is
-	// given between WriteTimeout/2 and WriteTimeout. Default 10s.
+	// WriteTimeout is the slow-consumer rule of WebSocket sessions: a
+	// write that cannot proceed (the peer stopped reading and the socket
+	// buffers are full) for this long closes the session with
+	// ReasonSlowConsumer (counted in Stats.SlowConsumerCloses). The
+	// deadline is renewed only when less than half of it is left (not per
+	// frame), so a stalled write is given between WriteTimeout/2 and
+	// WriteTimeout. Default 5s.
 	WriteTimeout time.Duration
 	// ParkIdlePolls makes a long-polling GET that has to wait hold no
 	// goroutine or buffers: it is hijacked from net/http and answered by a
@@ -151,7 +166,7 @@ func (c Config) withDefaults() Config {
 		c.SendQueueFrames = 1024
 	}
 	if c.SendQueueBytes == 0 {
-		c.SendQueueBytes = 4 << 20
+		c.SendQueueBytes = 256 << 10
 	}
 	if c.HandshakeBurst == 0 {
 		c.HandshakeBurst = max(1, int(2*c.HandshakeRate))
@@ -162,8 +177,11 @@ func (c Config) withDefaults() Config {
 	if c.PostTimeout == 0 {
 		c.PostTimeout = 10 * time.Second
 	}
+	if c.SocketSendBuffer == 0 {
+		c.SocketSendBuffer = 64 << 10
+	}
 	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = 5 * time.Second
 	}
 	if c.ReadBufferSize == 0 {
 		c.ReadBufferSize = 1024

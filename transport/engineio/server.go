@@ -62,7 +62,7 @@ type Stats struct {
 	FramesOut          uint64 // frames written to clients (messages and control packets)
 	BytesOut           uint64 // their Engine.IO wire size (before base64 and WebSocket framing)
 	DroppedFrames      uint64 // frames dropped by SendDroppable
-	SlowConsumerCloses uint64 // sessions closed by Send on a full queue
+	SlowConsumerCloses uint64 // sessions closed as slow consumers: Send on a full queue, or a WebSocket write stalled for WriteTimeout
 	Upgrades           uint64 // polling sessions upgraded to WebSocket
 }
 
