@@ -123,7 +123,6 @@ func (c *Conn) Send(frames ...*Frame) error {
 	}
 	if !c.fitsLocked(frames) {
 		c.mu.Unlock()
-		c.srv.stats.slowConsumerCloses.Add(1)
 		c.closeWith(ReasonSlowConsumer, ErrSlowConsumer)
 		return ErrSlowConsumer
 	}
@@ -300,6 +299,9 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	if c.closed {
 		c.mu.Unlock()
 		return
+	}
+	if reason == ReasonSlowConsumer {
+		c.srv.stats.slowConsumerCloses.Add(1) // once per session, whichever path noticed
 	}
 	c.closed, c.reason, c.closeErr = true, reason, err
 	c.finalAnswer = answerClose // unless the client closed (below)

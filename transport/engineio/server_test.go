@@ -631,7 +631,8 @@ func TestWriteTimeoutClosesStalledPeer(t *testing.T) {
 	rec := ts.nextConn(t)
 	require.NoError(t, rec.conn.Send(BinaryFrame(make([]byte, 32<<20)))) // more than the socket buffers hold
 	ev := rec.waitClose(t)
-	require.Equal(t, ReasonTransportError, ev.reason)
+	require.Equal(t, ReasonSlowConsumer, ev.reason)
+	require.ErrorIs(t, ev.err, ErrSlowConsumer)
 	require.ErrorIs(t, ev.err, os.ErrDeadlineExceeded)
 }
 

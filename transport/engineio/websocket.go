@@ -191,7 +191,6 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 // error.
 func (c *Conn) writeFailed(err error) {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		c.srv.stats.slowConsumerCloses.Add(1)
 		c.closeWith(ReasonSlowConsumer, fmt.Errorf("%w: websocket write stalled: %w", ErrSlowConsumer, err))
 		return
 	}
@@ -258,6 +257,10 @@ func (wsEvents) OnClose(ws *gws.Conn, err error) {
 	// reports it; anything else (a protocol error, a message over
 	// MaxPayload) is a "transport error".
 	var ce *gws.CloseError
+	if errors.Is(err, os.ErrDeadlineExceeded) { // only writes have deadlines: gws met the writer's stalled write first
+		c.writeFailed(err)
+		return
+	}
 	if err == nil || errors.As(err, &ce) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		c.closeWith(ReasonTransportClose, err)
 	} else {
