@@ -73,6 +73,8 @@ type Conn struct {
 	drainTimer  *time.Timer
 	parked      *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
 	getActive   bool        // a GET is waiting or being answered
+	pollEnded   time.Time   // when the last GET was answered (or the session opened)
+	stallTimer  *time.Timer // the long-polling slow-consumer check (onStallCheck)
 	postActive  bool        // a POST is being handled
 
 	// websocket
@@ -312,6 +314,9 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	}
 	if c.upgradeTimer != nil {
 		c.upgradeTimer.Stop()
+	}
+	if c.stallTimer != nil {
+		c.stallTimer.Stop()
 	}
 	graceful := reason == ReasonForcedClose || reason == ReasonServerShuttingDown
 	transport := c.transport

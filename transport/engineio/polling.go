@@ -151,6 +151,7 @@ func (s *Server) appendPollBody(dst []byte, frames []*Frame, ans pollAnswer) []b
 func (c *Conn) finishPoll(frames []*Frame, ans pollAnswer, err error) {
 	c.mu.Lock()
 	c.getActive = false
+	c.pollEnded = time.Now()
 	c.doneWritingLocked(frames, err == nil)
 	if len(c.queue) > 0 && c.transport == TransportPolling {
 		c.wakePollLocked() // a GET that arrives next need not wait
@@ -287,4 +288,33 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		return body, err
 	}
 	return io.ReadAll(io.LimitReader(r.Body, limit+1))
+}
+
+// startStallCheck starts the slow-consumer rule of a long-polling session:
+// a client that has packets waiting and sends no GET for WriteTimeout (a
+// client that polls always has one waiting, or sends the next at once) is
+// closed with ReasonSlowConsumer. The check runs every WriteTimeout/2,
+// so it acts between WriteTimeout and 1.5 WriteTimeout after the last
+// answer; it ends with the session or its upgrade to WebSocket.
+func (c *Conn) startStallCheck() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pollEnded = time.Now()
+	c.stallTimer = time.AfterFunc(c.srv.cfg.WriteTimeout/2, c.onStallCheck)
+}
+
+func (c *Conn) onStallCheck() {
+	timeout := c.srv.cfg.WriteTimeout
+	c.mu.Lock()
+	if c.closed || c.transport != TransportPolling {
+		c.mu.Unlock()
+		return
+	}
+	if c.getActive || c.upgrading || c.probing || c.pendingFrames == 0 || time.Since(c.pollEnded) < timeout {
+		c.stallTimer.Reset(timeout / 2)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.closeWith(ReasonSlowConsumer, fmt.Errorf("%w: no long-polling GET for %v with packets queued", ErrSlowConsumer, timeout))
 }

@@ -247,6 +247,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		rerr.write(w)
 		return
 	}
+	c.startStallCheck()
 	s.open(c)
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	_, _ = w.Write(s.openPacket(c))

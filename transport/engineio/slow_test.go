@@ -41,3 +41,16 @@ func TestStalledReaderClosedAsSlowConsumer(t *testing.T) {
 		}
 	}
 }
+
+// A long-polling client that stops sending GETs while packets wait for it
+// is closed as a slow consumer, long before its ping times out.
+func TestStalledPollerClosedAsSlowConsumer(t *testing.T) {
+	ts := startServer(t, Config{PingInterval: time.Minute, PingTimeout: time.Minute, WriteTimeout: 200 * time.Millisecond})
+	dialPoll(t, ts) // and never polls
+	rec := ts.nextConn(t)
+	require.NoError(t, rec.conn.Send(TextFrame([]byte("state"))))
+	ev := rec.waitClose(t)
+	require.Equal(t, ReasonSlowConsumer, ev.reason)
+	require.ErrorIs(t, ev.err, ErrSlowConsumer)
+	require.Equal(t, uint64(1), ts.Stats().SlowConsumerCloses)
+}
