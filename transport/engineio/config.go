@@ -98,13 +98,14 @@ type Config struct {
 	// that sends it slower is closed with ReasonTransportError (400).
 	// Default 10s.
 	PostTimeout time.Duration
-	// WriteTimeout is the slow-consumer rule of WebSocket sessions: a
-	// write that cannot proceed (the peer stopped reading and the socket
-	// buffers are full) for this long closes the session with
-	// ReasonSlowConsumer (counted in Stats.SlowConsumerCloses). The
-	// deadline is renewed only when less than half of it is left (not per
-	// frame), so a stalled write is given between WriteTimeout/2 and
-	// WriteTimeout. Default 5s.
+	// WriteTimeout is the slow-consumer rule: on WebSocket, a write that
+	// cannot proceed (the peer stopped reading and the socket buffers are
+	// full) for this long, on long-polling, packets waiting with no GET
+	// for this long, close the session with ReasonSlowConsumer (counted in
+	// Stats.SlowConsumerCloses). The WebSocket deadline is renewed only
+	// when less than half of it is left (not per frame), so a stalled
+	// write is given between WriteTimeout/2 and WriteTimeout; the polling
+	// check runs every WriteTimeout/2. Default 5s.
 	WriteTimeout time.Duration
 	// ParkIdlePolls makes a long-polling GET that has to wait hold no
 	// goroutine or buffers: it is hijacked from net/http and answered by a
