@@ -63,7 +63,8 @@ type Config struct {
 	// get 503. Default 0: unlimited.
 	MaxSessions int
 	// MaxConnsPerIP bounds the TCP connections open from one IP address
-	// (the peer's; trusted proxies are not counted); one more is answered
+	// (the peer's; trusted proxies are not counted; IPv6 addresses count
+	// by their /64, as all the per-IP limits do); one more is answered
 	// 429 {"code":3,"message":"Too many connections from this address"}
 	// and closed. 0 takes DefaultMaxConnsPerIP (256); negative: no bound.
 	MaxConnsPerIP int

@@ -44,6 +44,17 @@ func (t trustedProxies) contains(a netip.Addr) bool {
 	return false
 }
 
+// limitKey is what the per-IP limits count an address under: an IPv4
+// address itself, an IPv6 address by its /64 (one subscriber's network:
+// a host there can pick any of its 2^64 addresses).
+func limitKey(a netip.Addr) string {
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
 // peerAddr is the IP address of a host:port (a RemoteAddr).
 func peerAddr(hostport string) (netip.Addr, bool) {
 	ap, err := netip.ParseAddrPort(hostport)
@@ -63,7 +74,7 @@ func (t trustedProxies) clientKey(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	if len(t) == 0 || !t.contains(peer) {
-		return peer.String()
+		return limitKey(peer)
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -72,11 +83,11 @@ func (t trustedProxies) clientKey(r *http.Request) string {
 			break // malformed: the proxy itself is the client we know
 		}
 		if a = a.Unmap(); !t.contains(a) {
-			return a.String()
+			return limitKey(a)
 		}
 		peer = a
 	}
-	return peer.String()
+	return limitKey(peer)
 }
 
 // connLimiter is a listener that holds at most max connections per peer
@@ -88,7 +99,7 @@ type connLimiter struct {
 	trusted trustedProxies
 
 	mu   sync.Mutex
-	open map[netip.Addr]int
+	open map[string]int // by limitKey
 
 	refusing chan struct{} // bounds the goroutines answering refused connections
 }
@@ -109,7 +120,7 @@ var tooManyConns = func() string {
 }()
 
 func newConnLimiter(ln net.Listener, max int, trusted trustedProxies) *connLimiter {
-	return &connLimiter{Listener: ln, max: max, trusted: trusted, open: map[netip.Addr]int{}, refusing: make(chan struct{}, maxRefusing)}
+	return &connLimiter{Listener: ln, max: max, trusted: trusted, open: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
 }
 
 // Accept returns the next connection within the limit.
@@ -123,33 +134,27 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if !ok || l.trusted.contains(ip) {
 			return c, nil
 		}
+		key := limitKey(ip)
 		l.mu.Lock()
-		if l.open[ip] >= l.max {
+		if l.open[key] >= l.max {
 			l.mu.Unlock()
 			l.refuse(c)
 			continue
 		}
-		l.open[ip]++
+		l.open[key]++
 		l.mu.Unlock()
-		return &countedConn{Conn: c, release: func() { l.release(ip) }}, nil
+		return &countedConn{Conn: c, release: func() { l.release(key) }}, nil
 	}
 }
 
-func (l *connLimiter) release(ip netip.Addr) {
+func (l *connLimiter) release(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.open[ip] <= 1 {
-		delete(l.open, ip)
+	if l.open[key] <= 1 {
+		delete(l.open, key)
 		return
 	}
-	l.open[ip]--
-}
-
-// openConns returns the connections held for ip.
-func (l *connLimiter) openConns(ip netip.Addr) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.open[ip]
+	l.open[key]--
 }
 
 func (l *connLimiter) refuse(c net.Conn) {
