@@ -27,6 +27,7 @@ func TestStalledReaderClosedAsSlowConsumer(t *testing.T) {
 	for {
 		select {
 		case ev := <-rec.closed:
+			t.Logf("closed (%v) after %d bytes were taken", ev.reason, accepted)
 			require.Equal(t, ReasonSlowConsumer, ev.reason, "%v", ev.err)
 			require.ErrorIs(t, ev.err, ErrSlowConsumer)
 			require.Less(t, accepted, 2<<20, "bytes taken before the client was dropped")
