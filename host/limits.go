@@ -106,12 +106,12 @@ type connLimiter struct {
 
 // Refusals in progress at most; beyond, refused connections are closed
 // without an answer.
-const maxRefusing = 64
+const maxRefusing = 256
 
 // refuseLinger bounds how long a refused connection is kept to read what
 // the client sent (closing with unread data would reset the connection
 // and could discard the answer before the client reads it).
-const refuseLinger = time.Second
+const refuseLinger = 250 * time.Millisecond
 
 var tooManyConns = func() string {
 	body := `{"code":3,"message":"Too many connections from this address"}`
