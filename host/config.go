@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/roomcast/roomcast/transport/engineio"
@@ -19,6 +20,23 @@ const (
 	DefaultMaxPayload   = 1_000_000
 	DefaultDrainGrace   = 10 * time.Second
 	DefaultLogFormat    = LogText
+
+	// Limits for a public server (see Config). A browser holds one
+	// WebSocket per player (polling: up to three connections for a
+	// moment) plus a few for the page, so 256 connections and 128
+	// sessions per address leave room for dozens of players behind one
+	// NAT (a school, an office, a carrier-grade NAT), while one host
+	// cannot take more than a sliver of the file descriptors. 20
+	// handshakes per second with bursts of 40 let a whole NAT reconnect
+	// after a restart and stop a loop that opens sessions.
+	DefaultIdleTimeout      = 30 * time.Second
+	DefaultPostTimeout      = 10 * time.Second
+	DefaultMaxConnsPerIP    = 256
+	DefaultMaxSessionsPerIP = 128
+	DefaultHandshakeRate    = 20.0
+	DefaultHandshakeBurst   = 40
+	DefaultMaxPollPackets   = 16
+	DefaultPollDrainWait    = 2 * time.Second
 )
 
 // Log formats (Config.LogFormat).
@@ -44,6 +62,43 @@ type Config struct {
 	// MaxSessions bounds the open Engine.IO sessions; further handshakes
 	// get 503. Default 0: unlimited.
 	MaxSessions int
+	// MaxConnsPerIP bounds the TCP connections open from one IP address
+	// (the peer's; trusted proxies are not counted; IPv6 addresses count
+	// by their /64, as all the per-IP limits do); one more is answered
+	// 429 {"code":3,"message":"Too many connections from this address"}
+	// and closed. 0 takes DefaultMaxConnsPerIP (256); negative: no bound.
+	MaxConnsPerIP int
+	// MaxSessionsPerIP bounds the open Engine.IO sessions of one client
+	// address (see TrustedProxies); further handshakes get 429. 0 takes
+	// DefaultMaxSessionsPerIP (128); negative: no bound.
+	MaxSessionsPerIP int
+	// HandshakeRate and HandshakeBurst bound the Engine.IO handshakes of
+	// one client address: HandshakeRate per second on average, bursts of
+	// up to HandshakeBurst (a token bucket); one over gets 429. 0 takes
+	// the defaults (20/s, 40); a negative HandshakeRate: no bound.
+	HandshakeRate  float64
+	HandshakeBurst int
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// prefixes like 10.0.0.0/8) whose X-Forwarded-For names the client:
+	// for requests from them, the per-IP limits apply to the nearest
+	// X-Forwarded-For address that is not a trusted proxy, and their own
+	// connections are not counted by MaxConnsPerIP. Default none: the
+	// TCP peer's address is the client, whatever the headers say.
+	TrustedProxies []string
+	// IdleTimeout closes a keep-alive connection that waits this long for
+	// its next request. Behind a reverse proxy keep it above the proxy's
+	// upstream keep-alive. 0 takes DefaultIdleTimeout (30 s).
+	IdleTimeout time.Duration
+	// PostTimeout bounds the upload of one long-polling POST body; a
+	// slower client is disconnected. 0 takes DefaultPostTimeout (10 s).
+	PostTimeout time.Duration
+	// MaxPollPackets bounds the packets of one long-polling response
+	// (engineio.Config.MaxPollPackets). 0 takes 16.
+	MaxPollPackets int
+	// PollDrainWait bounds how long a polling session closed with packets
+	// queued waits for the client's next GET (engineio.Config.PollDrainWait).
+	// 0 takes 2 s.
+	PollDrainWait time.Duration
 	// ParkIdlePolls makes waiting long-polling GETs hold no goroutine or
 	// buffers (engineio.Config.ParkIdlePolls). Default false.
 	ParkIdlePolls bool
@@ -55,9 +110,18 @@ type Config struct {
 	// 2 cores it raised tick lateness p99 from ≤ 25.6 to ≤ 102 ms and ack
 	// p99 from 119 to 524 ms (BENCHMARKS.md). Default false.
 	InlineWrites bool
-	// AllowedOrigins is the Origin allowlist of Socket.IO requests (like
-	// "http://localhost:3000"); empty allows any.
+	// AllowedOrigins lists the browser Origins (like
+	// "https://game.example") allowed besides the server's own: a page
+	// served by this server (Origin host:port = the request's Host) is
+	// always allowed, and so is a request without Origin (not a browser).
+	// Other Origins, "null" included, get 403. Default empty: same origin
+	// only.
 	AllowedOrigins []string
+	// DevAnyOrigin allows every Origin, without credentials (CORS "*"):
+	// for a page served by a development server on another port. Not for
+	// a public server: any site's page could then open sessions in its
+	// visitors' browsers. Default false.
+	DevAnyOrigin bool
 	// LogFormat is LogText (default) or LogJSON; LogLevel defaults to info.
 	LogFormat string
 	LogLevel  slog.Level
@@ -101,6 +165,30 @@ func (c Config) withDefaults() Config {
 	if c.DrainGrace == 0 {
 		c.DrainGrace = DefaultDrainGrace
 	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.MaxSessionsPerIP == 0 {
+		c.MaxSessionsPerIP = DefaultMaxSessionsPerIP
+	}
+	if c.HandshakeRate == 0 {
+		c.HandshakeRate = DefaultHandshakeRate
+	}
+	if c.HandshakeBurst == 0 {
+		c.HandshakeBurst = DefaultHandshakeBurst
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.PostTimeout == 0 {
+		c.PostTimeout = DefaultPostTimeout
+	}
+	if c.MaxPollPackets == 0 {
+		c.MaxPollPackets = DefaultMaxPollPackets
+	}
+	if c.PollDrainWait == 0 {
+		c.PollDrainWait = DefaultPollDrainWait
+	}
 	return c
 }
 
@@ -128,6 +216,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("host: --max-sessions %d: must not be negative", c.MaxSessions)
 	case c.MaxRooms < 0:
 		return fmt.Errorf("host: --max-rooms %d: must not be negative", c.MaxRooms)
+	case c.HandshakeBurst < 0:
+		return fmt.Errorf("host: --handshake-burst %d: must not be negative", c.HandshakeBurst)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("host: --idle-timeout %v: must be positive", c.IdleTimeout)
+	case c.PostTimeout < 0:
+		return fmt.Errorf("host: --post-timeout %v: must be positive", c.PostTimeout)
+	case c.MaxPollPackets < 0:
+		return fmt.Errorf("host: --max-poll-packets %d: must be positive", c.MaxPollPackets)
+	case c.PollDrainWait < 0:
+		return fmt.Errorf("host: --poll-drain-wait %v: must be positive", c.PollDrainWait)
+	}
+	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	for _, tr := range c.Transports {
 		if tr != engineio.TransportPolling && tr != engineio.TransportWebSocket {
@@ -135,12 +236,25 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, origin := range c.AllowedOrigins {
+		if origin == engineio.AnyOrigin {
+			return fmt.Errorf("host: --origins: %q: to allow any origin while developing, use --dev-any-origin", origin)
+		}
 		u, err := url.Parse(origin)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return fmt.Errorf("host: --origins: %q is not an origin like http://host:port", origin)
 		}
 	}
 	return nil
+}
+
+// Origins returns the engineio.Config.AllowedOrigins of the
+// configuration: AllowedOrigins, or engineio.AnyOrigin alone under
+// DevAnyOrigin. Give it to any other Engine.IO server the game serves.
+func (c Config) Origins() []string {
+	if c.DevAnyOrigin {
+		return []string{engineio.AnyOrigin}
+	}
+	return slices.Clone(c.AllowedOrigins)
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

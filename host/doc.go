@@ -29,6 +29,13 @@
 // "listening on http://HOST:PORT", which scripts and tests parse; logs go
 // to stderr.
 //
+// The defaults suit a public server: per-IP bounds on connections (256),
+// sessions (128) and handshakes (20/s, bursts of 40), answered 429 with
+// the Engine.IO error JSON; an idle keep-alive timeout (30 s) and a
+// deadline on long-polling POST bodies (10 s); browsers only from the
+// server's own origin or Config.AllowedOrigins (DevAnyOrigin for
+// development). X-Forwarded-For is read only from Config.TrustedProxies.
+//
 // Drain (on SIGTERM/SIGINT in Main): /readyz turns 503, matchmaking
 // refuses new seats (server_shutting_down), rooms play on for up to
 // Config.DrainWait, every room is disposed and its clients get room.left

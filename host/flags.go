@@ -77,16 +77,26 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs := flag.NewFlagSet(o.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, --help written below
 	fs.Usage = func() {}
-	var origins, logLevel, transports string
+	var origins, logLevel, transports, trustedProxies string
 	fs.StringVar(&c.Addr, "addr", DefaultAddr, "listen address host:port (port 0 picks a free one)")
 	fs.DurationVar(&c.PingInterval, "ping-interval", DefaultPingInterval, "Engine.IO ping interval")
 	fs.DurationVar(&c.PingTimeout, "ping-timeout", DefaultPingTimeout, "Engine.IO ping timeout")
 	fs.Int64Var(&c.MaxPayload, "max-payload", DefaultMaxPayload, "largest message or polling body in bytes")
-	fs.StringVar(&origins, "origins", "", "comma-separated allowed Origins (e.g. http://localhost:3000); empty allows any")
+	fs.StringVar(&origins, "origins", "", "comma-separated browser Origins allowed besides the server's own (e.g. https://game.example)")
+	fs.BoolVar(&c.DevAnyOrigin, "dev-any-origin", false, "development only: allow pages of any Origin (CORS *, no credentials)")
 	fs.StringVar(&transports, "transports", "polling,websocket", "comma-separated Engine.IO transports to allow")
 	fs.BoolVar(&c.ParkIdlePolls, "park-idle-polls", false, "waiting long-polling requests hold no goroutine or buffers")
 	fs.BoolVar(&c.InlineWrites, "inline-writes", false, "room ticks write to idle WebSocket sessions themselves (less CPU per frame, later ticks under load)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", 0, "most open Engine.IO sessions; more get 503 (0: no bound)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", DefaultMaxConnsPerIP, "most TCP connections from one IP address; more get 429 (0: no bound)")
+	fs.IntVar(&c.MaxSessionsPerIP, "max-sessions-per-ip", DefaultMaxSessionsPerIP, "most open Engine.IO sessions of one client address; more get 429 (0: no bound)")
+	fs.Float64Var(&c.HandshakeRate, "handshake-rate", DefaultHandshakeRate, "Engine.IO handshakes per second allowed to one client address, on average (0: no bound)")
+	fs.IntVar(&c.HandshakeBurst, "handshake-burst", DefaultHandshakeBurst, "handshakes one client address may open at once (the token bucket's size)")
+	fs.StringVar(&trustedProxies, "trusted-proxies", "", "comma-separated IPs or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (default none: the TCP peer is the client)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "close a keep-alive connection idle this long (behind a proxy: above its upstream keep-alive)")
+	fs.DurationVar(&c.PostTimeout, "post-timeout", DefaultPostTimeout, "most time to upload one long-polling POST body")
+	fs.IntVar(&c.MaxPollPackets, "max-poll-packets", DefaultMaxPollPackets, "most packets in one long-polling response")
+	fs.DurationVar(&c.PollDrainWait, "poll-drain-wait", DefaultPollDrainWait, "how long a closed polling session with packets queued waits for the client's next GET")
 	fs.StringVar(&c.LogFormat, "log-format", DefaultLogFormat, `log format: "text" or "json"`)
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
@@ -137,6 +147,12 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 		return c, fmt.Errorf("host: --log-level %q: want debug, info, warn or error", logLevel)
 	}
 	c.AllowedOrigins = splitList(origins)
+	c.TrustedProxies = splitList(trustedProxies)
+	noBound(&c.MaxConnsPerIP)
+	noBound(&c.MaxSessionsPerIP)
+	if c.HandshakeRate == 0 {
+		c.HandshakeRate = -1
+	}
 	c.Transports = splitList(transports)
 	if len(c.Transports) == 0 {
 		return c, fmt.Errorf("host: --transports %q: want polling and/or websocket", transports)
@@ -150,6 +166,16 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 		return c, fmt.Errorf("host: --max-payload %d: must be positive", c.MaxPayload)
 	case c.DrainGrace <= 0:
 		return c, fmt.Errorf("host: --drain-grace %v: must be positive", c.DrainGrace)
+	case c.HandshakeBurst <= 0:
+		return c, fmt.Errorf("host: --handshake-burst %d: must be positive", c.HandshakeBurst)
+	case c.IdleTimeout <= 0:
+		return c, fmt.Errorf("host: --idle-timeout %v: must be positive", c.IdleTimeout)
+	case c.PostTimeout <= 0:
+		return c, fmt.Errorf("host: --post-timeout %v: must be positive", c.PostTimeout)
+	case c.MaxPollPackets <= 0:
+		return c, fmt.Errorf("host: --max-poll-packets %d: must be positive", c.MaxPollPackets)
+	case c.PollDrainWait <= 0:
+		return c, fmt.Errorf("host: --poll-drain-wait %v: must be positive", c.PollDrainWait)
 	}
 	for _, fn := range o.prepare {
 		if err := fn(&c, func(name string) bool { return set[name] }); err != nil {
@@ -157,6 +183,14 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 		}
 	}
 	return c, c.Validate()
+}
+
+// noBound turns a flag's "0: no bound" into the Config's negative (whose
+// 0 takes the default).
+func noBound(n *int) {
+	if *n == 0 {
+		*n = -1
+	}
 }
 
 func splitList(s string) []string {

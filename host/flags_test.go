@@ -66,7 +66,52 @@ func TestParseFlags(t *testing.T) {
 			require.Zero(t, c.MaxSessions)
 			require.False(t, c.InlineWrites)
 			require.Equal(t, gameFlags{motd: "hello"}, g)
+			require.False(t, c.DevAnyOrigin)
+			require.Equal(t, DefaultMaxConnsPerIP, c.MaxConnsPerIP)
+			require.Equal(t, DefaultMaxSessionsPerIP, c.MaxSessionsPerIP)
+			require.Equal(t, DefaultHandshakeRate, c.HandshakeRate)
+			require.Equal(t, DefaultHandshakeBurst, c.HandshakeBurst)
+			require.Empty(t, c.TrustedProxies)
+			require.Equal(t, DefaultIdleTimeout, c.IdleTimeout)
+			require.Equal(t, DefaultPostTimeout, c.PostTimeout)
+			require.Equal(t, 16, c.MaxPollPackets)
+			require.Equal(t, 2*time.Second, c.PollDrainWait)
 		}},
+		{name: "public limits", args: []string{"--max-conns-per-ip", "10", "--max-sessions-per-ip", "5", "--handshake-rate", "2.5",
+			"--handshake-burst", "4", "--trusted-proxies", "10.0.0.0/8, 127.0.0.1", "--idle-timeout", "5s", "--post-timeout", "3s",
+			"--max-poll-packets", "8", "--poll-drain-wait", "500ms", "--dev-any-origin"},
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Equal(t, 10, c.MaxConnsPerIP)
+				require.Equal(t, 5, c.MaxSessionsPerIP)
+				require.Equal(t, 2.5, c.HandshakeRate)
+				require.Equal(t, 4, c.HandshakeBurst)
+				require.Equal(t, []string{"10.0.0.0/8", "127.0.0.1"}, c.TrustedProxies)
+				require.Equal(t, 5*time.Second, c.IdleTimeout)
+				require.Equal(t, 3*time.Second, c.PostTimeout)
+				require.Equal(t, 8, c.MaxPollPackets)
+				require.Equal(t, 500*time.Millisecond, c.PollDrainWait)
+				require.True(t, c.DevAnyOrigin)
+				require.Equal(t, []string{"*"}, c.Origins())
+			}},
+		{name: "public limits from env", env: envOf("ROOMCAST_MAX_CONNS_PER_IP", "0", "ROOMCAST_MAX_SESSIONS_PER_IP", "0",
+			"ROOMCAST_HANDSHAKE_RATE", "0", "ROOMCAST_MAX_POLL_PACKETS", "4", "ROOMCAST_POLL_DRAIN_WAIT", "1s",
+			"ROOMCAST_TRUSTED_PROXIES", "::1", "ROOMCAST_DEV_ANY_ORIGIN", "true"),
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Negative(t, c.MaxConnsPerIP, "0: no bound")
+				require.Negative(t, c.MaxSessionsPerIP, "0: no bound")
+				require.Negative(t, c.HandshakeRate, "0: no bound")
+				require.Equal(t, 4, c.MaxPollPackets)
+				require.Equal(t, time.Second, c.PollDrainWait)
+				require.Equal(t, []string{"::1"}, c.TrustedProxies)
+				require.True(t, c.DevAnyOrigin)
+			}},
+		{name: "bad trusted proxy", args: []string{"--trusted-proxies", "proxy.local"}, wantErr: `--trusted-proxies: "proxy.local" is not an IP address`},
+		{name: "star origin", args: []string{"--origins", "*"}, wantErr: "use --dev-any-origin"},
+		{name: "zero post timeout", args: []string{"--post-timeout", "0s"}, wantErr: "--post-timeout 0s"},
+		{name: "zero idle timeout", args: []string{"--idle-timeout", "0s"}, wantErr: "--idle-timeout 0s"},
+		{name: "zero handshake burst", args: []string{"--handshake-burst", "0"}, wantErr: "--handshake-burst 0"},
+		{name: "zero max poll packets", args: []string{"--max-poll-packets", "0"}, wantErr: "--max-poll-packets 0"},
+		{name: "zero poll drain wait", args: []string{"--poll-drain-wait", "0s"}, wantErr: "--poll-drain-wait 0s"},
 		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config, _ gameFlags) {
 			require.Equal(t, time.Second, c.ReconnectGrace)
 		}},
@@ -198,7 +243,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	_, _ = ParseFlags([]string{"-h"}, nil, io.Discard, Flags(func(set *flag.FlagSet) { fs = set }))
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	require.Len(t, names, 17, "the server's flags")
+	require.Len(t, names, 27, "the server's flags")
 	lines := strings.Split(out, "\n")
 	for _, name := range append(names, "motd", "level") {
 		found := false

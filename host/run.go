@@ -31,9 +31,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	if stdout == nil {
 		stdout = os.Stdout
 	}
+	if s.cfg.MaxConnsPerIP > 0 {
+		ln = newConnLimiter(ln, s.cfg.MaxConnsPerIP, s.trusted)
+	}
+	// No ReadTimeout or WriteTimeout: they would cut long-polling GETs
+	// (which wait up to PingInterval) and hijacked WebSockets. Engine.IO
+	// bounds POST bodies (PostTimeout) and WebSocket writes itself, and
+	// the ping timeout ends silent sessions.
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
@@ -45,7 +53,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	}
 	s.log.Info("serving", "addr", ln.Addr().String(), "room_types", s.RoomTypes(),
 		"ping_interval", s.cfg.PingInterval, "ping_timeout", s.cfg.PingTimeout,
-		"max_payload", s.cfg.MaxPayload, "max_rooms", s.cfg.MaxRooms, "pprof", s.cfg.Pprof)
+		"max_payload", s.cfg.MaxPayload, "max_rooms", s.cfg.MaxRooms, "pprof", s.cfg.Pprof,
+		"max_conns_per_ip", s.cfg.MaxConnsPerIP, "max_sessions_per_ip", s.cfg.MaxSessionsPerIP,
+		"handshake_rate", s.cfg.HandshakeRate, "handshake_burst", s.cfg.HandshakeBurst,
+		"trusted_proxies", s.cfg.TrustedProxies, "origins", s.cfg.Origins())
 
 	select {
 	case err := <-served:

@@ -44,6 +44,7 @@ const placeholder = "roomcast game server\n\nNo page is built into this binary.\
 // before Run (they are safe to call concurrently with it).
 type Server struct {
 	cfg     Config
+	trusted trustedProxies
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
@@ -70,16 +71,28 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = newLogger(cfg, os.Stderr)
 	}
+	trusted, err := parseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s.trusted = trusted
 	sio, err := socketio.NewServer(socketio.Config{Engine: engineio.Config{
-		PingInterval:        cfg.PingInterval,
-		PingTimeout:         cfg.PingTimeout,
-		MaxPayload:          cfg.MaxPayload,
-		AllowedOrigins:      cfg.AllowedOrigins,
-		Transports:          cfg.Transports,
-		MaxSessions:         cfg.MaxSessions,
-		ParkIdlePolls:       cfg.ParkIdlePolls,
-		DisableInlineWrites: !cfg.InlineWrites,
-		Logger:              s.log,
+		PingInterval:         cfg.PingInterval,
+		PingTimeout:          cfg.PingTimeout,
+		MaxPayload:           cfg.MaxPayload,
+		AllowedOrigins:       cfg.Origins(),
+		Transports:           cfg.Transports,
+		MaxSessions:          cfg.MaxSessions,
+		MaxSessionsPerClient: max(0, cfg.MaxSessionsPerIP),
+		HandshakeRate:        max(0, cfg.HandshakeRate),
+		HandshakeBurst:       cfg.HandshakeBurst,
+		ClientKey:            trusted.clientKey,
+		PostTimeout:          cfg.PostTimeout,
+		MaxPollPackets:       cfg.MaxPollPackets,
+		PollDrainWait:        cfg.PollDrainWait,
+		ParkIdlePolls:        cfg.ParkIdlePolls,
+		DisableInlineWrites:  !cfg.InlineWrites,
+		Logger:               s.log,
 	}, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("host: socket.io server: %w", err)

@@ -49,8 +49,9 @@ type Settings struct {
 	// inbox drops inputs (counted) and makes other requests wait up to one
 	// tick before failing with room_busy. Default 256.
 	InboxSize int
-	// MaxInputBytes bounds one input's payload (approximate encoded size).
-	// Default 512.
+	// MaxInputBytes bounds one input's payload: the length of its msgpack
+	// encoding (Session.InputMsgpack), or an estimate of the encoded size
+	// for a payload handed over decoded (Session.Input). Default 512.
 	MaxInputBytes int
 	// MaxInputsPerSecond bounds inputs per client (token bucket, burst of
 	// one second's worth); excess inputs are dropped and counted, and a

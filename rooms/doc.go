@@ -63,10 +63,11 @@
 //
 // Locks: a room type's mutex (roomType.mu: every room's matchEntry, the
 // seat accounting matchmaking reserves under) may be taken before
-// Server.mu and the token table's mutex, never the other way round; the
-// room's inbox lock (senders vs. the room stopping), Session.mu, the lobby's
-// and the memory registry's mutexes are leaves. No lock is held while game
-// code runs (ARCHITECTURE.md, "Locks and their order").
+// Server.mu, and Server.mu before Server.randMu (the random source), never
+// the other way round; the room's inbox lock (senders vs. the room
+// stopping), the token table's mutex, Session.mu, the lobby's and the
+// memory registry's mutexes are leaves. No lock is held while game code
+// runs (ARCHITECTURE.md, "Locks and their order").
 //
 // Files: room.go (the Room API of game code), inbox.go, lifecycle.go (the
 // tick loop and disposal), seats.go (join, resume, drop, leave),

@@ -22,7 +22,8 @@ type roomType struct {
 	settings Settings
 
 	// mu guards the matchEntry of every room of the type, rooms and open.
-	// Taken before Server.mu and the token table, never after.
+	// Taken before Server.mu (and Server.randMu), never after; the token
+	// table's lock is never taken under it.
 	mu    sync.Mutex
 	rooms []*Room // live, creation order
 	open  []*Room // live rooms with a free seat (matchmaking candidates)

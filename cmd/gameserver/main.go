@@ -97,7 +97,7 @@ func serveSioecho(srv *host.Server) error {
 	cfg := srv.Config()
 	echo, err := sioecho.New(sioecho.Config{
 		PingInterval: cfg.PingInterval, PingTimeout: cfg.PingTimeout, MaxPayload: cfg.MaxPayload,
-		AllowedOrigins: cfg.AllowedOrigins, Logger: srv.Logger(), SocketIO: srv.SocketIO(),
+		AllowedOrigins: cfg.Origins(), Logger: srv.Logger(), SocketIO: srv.SocketIO(),
 	})
 	if err != nil {
 		return fmt.Errorf("sioecho demo: %w", err)

@@ -42,9 +42,16 @@ type Config struct {
 	UpgradeTimeout time.Duration
 	// Transports allowed. Default {"polling", "websocket"}.
 	Transports []string
-	// AllowedOrigins is the Origin allowlist (exact match, e.g.
-	// "https://game.example"); "*" or an empty list allows every origin.
-	// A request with a refused Origin is answered 403 before any upgrade.
+	// AllowedOrigins is the Origin policy for browsers. A request without
+	// an Origin header (not a browser's) is always allowed; one with an
+	// Origin is allowed when it is the server's own (its host:port is the
+	// request's Host: a page served by the same server) or is listed here
+	// (exact match, e.g. "https://game.example"; "null" only if listed),
+	// and then gets CORS headers with credentials allowed. AnyOrigin ("*")
+	// allows every Origin, "null" included, with CORS "*" and no
+	// credentials: a development setting. A request with a refused Origin
+	// is answered 403 {"code":4,"message":"Forbidden"} before any upgrade.
+	// Default empty: same origin only.
 	AllowedOrigins []string
 	// AllowRequest, if set, may refuse a handshake (polling or direct
 	// WebSocket) and an upgrade request by returning an error: answered
@@ -53,15 +60,52 @@ type Config struct {
 	// SendQueueFrames bounds the frames queued for one session (including
 	// those being written). Default 1024.
 	SendQueueFrames int
-	// SendQueueBytes bounds the bytes queued for one session. Default 4 MiB.
+	// SendQueueBytes bounds the bytes queued for one session, and so the
+	// largest frame that can be sent. Default 256 KiB: more than 4 s of a
+	// 3 KB snapshot every tick at 20 Hz (far more of ~100 B deltas), so
+	// a short stall is ridden out and the stall rule (WriteTimeout)
+	// decides, yet 1000 stalled clients hold at most 256 MB.
 	SendQueueBytes int
+	// SocketSendBuffer sets SO_SNDBUF of each WebSocket connection (the
+	// kernel doubles it) where the platform allows: what a peer that
+	// stopped reading can absorb besides the queue and its own receive
+	// buffer, before writes stall. Without it Linux grows the buffer up to
+	// megabytes and a stalled client is noticed only after they fill.
+	// Default 64 KiB (a game's stream of tens of KB/s needs far less);
+	// negative leaves the system's default.
+	SocketSendBuffer int
 	// MaxSessions bounds the open sessions; further handshakes get 503.
 	// Default 0: unlimited.
 	MaxSessions int
-	// WriteTimeout bounds WebSocket writes; a peer that does not read is
-	// closed with ReasonTransportError. The deadline is renewed only when
-	// less than half of it is left (not per frame), so a stalled write is
-	// given between WriteTimeout/2 and WriteTimeout. Default 10s.
+	// MaxSessionsPerClient bounds the open sessions of one client (one
+	// ClientKey: by default one IP address); its further handshakes get
+	// 429 {"code":3,"message":"Too many sessions from this address"}.
+	// Default 0: unlimited.
+	MaxSessionsPerClient int
+	// HandshakeRate bounds the handshakes of one client (ClientKey) per
+	// second, on average, with bursts of up to HandshakeBurst (a token
+	// bucket); a handshake over it gets 429 {"code":3,"message":"Too many
+	// handshakes from this address"} with Retry-After. Default 0:
+	// unlimited.
+	HandshakeRate  float64
+	HandshakeBurst int // default 2*HandshakeRate, at least 1
+	// ClientKey names the client a request comes from, for
+	// MaxSessionsPerClient and HandshakeRate. Default ClientAddr (the TCP
+	// peer's IP address); behind a reverse proxy give one that reads the
+	// proxy's header (only for requests from the proxy).
+	ClientKey func(*http.Request) string
+	// PostTimeout bounds the reading of a polling POST body: a client
+	// that sends it slower is closed with ReasonTransportError (400).
+	// Default 10s.
+	PostTimeout time.Duration
+	// WriteTimeout is the slow-consumer rule: on WebSocket, a write that
+	// cannot proceed (the peer stopped reading and the socket buffers are
+	// full) for this long, on long-polling, packets waiting with no GET
+	// for this long, close the session with ReasonSlowConsumer (counted in
+	// Stats.SlowConsumerCloses). The WebSocket deadline is renewed only
+	// when less than half of it is left (not per frame), so a stalled
+	// write is given between WriteTimeout/2 and WriteTimeout; the polling
+	// check runs every WriteTimeout/2. Default 5s.
 	WriteTimeout time.Duration
 	// ParkIdlePolls makes a long-polling GET that has to wait hold no
 	// goroutine or buffers: it is hijacked from net/http and answered by a
@@ -123,10 +167,22 @@ func (c Config) withDefaults() Config {
 		c.SendQueueFrames = 1024
 	}
 	if c.SendQueueBytes == 0 {
-		c.SendQueueBytes = 4 << 20
+		c.SendQueueBytes = 256 << 10
+	}
+	if c.HandshakeBurst == 0 {
+		c.HandshakeBurst = max(1, int(2*c.HandshakeRate))
+	}
+	if c.ClientKey == nil {
+		c.ClientKey = ClientAddr
+	}
+	if c.PostTimeout == 0 {
+		c.PostTimeout = 10 * time.Second
+	}
+	if c.SocketSendBuffer == 0 {
+		c.SocketSendBuffer = 64 << 10
 	}
 	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = 5 * time.Second
 	}
 	if c.ReadBufferSize == 0 {
 		c.ReadBufferSize = 1024
@@ -165,6 +221,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engineio: SendQueueBytes %d must be > 0", c.SendQueueBytes)
 	case c.MaxSessions < 0:
 		return fmt.Errorf("engineio: MaxSessions %d must be >= 0", c.MaxSessions)
+	case c.MaxSessionsPerClient < 0:
+		return fmt.Errorf("engineio: MaxSessionsPerClient %d must be >= 0", c.MaxSessionsPerClient)
+	case c.HandshakeRate < 0 || c.HandshakeBurst < 0:
+		return fmt.Errorf("engineio: HandshakeRate %v and HandshakeBurst %d must be >= 0", c.HandshakeRate, c.HandshakeBurst)
+	case c.PostTimeout < 0:
+		return fmt.Errorf("engineio: PostTimeout %v must be > 0", c.PostTimeout)
 	case c.WriteTimeout < 0:
 		return fmt.Errorf("engineio: WriteTimeout %v must be > 0", c.WriteTimeout)
 	case c.ReadBufferSize < 0:

@@ -34,9 +34,10 @@ type Handshake struct {
 
 // Conn is one Engine.IO session. Its methods are safe for concurrent use.
 type Conn struct {
-	srv *Server
-	id  string
-	hs  Handshake
+	srv    *Server
+	id     string
+	client string // Config.ClientKey of the handshake
+	hs     Handshake
 
 	// recvMu serialises message delivery (POST bodies, WebSocket reads).
 	// Lock order: recvMu, then mu, then Server.mu. mu is never held while
@@ -72,6 +73,8 @@ type Conn struct {
 	drainTimer  *time.Timer
 	parked      *parkedPoll // a hijacked pending GET (Config.ParkIdlePolls)
 	getActive   bool        // a GET is waiting or being answered
+	pollEnded   time.Time   // when the last GET was answered (or the session opened)
+	stallTimer  *time.Timer // the long-polling slow-consumer check (onStallCheck)
 	postActive  bool        // a POST is being handled
 
 	// websocket
@@ -122,7 +125,6 @@ func (c *Conn) Send(frames ...*Frame) error {
 	}
 	if !c.fitsLocked(frames) {
 		c.mu.Unlock()
-		c.srv.stats.slowConsumerCloses.Add(1)
 		c.closeWith(ReasonSlowConsumer, ErrSlowConsumer)
 		return ErrSlowConsumer
 	}
@@ -300,6 +302,9 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 		c.mu.Unlock()
 		return
 	}
+	if reason == ReasonSlowConsumer {
+		c.srv.stats.slowConsumerCloses.Add(1) // once per session, whichever path noticed
+	}
 	c.closed, c.reason, c.closeErr = true, reason, err
 	c.finalAnswer = answerClose // unless the client closed (below)
 	notify := !c.delivery
@@ -309,6 +314,9 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	}
 	if c.upgradeTimer != nil {
 		c.upgradeTimer.Stop()
+	}
+	if c.stallTimer != nil {
+		c.stallTimer.Stop()
 	}
 	graceful := reason == ReasonForcedClose || reason == ReasonServerShuttingDown
 	transport := c.transport
@@ -323,7 +331,7 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	case transport == TransportPolling && graceful && c.pendingFrames > 0: // queued or being written
 		c.draining, c.flushQueue = true, true
 		c.refs++ // released by finishDrain
-		c.drainTimer = time.AfterFunc(c.srv.cfg.PollDrainWait, c.onDrainWait)
+		c.drainTimer = time.AfterFunc(c.drainWaitLocked(), c.onDrainWait)
 		c.wakePollLocked()
 	case transport == TransportPolling && reason == ReasonTransportClose:
 		// The client's close packet: its pending GET gets a noop, as from
@@ -356,6 +364,21 @@ func (c *Conn) closeWith(reason CloseReason, err error) {
 	if notify {
 		c.notifyClose()
 	}
+}
+
+// drainWaitLocked is how long a drain starting now waits for the client's
+// next GET: PollDrainWait, but no later than the pong deadline of a ping
+// the client has not answered (a client that sent nothing since is gone,
+// and a session must not outlive PingInterval+PingTimeout of silence; a
+// session that the application closes at the same moment as its ping
+// times out, like socket.io's connect timeout on an abandoned handshake,
+// would otherwise live PollDrainWait longer).
+func (c *Conn) drainWaitLocked() time.Duration {
+	wait := c.srv.cfg.PollDrainWait
+	if c.awaitingPong {
+		wait = max(0, min(wait, time.Until(c.pingDue)))
+	}
+	return wait
 }
 
 // onDrainWait runs PollDrainWait after a drain started or after its last

@@ -25,7 +25,8 @@
 //     idle polling session holds only its connection; a short-lived
 //     goroutine writes the answer and hands the connection to an internal
 //     http.Server (park.go).
-//   - One time.AfterFunc timer for pings (and one during an upgrade), which
+//   - One time.AfterFunc timer for pings (and one during an upgrade, and
+//     one while a closed polling session drains: PollDrainWait), which
 //     runs no goroutine while waiting.
 //
 // Handler.OnMessage calls of one session are sequential (recvMu), and
@@ -39,8 +40,9 @@
 // count). Send on a full queue closes the session with ReasonSlowConsumer;
 // SendDroppable drops the frames and counts them. WebSocket writes have a
 // deadline (between WriteTimeout/2 and WriteTimeout: it is renewed only when
-// half of it has passed, not per frame), so a peer that stops reading is
-// closed either way.
+// half of it has passed, not per frame), and the socket's send buffer is
+// kept small (SocketSendBuffer), so a peer that stops reading is closed
+// with ReasonSlowConsumer a few seconds after the buffers fill, either way.
 // Pings bypass the bound. Close(ReasonForcedClose) and Shutdown flush the
 // queue before the WebSocket close frame; on polling, the queued frames go
 // in one or more responses and the close packet in the next (the session

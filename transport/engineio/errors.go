@@ -48,11 +48,16 @@ var (
 	errUnsupportedProto = requestError{5, "Unsupported protocol version", http.StatusBadRequest}
 	errServerFull       = requestError{3, "Server full", http.StatusServiceUnavailable}
 	errShuttingDown     = requestError{3, "Server shutting down", http.StatusServiceUnavailable}
+	errClientSessions   = requestError{3, "Too many sessions from this address", http.StatusTooManyRequests}
+	errClientRate       = requestError{3, "Too many handshakes from this address", http.StatusTooManyRequests}
 )
 
 func (e requestError) write(w http.ResponseWriter) {
 	body := `{"code":` + strconv.Itoa(e.code) + `,"message":` + strconv.Quote(e.message) + `}`
 	w.Header().Set("Content-Type", "application/json")
+	if e.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write([]byte(body))
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const waitFor = 5 * time.Second // upper bound for anything a test waits on
+const waitFor = 30 * time.Second // upper bound for anything a test waits on
 
 // recorder is a Handler that records what a session receives.
 type recorder struct {

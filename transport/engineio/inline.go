@@ -3,7 +3,6 @@ package engineio
 import (
 	"encoding/binary"
 	"math"
-	"net"
 	"sync"
 	"syscall"
 
@@ -105,11 +104,11 @@ func (c *Conn) rawConnOf(ws *gws.Conn) syscall.RawConn {
 	if !inlineSupported || c.srv.cfg.DisableInlineWrites {
 		return nil
 	}
-	tc, ok := ws.NetConn().(*net.TCPConn)
+	sc, ok := ws.NetConn().(syscall.Conn) // a TCP connection (a TLS one has none)
 	if !ok {
 		return nil
 	}
-	rc, err := tc.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return nil
 	}

@@ -52,6 +52,10 @@ func (c *Conn) answerParked(p *parkedPoll) {
 	defer c.release()
 	c.mu.Lock()
 	frames, size, ans := c.takePollLocked()
+	// The client may send its next GET, on another connection, as soon as
+	// it has read this answer, before finishPoll runs: release the claim
+	// now, or that GET would count as an overlap (400, session closed).
+	c.getActive = false
 	c.mu.Unlock()
 
 	body := c.srv.appendPollBody(make([]byte, 0, size+1), frames, ans)

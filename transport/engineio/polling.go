@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	eiocodec "github.com/roomcast/roomcast/codec/engineio"
 )
@@ -49,6 +50,11 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	_, err := w.Write(c.srv.appendPollBody(make([]byte, 0, size+1), frames, ans))
+	// net/http sends the answer when this handler returns, so the client
+	// cannot send its next GET before the claim is released here.
+	c.mu.Lock()
+	c.getActive = false
+	c.mu.Unlock()
 	c.finishPoll(frames, ans, err)
 }
 
@@ -146,10 +152,11 @@ func (s *Server) appendPollBody(dst []byte, frames []*Frame, ans pollAnswer) []b
 }
 
 // finishPoll accounts for a GET's answer (err: its write failed); once the
-// last answer is out, a drain is over.
+// last answer is out, a drain is over. The GET's claim (getActive) is
+// released by the caller, before the client can have read the answer.
 func (c *Conn) finishPoll(frames []*Frame, ans pollAnswer, err error) {
 	c.mu.Lock()
-	c.getActive = false
+	c.pollEnded = time.Now()
 	c.doneWritingLocked(frames, err == nil)
 	if len(c.queue) > 0 && c.transport == TransportPolling {
 		c.wakePollLocked() // a GET that arrives next need not wait
@@ -213,17 +220,28 @@ func (c *Conn) servePost(w http.ResponseWriter, r *http.Request) {
 		c.tooLarge(w, r.ContentLength)
 		return
 	}
+	// The body must arrive within PostTimeout (the server's ReadTimeout,
+	// if any, would also cut long-polling GETs and hijacked WebSockets).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(c.srv.cfg.PostTimeout))
 	body, err := readBody(r, limit)
-	if err != nil {
+	if err != nil { // the deadline stays: net/http must not wait for the rest of the body
 		c.closeWith(ReasonTransportError, fmt.Errorf("engineio: reading POST body: %w", err))
+		w.Header().Set("Connection", "close")
 		errBadRequest.write(w)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	if int64(len(body)) > limit {
 		c.tooLarge(w, int64(len(body)))
 		return
 	}
 
+	if !utf8.Valid(body) { // a polling payload is text (binary packets are base64)
+		c.closeWith(ReasonParseError, fmt.Errorf("%w: POST body is not UTF-8", eiocodec.ErrInvalidPacket))
+		errBadRequest.write(w)
+		return
+	}
 	var dec eiocodec.PayloadDecoder
 	c.recvMu.Lock()
 	err = dec.Decode(body, 0, c.onPollPacket)
@@ -275,4 +293,33 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		return body, err
 	}
 	return io.ReadAll(io.LimitReader(r.Body, limit+1))
+}
+
+// startStallCheck starts the slow-consumer rule of a long-polling session:
+// a client that has packets waiting and sends no GET for WriteTimeout (a
+// client that polls always has one waiting, or sends the next at once) is
+// closed with ReasonSlowConsumer. The check runs every WriteTimeout/2,
+// so it acts between WriteTimeout and 1.5 WriteTimeout after the last
+// answer; it ends with the session or its upgrade to WebSocket.
+func (c *Conn) startStallCheck() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pollEnded = time.Now()
+	c.stallTimer = time.AfterFunc(c.srv.cfg.WriteTimeout/2, c.onStallCheck)
+}
+
+func (c *Conn) onStallCheck() {
+	timeout := c.srv.cfg.WriteTimeout
+	c.mu.Lock()
+	if c.closed || c.transport != TransportPolling {
+		c.mu.Unlock()
+		return
+	}
+	if c.getActive || c.upgrading || c.probing || c.pendingFrames == 0 || time.Since(c.pollEnded) < timeout {
+		c.stallTimer.Reset(timeout / 2)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.closeWith(ReasonSlowConsumer, fmt.Errorf("%w: no long-polling GET for %v with packets queued", ErrSlowConsumer, timeout))
 }

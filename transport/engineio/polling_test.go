@@ -246,3 +246,24 @@ func TestShutdownAbandonedPollingSession(t *testing.T) {
 		})
 	}
 }
+
+// A client may send its next GET on another connection as soon as it has
+// read an answer: that GET is not an overlap, however quickly it arrives
+// (with ParkIdlePolls the answer used to be written before the claim of
+// its GET was released, so such a GET got 400 and closed the session).
+func TestNextGETRightAfterAnswerIsNoOverlap(t *testing.T) {
+	bothPollModes(t, func(t *testing.T, park bool) {
+		ts := startServer(t, Config{ParkIdlePolls: park})
+		p, _ := dialPoll(t, ts)
+		p.http = &http.Client{Timeout: waitFor, Transport: &http.Transport{DisableKeepAlives: true}}
+		rec := ts.nextConn(t)
+		for i := range 200 {
+			pending := p.getAsync()
+			waitGetPending(t, rec.conn)
+			require.NoError(t, rec.conn.Send(TextFrame([]byte("m"+itoa(i)))))
+			status, body := waitResult(t, pending)
+			require.Equal(t, http.StatusOK, status, "GET %d: %s", i, body)
+			require.Equal(t, "4m"+itoa(i), body)
+		}
+	})
+}

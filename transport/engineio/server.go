@@ -24,10 +24,13 @@ type Server struct {
 	noopFrame *Frame
 	wg        sync.WaitGroup // one count per session until fully finished
 
-	mu       sync.RWMutex // guards sessions, closing, onConn, park*
-	sessions map[string]*Conn
-	closing  bool
-	onConn   func(*Conn)
+	handshakes *handshakeLimiter // nil: HandshakeRate unlimited
+
+	mu        sync.RWMutex // guards sessions, perClient, closing, onConn, park*
+	sessions  map[string]*Conn
+	perClient map[string]int // open sessions by ClientKey (MaxSessionsPerClient)
+	closing   bool
+	onConn    func(*Conn)
 
 	// internal http.Server for connections of parked GETs (ParkIdlePolls)
 	parkServer   *http.Server
@@ -59,7 +62,7 @@ type Stats struct {
 	FramesOut          uint64 // frames written to clients (messages and control packets)
 	BytesOut           uint64 // their Engine.IO wire size (before base64 and WebSocket framing)
 	DroppedFrames      uint64 // frames dropped by SendDroppable
-	SlowConsumerCloses uint64 // sessions closed by Send on a full queue
+	SlowConsumerCloses uint64 // sessions closed as slow consumers: Send on a full queue, or a WebSocket write stalled for WriteTimeout
 	Upgrades           uint64 // polling sessions upgraded to WebSocket
 }
 
@@ -74,6 +77,9 @@ func NewServer(cfg Config) (*Server, error) {
 		pingFrame: controlFrame("2"),
 		noopFrame: controlFrame("6"),
 		sessions:  map[string]*Conn{},
+		perClient: map[string]int{},
+
+		handshakes: newHandshakeLimiter(cfg.HandshakeRate, cfg.HandshakeBurst),
 
 		reorderWait: reorderWait,
 	}
@@ -84,11 +90,15 @@ func NewServer(cfg Config) (*Server, error) {
 		// never refuses a frame Send accepted.
 		WriteMaxPayloadSize: cfg.SendQueueBytes + 1,
 		ReadBufferSize:      cfg.ReadBufferSize,
-		Recovery:            gws.Recovery,
-		Logger:              gwsLogger{cfg.Logger},
-		HandshakeTimeout:    cfg.WriteTimeout,
-		Authorize:           authorizeWS,
-		NewSession:          func() gws.SessionStorage { return &wsSession{} },
+		// RFC 6455 §8.1: a text frame that is not UTF-8 fails the
+		// connection with 1007. gws also checks the text frames written,
+		// which are JSON the server encoded.
+		CheckUtf8Enabled: true,
+		Recovery:         gws.Recovery,
+		Logger:           gwsLogger{cfg.Logger},
+		HandshakeTimeout: cfg.WriteTimeout,
+		Authorize:        authorizeWS,
+		NewSession:       func() gws.SessionStorage { return &wsSession{} },
 	})
 	return s, nil
 }
@@ -215,9 +225,15 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 			return
 		}
 	}
+	client := s.cfg.ClientKey(r)
+	if !s.handshakes.allow(client, time.Now()) {
+		errClientRate.write(w)
+		return
+	}
 	c := &Conn{
 		srv:       s,
 		id:        newSessionID(),
+		client:    client,
 		transport: transport,
 		refs:      1,
 		hs:        s.newHandshake(r, q),
@@ -231,6 +247,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		rerr.write(w)
 		return
 	}
+	c.startStallCheck()
 	s.open(c)
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	_, _ = w.Write(s.openPacket(c))
@@ -319,7 +336,11 @@ func (s *Server) register(c *Conn) (requestError, bool) {
 	if s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions {
 		return errServerFull, false
 	}
+	if s.cfg.MaxSessionsPerClient > 0 && s.perClient[c.client] >= s.cfg.MaxSessionsPerClient {
+		return errClientSessions, false
+	}
 	s.sessions[c.id] = c
+	s.perClient[c.client]++
 	s.wg.Add(1)
 	s.transportCounter(c.transport).Add(1)
 	return requestError{}, true
@@ -329,6 +350,11 @@ func (s *Server) remove(c *Conn, transport string) {
 	s.mu.Lock()
 	if s.sessions[c.id] == c {
 		delete(s.sessions, c.id)
+		if n := s.perClient[c.client]; n > 1 {
+			s.perClient[c.client] = n - 1
+		} else {
+			delete(s.perClient, c.client)
+		}
 		s.transportCounter(transport).Add(-1)
 	}
 	s.mu.Unlock()

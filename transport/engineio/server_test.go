@@ -631,7 +631,8 @@ func TestWriteTimeoutClosesStalledPeer(t *testing.T) {
 	rec := ts.nextConn(t)
 	require.NoError(t, rec.conn.Send(BinaryFrame(make([]byte, 32<<20)))) // more than the socket buffers hold
 	ev := rec.waitClose(t)
-	require.Equal(t, ReasonTransportError, ev.reason)
+	require.Equal(t, ReasonSlowConsumer, ev.reason)
+	require.ErrorIs(t, ev.err, ErrSlowConsumer)
 	require.ErrorIs(t, ev.err, os.ErrDeadlineExceeded)
 }
 
@@ -879,7 +880,7 @@ func TestHandshakeKeepsSelectedHeadersAndQuery(t *testing.T) {
 		{"all", []string{"*"}, http.Header{"X-Custom": {"1", "2"}, "Origin": {"https://a.example"}, "Cookie": {"k=v"}}, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startServer(t, Config{HandshakeHeaders: tc.keep})
+			ts := startServer(t, Config{HandshakeHeaders: tc.keep, AllowedOrigins: []string{"https://a.example"}})
 			h := http.Header{"Origin": {"https://a.example"}, "Cookie": {"k=v"}, "X-Custom": {"1", "2"}}
 			_, _, err := dialWS(t, ts, "EIO=4&transport=websocket&room=r1&token=a%20b", h)
 			require.NoError(t, err)

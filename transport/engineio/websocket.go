@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c 
 		_ = ws.NetConn().Close()
 		return
 	}
+	s.limitSendBuffer(ws)
 	c.ws, c.wsRaw = ws, c.rawConnOf(ws)
 	c.enqueueLocked(controlFrame(string(s.openPacket(c))))
 	c.mu.Unlock()
@@ -77,6 +79,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
 		}
 		return
 	}
+	s.limitSendBuffer(ws)
 	c.probe = ws
 	c.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortProbe(ws) })
 	go c.readLoop(ws)
@@ -127,7 +130,7 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 				c.mu.Lock()
 				c.writing = false
 				c.mu.Unlock()
-				c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+				c.writeFailed(err)
 				return
 			}
 			continue
@@ -176,10 +179,22 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 		}
 		c.mu.Unlock()
 		if err != nil {
-			c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+			c.writeFailed(err)
 			return
 		}
 	}
+}
+
+// writeFailed closes the session after a failed WebSocket write: a write
+// that made no progress until its deadline is a slow consumer (the peer
+// stopped reading; see Config.WriteTimeout), anything else a transport
+// error.
+func (c *Conn) writeFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.closeWith(ReasonSlowConsumer, fmt.Errorf("%w: websocket write stalled: %w", ErrSlowConsumer, err))
+		return
+	}
+	c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
 }
 
 // extendWriteDeadline gives the writes that follow at least WriteTimeout/2
@@ -242,6 +257,10 @@ func (wsEvents) OnClose(ws *gws.Conn, err error) {
 	// reports it; anything else (a protocol error, a message over
 	// MaxPayload) is a "transport error".
 	var ce *gws.CloseError
+	if errors.Is(err, os.ErrDeadlineExceeded) { // only writes have deadlines: gws met the writer's stalled write first
+		c.writeFailed(err)
+		return
+	}
 	if err == nil || errors.As(err, &ce) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		c.closeWith(ReasonTransportClose, err)
 	} else {

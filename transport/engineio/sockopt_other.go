@@ -1,0 +1,5 @@
+//go:build !unix
+
+package engineio
+
+func setSendBuffer(uintptr, int) {}
