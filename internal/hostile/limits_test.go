@@ -1,10 +1,15 @@
 package hostile_test
 
-import "github.com/roomcast/roomcast/host"
+import (
+	"time"
+
+	"github.com/roomcast/roomcast/host"
+)
 
 // testLimits shortens the server's time limits so that the attacks are
-// repelled within the test's time (the defaults are lenient for players on
-// slow networks); the rules are the same.
+// repelled within the test's time (the defaults, 30 s and 10 s, are
+// lenient for players on slow networks); the rules are the same.
 func testLimits(cfg *host.Config) {
-	_ = cfg
+	cfg.IdleTimeout = 2 * time.Second
+	cfg.PostTimeout = 3 * time.Second
 }
