@@ -8,8 +8,11 @@ import (
 
 // testLimits shortens the server's time limits so that the attacks are
 // repelled within the test's time (the defaults, 30 s and 10 s, are
-// lenient for players on slow networks); the rules are the same.
+// lenient for players on slow networks), and the reconnection grace so
+// that a flood's abandoned rooms are gone (and their goroutines with
+// them) within seconds; the rules are the same.
 func testLimits(cfg *host.Config) {
 	cfg.IdleTimeout = 2 * time.Second
 	cfg.PostTimeout = 3 * time.Second
+	cfg.ReconnectGrace = 3 * time.Second
 }
