@@ -199,7 +199,7 @@ type Stats struct {
 	SlowDisconnects  uint64 // clients disconnected after SlowConsumerTimeout of drops
 	AbuseDisconnects uint64 // clients disconnected for flooding inputs
 	ResumeReplays    uint64 // resumes served by replaying deltas
-	ResumeSnapshots  uint64 // resumes served with a snapshot
+	ResumeSnapshots  uint64 // resumes served with a snapshot (every resume without a tick or with tick 0)
 	ResumeFailures   uint64 // resume requests refused (unknown, used, expired token)
 }
 
