@@ -21,6 +21,8 @@ type Server struct {
 	tokens   *tokenTable
 	lobby    *lobby
 	stats    counters
+	// ipCreates rate-limits room creation per remote address.
+	ipCreates *ipBuckets
 
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
@@ -46,9 +48,10 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, registry: cfg.Registry,
 		tokens: newTokenTable(cfg.TokenMemory),
 		ctx:    ctx, cancel: cancel,
-		rnd:   cfg.Rand,
-		types: map[string]*roomType{},
-		rooms: map[string]*Room{},
+		rnd:       cfg.Rand,
+		ipCreates: newIPBuckets(cfg.IPCreateRate),
+		types:     map[string]*roomType{},
+		rooms:     map[string]*Room{},
 	}
 	if s.rnd == nil {
 		s.rnd = rand.Reader
