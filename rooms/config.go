@@ -107,6 +107,13 @@ type Settings struct {
 	// send no checksum. It is computed once per room and tick. Default 0:
 	// off.
 	ChecksumEvery int
+	// TickWhileAbandoned keeps a room ticking while every seat is held
+	// for a dropped client. Default false: such a room pauses (no OnTick,
+	// no frames, no timer) until a message arrives (a resume, a join, a
+	// Room.Do) or the first grace period ends; tick numbers then go on
+	// without a gap (Tick.Time jumps). A room whose creator dropped thus
+	// costs nothing through the grace period.
+	TickWhileAbandoned bool
 	// Observer, if set, gets every tick's lateness and duration (and
 	// skipped ticks) from each room of the type, on the room's goroutine
 	// (e.g. to feed Prometheus histograms). Default none.

@@ -3,12 +3,15 @@ package rooms
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/tick"
 )
 
 // clientFrom is newClient with a remote address.
@@ -133,5 +136,71 @@ func TestListRate(t *testing.T) {
 		assert.Equal(t, true, clientFrom(t, srv, "b", "").call(EventList, nil)["ok"], "per connection")
 		time.Sleep(500 * time.Millisecond)
 		assert.Equal(t, true, c.call(EventList, nil)["ok"])
+	})
+}
+
+// A room whose every seat is in grace pauses: no ticks (so no OnTick, no
+// timer wake-ups) until a client resumes; then the tick numbers go on, and
+// a grace period still ends on time. TickWhileAbandoned keeps it ticking.
+func TestAbandonedRoomPauses(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("TickWhileAbandoned=%v", keep), func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				var steps atomic.Int64
+				obs := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps.Add(1) }}
+				srv, log := testServer(t, Settings{TickRate: 20, ReconnectGrace: 10 * time.Second, Observer: obs, TickWhileAbandoned: keep}, nil)
+				a, b := newClient(t, srv, "a"), newClient(t, srv, "b")
+				ackA := a.mustJoin(EventCreate, "counter", map[string]any{"name": "a"})
+				ackB := b.mustJoin(EventJoinByID, ackA["roomId"], map[string]any{"name": "b"})
+				time.Sleep(time.Second)
+				synctest.Wait()
+				a.drop()
+				b.drop()
+				time.Sleep(100 * time.Millisecond)
+				synctest.Wait()
+				before := steps.Load()
+				time.Sleep(4 * time.Second)
+				synctest.Wait()
+				idle := steps.Load() - before
+				if keep {
+					assert.GreaterOrEqual(t, idle, int64(79), "ticks on at 20 Hz")
+				} else {
+					assert.Zero(t, idle, "no tick while every seat is in grace")
+					assert.NotZero(t, srv.Stats().RoomPauses)
+				}
+
+				// b comes back: the room ticks again, tick numbers go on.
+				a2 := newClient(t, srv, "b2")
+				require.Equal(t, true, a2.call(EventResume, map[string]any{"token": ackB["token"]})["ok"])
+				time.Sleep(time.Second)
+				synctest.Wait()
+				fr := a2.conn.takeFrames()
+				require.NotEmpty(t, fr)
+				assert.Greater(t, fr[len(fr)-1].tick, uint64(20))
+
+				// a's grace still ends on time (10 s after its drop).
+				time.Sleep(5 * time.Second)
+				synctest.Wait()
+				assert.Contains(t, log.all(), "leave a seat_expired")
+			})
+		})
+	}
+}
+
+// A paused room whose last seat's grace ends is disposed.
+func TestAbandonedRoomExpires(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, log := testServer(t, Settings{ReconnectGrace: 3 * time.Second}, nil)
+		a := newClient(t, srv, "a")
+		ack := a.mustJoin(EventCreate, "counter", map[string]any{"name": "a"})
+		a.drop()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		require.NotNil(t, srv.Room(ack["roomId"].(string)))
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		assert.Nil(t, srv.Room(ack["roomId"].(string)))
+		assert.Contains(t, log.all(), "leave a seat_expired")
+		assert.Contains(t, log.all(), "dispose")
 	})
 }

@@ -186,6 +186,7 @@ type counters struct {
 	roomPanics       atomic.Uint64
 	roomsCreated     atomic.Uint64
 	roomsDisposed    atomic.Uint64
+	roomPauses       atomic.Uint64
 }
 
 // Stats are the server's counters (monotonic except Rooms).
@@ -204,6 +205,7 @@ type Stats struct {
 	ResumeReplays    uint64 // resumes served by replaying deltas
 	ResumeSnapshots  uint64 // resumes served with a snapshot (every resume without a tick or with tick 0)
 	ResumeFailures   uint64 // resume requests refused (unknown, used, expired token)
+	RoomPauses       uint64 // times a room paused because every seat was in grace
 }
 
 // Stats returns the current counters.
@@ -218,5 +220,6 @@ func (s *Server) Stats() Stats {
 		FramesDropped: c.framesDropped.Load(), SnapshotsSent: c.snapshotsSent.Load(), DeltasSent: c.deltasSent.Load(),
 		SlowDisconnects: c.slowDisconnects.Load(), AbuseDisconnects: c.abuseDisconnects.Load(),
 		ResumeReplays: c.resumeReplays.Load(), ResumeSnapshots: c.resumeSnapshots.Load(), ResumeFailures: c.resumeFailures.Load(),
+		RoomPauses: c.roomPauses.Load(),
 	}
 }
