@@ -93,7 +93,7 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.DurationVar(&c.DrainGrace, "drain-grace", DefaultDrainGrace, "how long SIGTERM/SIGINT waits for rooms and sessions to close")
 	fs.DurationVar(&c.DrainGrace, "shutdown-grace", DefaultDrainGrace, "same as --drain-grace")
 	fs.DurationVar(&c.DrainWait, "drain-wait", 0, "part of the drain during which rooms play on (no new seats) before clients are told; ends early when no room is left")
-	fs.IntVar(&c.MaxRooms, "max-rooms", 0, "most rooms in this process (0: no bound)")
+	fs.IntVar(&c.MaxRooms, "max-rooms", 0, fmt.Sprintf("most live rooms in this process (0: %d per CPU)", DefaultMaxRoomsPerCPU))
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", 0, "how long a dropped player's seat is held for rooms.resume (0: each room type's own, 20s unless it says; negative: none)")
 	serverFlags := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { serverFlags[f.Name] = true })

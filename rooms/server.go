@@ -187,6 +187,8 @@ type counters struct {
 	roomsCreated     atomic.Uint64
 	roomsDisposed    atomic.Uint64
 	roomPauses       atomic.Uint64
+	createsLimited   atomic.Uint64
+	listsLimited     atomic.Uint64
 }
 
 // Stats are the server's counters (monotonic except Rooms).
@@ -206,6 +208,8 @@ type Stats struct {
 	ResumeSnapshots  uint64 // resumes served with a snapshot (every resume without a tick or with tick 0)
 	ResumeFailures   uint64 // resume requests refused (unknown, used, expired token)
 	RoomPauses       uint64 // times a room paused because every seat was in grace
+	CreatesLimited   uint64 // room creations refused with rate_limited
+	ListsLimited     uint64 // rooms.list and lobby.subscribe refused with rate_limited
 }
 
 // Stats returns the current counters.
@@ -220,6 +224,6 @@ func (s *Server) Stats() Stats {
 		FramesDropped: c.framesDropped.Load(), SnapshotsSent: c.snapshotsSent.Load(), DeltasSent: c.deltasSent.Load(),
 		SlowDisconnects: c.slowDisconnects.Load(), AbuseDisconnects: c.abuseDisconnects.Load(),
 		ResumeReplays: c.resumeReplays.Load(), ResumeSnapshots: c.resumeSnapshots.Load(), ResumeFailures: c.resumeFailures.Load(),
-		RoomPauses: c.roomPauses.Load(),
+		RoomPauses: c.roomPauses.Load(), CreatesLimited: c.createsLimited.Load(), ListsLimited: c.listsLimited.Load(),
 	}
 }

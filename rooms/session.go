@@ -191,6 +191,7 @@ type ListPage struct {
 // make.
 func (s *Session) List(req ListRequest) (ListPage, error) {
 	if !s.takeToken(&s.listBucket, s.srv.cfg.ListRate) {
+		s.srv.stats.listsLimited.Add(1)
 		return ListPage{}, errorf(CodeRateLimited, "rooms.list: more than %g requests a second", s.srv.cfg.ListRate.PerSecond)
 	}
 	after, err := parseCursor(req.Cursor)
@@ -228,6 +229,7 @@ func (s *Session) List(req ListRequest) (ListPage, error) {
 // It shares rooms.list's rate (Config.ListRate).
 func (s *Session) SubscribeLobby(q Query) error {
 	if !s.takeToken(&s.listBucket, s.srv.cfg.ListRate) {
+		s.srv.stats.listsLimited.Add(1)
 		return errorf(CodeRateLimited, "lobby.subscribe: more than %g requests a second (with rooms.list)", s.srv.cfg.ListRate.PerSecond)
 	}
 	q.IncludePrivate = false
@@ -288,9 +290,11 @@ func (s *Session) Close() {
 // rate_limited.
 func (s *Session) mayCreate() error {
 	if !s.takeToken(&s.createBucket, s.srv.cfg.CreateRate) {
+		s.srv.stats.createsLimited.Add(1)
 		return errorf(CodeRateLimited, "this connection creates rooms too often (%g a second)", s.srv.cfg.CreateRate.PerSecond)
 	}
 	if !s.srv.ipCreates.take(hostOf(s.info.RemoteAddr), s.srv.clock.Now()) {
+		s.srv.stats.createsLimited.Add(1)
 		return errorf(CodeRateLimited, "this address creates rooms too often (%g a second)", s.srv.cfg.IPCreateRate.PerSecond)
 	}
 	return nil
