@@ -76,9 +76,14 @@ func newIPBuckets(r Rate) *ipBuckets {
 	return &ipBuckets{rate: r, buckets: map[string]*tokenBucket{}, sweepSize: 256}
 }
 
-// take spends a token of ip's bucket; "" (unknown address) is not limited.
+// take spends a token of ip's bucket. An unknown ("") or loopback address
+// is not limited: it is a reverse proxy on the same machine (all players
+// would share one bucket) or a local bot swarm.
 func (m *ipBuckets) take(ip string, now time.Time) bool {
 	if ip == "" || m.rate.unlimited() {
+		return true
+	}
+	if a := net.ParseIP(ip); a != nil && a.IsLoopback() {
 		return true
 	}
 	m.mu.Lock()

@@ -60,7 +60,7 @@ func TestCreateRatePerConnection(t *testing.T) {
 }
 
 // Many connections from one address share its rate; another address is
-// not affected.
+// not affected, nor is loopback.
 func TestCreateRatePerAddress(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := limitServer(t, Config{IPCreateRate: Rate{PerSecond: 1, Burst: 5}})
@@ -71,6 +71,9 @@ func TestCreateRatePerAddress(t *testing.T) {
 		}
 		assert.Equal(t, map[string]int{"": 5, CodeRateLimited: 3}, codes)
 		clientFrom(t, srv, "x", "[2001:db8::1]:4000").mustJoin(EventCreate, "counter", nil)
+		for i := range 8 { // loopback (a local proxy or bot swarm) is not limited per address
+			clientFrom(t, srv, fmt.Sprint("l", i), fmt.Sprintf("127.0.0.1:%d", 4000+i)).mustJoin(EventCreate, "counter", nil)
+		}
 		time.Sleep(2 * time.Second)
 		clientFrom(t, srv, "y", "192.0.2.7:5000").mustJoin(EventCreate, "counter", nil)
 	})
