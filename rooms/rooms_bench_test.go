@@ -125,7 +125,7 @@ func benchLiveRooms(b *testing.B, rooms, players int, drop, keepTicking bool) {
 	}
 	b.StopTimer()
 	secs := b.Elapsed().Seconds()
-	b.ReportMetric((cpuTime() - cpu0).Seconds()*1e6/secs/float64(rooms), "cpu-µs/room-s")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()*1e6/secs/float64(rooms), "cpu-µs/room-s")
 	b.ReportMetric(float64(late.quantile(0.5))/1e6, "late-p50-ms")
 	b.ReportMetric(float64(late.quantile(0.99))/1e6, "late-p99-ms")
 	b.ReportMetric(float64(skipped.Load())/secs, "skipped/s")
