@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -17,9 +19,21 @@ import (
 	"github.com/roomcast/roomcast/rooms"
 )
 
-// drainRepeat is how many drains TestDrainUnderInputs runs in a row
-// (go test ./host -run TestDrainUnderInputs -drain.repeat=20).
-var drainRepeat = flag.Int("drain.repeat", 3, "drains TestDrainUnderInputs runs in a row")
+// drainRepeat is how many drains TestDrainUnderInputs runs in a row:
+// go test ./host -run TestDrainUnderInputs -drain.repeat=20, or
+// ROOMCAST_DRAIN_REPEAT=20 when the flag is not given.
+var drainRepeat = flag.Int("drain.repeat", 3, "drains TestDrainUnderInputs runs in a row (or $ROOMCAST_DRAIN_REPEAT)")
+
+func drainRuns(t *testing.T) int {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "drain.repeat" })
+	if v := os.Getenv("ROOMCAST_DRAIN_REPEAT"); v != "" && !given {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "ROOMCAST_DRAIN_REPEAT")
+		return n
+	}
+	return *drainRepeat
+}
 
 // drainClients is how many WebSocket players each drain has.
 const drainClients = 200
@@ -31,7 +45,7 @@ const drainClients = 200
 // peer's kernel then discards the frames it had not handed to the
 // client yet). Repeated -drain.repeat times.
 func TestDrainUnderInputs(t *testing.T) {
-	for i := range *drainRepeat {
+	for i := range drainRuns(t) {
 		t.Run(fmt.Sprintf("run%d", i+1), testDrainUnderInputs)
 	}
 }
