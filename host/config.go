@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/transport/engineio"
 )
 
@@ -85,6 +86,11 @@ type Config struct {
 	// with code create_failed. Default 0: DefaultMaxRoomsPerCPU per CPU
 	// (GOMAXPROCS).
 	MaxRooms int
+	// CreateRate, IPCreateRate and ListRate bound room creation per
+	// connection and per remote address, and rooms.list per connection
+	// (rooms.Config's fields of the same names; zero values take their
+	// defaults, a negative PerSecond means no limit).
+	CreateRate, IPCreateRate, ListRate rooms.Rate
 	// ReconnectGrace, when not zero, overrides the ReconnectGrace of every
 	// room type defined with Server.Define: how long a dropped player's
 	// seat is held; negative holds none. Default 0: each room type's own.
