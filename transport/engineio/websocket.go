@@ -146,7 +146,7 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 			c.mu.Unlock()
 			if closeNow {
 				c.extendWriteDeadline(ws)
-				closeGracefully(ws, c.srv.cfg.WriteTimeout)
+				closeGracefully(ws, min(closeLinger, c.srv.cfg.WriteTimeout))
 			}
 			return
 		}
@@ -185,6 +185,11 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 
 // closeNormal is the payload of a close frame with status 1000.
 var closeNormal = []byte{0x03, 0xe8}
+
+// closeLinger bounds how long a gracefully closed WebSocket waits for the
+// peer's answering close frame: a live peer answers within a round trip;
+// the wait only has to outlast the reading of what was sent before.
+const closeLinger = 2 * time.Second
 
 // closeGracefully sends the close frame (1000) after the frames already
 // written, then shuts down the write side of the connection (FIN) and
