@@ -108,19 +108,29 @@ func testDrainUnderInputs(t *testing.T) {
 
 	require.NoError(t, r.stop(t))
 	var lost, unclean []string
+	deadline := time.After(20 * time.Second) // for all players together
 	for i, pl := range players {
 		select {
 		case code := <-pl.left:
 			if code != rooms.LeftCodeShutdown {
 				lost = append(lost, fmt.Sprintf("%d:%s", i, code))
 			}
-		case <-time.After(10 * time.Second):
-			lost = append(lost, fmt.Sprint(i))
+		case <-pl.g.Client().Done(): // closed without room.left
+			select {
+			case code := <-pl.left:
+				if code != rooms.LeftCodeShutdown {
+					lost = append(lost, fmt.Sprintf("%d:%s", i, code))
+				}
+			default:
+				lost = append(lost, fmt.Sprint(i))
+			}
+		case <-deadline:
+			t.Fatalf("player %d neither told room.left nor disconnected", i)
 		}
 		c := pl.g.Client()
 		select {
 		case <-c.Done():
-		case <-time.After(10 * time.Second):
+		case <-deadline:
 			t.Fatalf("player %d still connected after the drain", i)
 		}
 		var ce *gws.CloseError
