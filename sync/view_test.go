@@ -333,3 +333,28 @@ func TestViewMisuse(t *testing.T) {
 	_, err = NewEncoder(&bad{}, EncoderOptions{})
 	require.ErrorIs(t, err, ErrSchema)
 }
+
+func TestGrid(t *testing.T) {
+	g := Grid{Cell: 10, Cols: 4, Rows: 3, Base: 1000, Margin: 2}
+	tests := []struct {
+		name string
+		cur  Group
+		x, y float64
+		want Group
+	}{
+		{"inside", 1000, 5, 5, 1000},
+		{"just past the edge: stays", 1000, 11, 5, 1000},
+		{"past the margin: moves", 1000, 12.5, 5, 1001},
+		{"back within the margin of the new cell: stays", 1001, 9, 5, 1001},
+		{"down a row", 1001, 15, 13, 1005},
+		{"outside the map clamps", 9999, -5, 100, 1008},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, g.Track(tt.cur, tt.x, tt.y))
+		})
+	}
+	require.Equal(t, []Group{1000, 1001, 1004, 1005}, g.Around(nil, 1000, 1))
+	require.Len(t, g.Around(nil, 1005, 1), 9)
+	require.Empty(t, g.Around(nil, 5, 1))
+}
