@@ -26,8 +26,9 @@ type fanout struct {
 	sum     uint64         // the state's checksum at sumTick
 	sums    []tickChecksum // checksums of recent changed deltas at multiples of every, oldest first (for replays)
 
-	views    map[*Client]*statesync.View // per-client views (views.go)
-	viewHint int                         // capacity for the next tick's view frames
+	views     map[*Client]*statesync.View // per-client views (views.go)
+	viewHint  int                         // the largest view frame seen
+	viewTotal int                         // bytes of last tick's view frames
 }
 
 type tickChecksum struct {

@@ -55,9 +55,17 @@ func (f *fanout) viewOf(c *Client, vs ViewState) *statesync.View {
 	return v
 }
 
+// Frames of a tick are carved from shared chunks: no allocation per
+// recipient, and chunks small enough to stay off the large-object path.
+const (
+	viewChunkBytes   = 16 << 10
+	viewChunkPackets = 64
+)
+
 // sendViews is send for a ViewState: each connected client gets its own
-// frame, assembled from the tick's shared parts. The frames of a tick share
-// one byte buffer and one packet array: no allocation per recipient.
+// frame, assembled from the tick's shared parts into byte and packet
+// chunks shared by the tick's frames (never reused: a transport may hold a
+// frame until it is written).
 func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 	r := f.room
 	tick := uint32(T)
@@ -70,13 +78,19 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 			}
 		}
 	}
-	buf := make([]byte, 0, f.viewHint)
-	pkts := make([]StatePacket, 0, len(r.clients))
+	var buf []byte
+	var pkts []StatePacket
+	total := 0
+	defer func() { f.viewTotal = total }()
 	for _, c := range r.clients {
 		if c.conn == nil {
 			continue // its view misses this tick: it gets a snapshot when back
 		}
 		v := f.viewOf(c, vs)
+		if cap(buf)-len(buf) < f.viewHint {
+			// Sized by last tick's total: one chunk per tick in steady state.
+			buf = make([]byte, 0, max(min(viewChunkBytes, f.viewTotal+f.viewTotal/4), 2*f.viewHint))
+		}
 		start := len(buf)
 		snap := c.needsSnapshot || c.resumeFrom > 0
 		if c.resumeFrom > 0 {
@@ -100,13 +114,17 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 			buf = vs.AppendViewSnapshot(buf, v, tick)
 			event = EventSnapshot
 		}
+		if len(pkts) == cap(pkts) {
+			pkts = make([]StatePacket, 0, min(viewChunkPackets, len(r.clients)))
+		}
 		pkts = pkts[:len(pkts)+1]
 		p := &pkts[len(pkts)-1]
 		p.Event, p.Tick, p.State = event, T, buf[start:len(buf):len(buf)]
 		if f.every > 0 && (snap || T%f.every == 0) {
 			p.Checksum, p.HasChecksum = vs.ViewChecksum(v), true
 		}
+		f.viewHint = max(f.viewHint, len(p.State))
+		total += len(p.State)
 		f.sendFrame(c, p, now)
 	}
-	f.viewHint = max(f.viewHint, len(buf)+len(buf)/4)
 }

@@ -34,18 +34,41 @@ var ErrView = errors.New("statesync: view")
 type View struct {
 	enc        *Encoder
 	cur, sent  []Group // sorted, without duplicates, both holding Public
-	tick, base uint32  // tick of the last frame; tick of the last non-empty one
-	live       bool    // a frame was produced
-	parts      bool    // the encoder's own view for shared parts: nothing grouped or private
+	curMask    uint64  // bloom filters of cur and sent: bit g%64 (groupBit)
+	sentMask   uint64
+	curParts   []*viewSink // the encoder's part of each group in cur
+	tick, base uint32      // tick of the last frame; tick of the last non-empty one
+	live       bool        // a frame was produced
+	parts      bool        // the encoder's own view for shared parts: nothing grouped or private
 }
 
 // NewView returns a View holding groups (and Public). Creating a View turns
 // the encoder's views on (ViewsOn).
 func (enc *Encoder) NewView(groups ...Group) *View {
 	enc.vs.on = true
-	v := &View{enc: enc, cur: []Group{Public}, sent: []Group{Public}}
+	v := &View{enc: enc, cur: []Group{Public}, sent: []Group{Public}, sentMask: groupBit(Public)}
 	v.Set(groups...)
 	return v
+}
+
+func groupBit(g Group) uint64 { return 1 << (g & 63) }
+
+func maskOf(gs []Group) uint64 {
+	var m uint64
+	for _, g := range gs {
+		m |= groupBit(g)
+	}
+	return m
+}
+
+// hasCur and hasSent are Has on cur and sent with the bloom filter first.
+func (v *View) hasCur(g Group) bool  { return v.curMask&groupBit(g) != 0 && has(v.cur, g) }
+func (v *View) hasSent(g Group) bool { return v.sentMask&groupBit(g) != 0 && has(v.sent, g) }
+
+// commitSent records cur as what v's client was sent.
+func (v *View) commitSent() {
+	v.sent = append(v.sent[:0], v.cur...)
+	v.sentMask = v.curMask
 }
 
 // Set replaces the view's groups with groups (and Public).
@@ -54,12 +77,23 @@ func (v *View) Set(groups ...Group) {
 	v.cur = append(v.cur, groups...)
 	slices.Sort(v.cur)
 	v.cur = slices.Compact(v.cur)
+	v.changed()
+}
+
+// changed updates what is derived from cur.
+func (v *View) changed() {
+	v.curMask = maskOf(v.cur)
+	v.curParts = v.curParts[:0]
+	for _, g := range v.cur {
+		v.curParts = append(v.curParts, v.enc.part(g))
+	}
 }
 
 // Add adds g to the view.
 func (v *View) Add(g Group) {
 	if i, found := slices.BinarySearch(v.cur, g); !found {
 		v.cur = slices.Insert(v.cur, i, g)
+		v.changed()
 	}
 }
 
@@ -67,6 +101,7 @@ func (v *View) Add(g Group) {
 func (v *View) Remove(g Group) {
 	if i, found := slices.BinarySearch(v.cur, g); found && g != Public {
 		v.cur = slices.Delete(v.cur, i, i+1)
+		v.changed()
 	}
 }
 
@@ -129,8 +164,8 @@ type viewEntry struct {
 
 // before and after report whether view v saw the entry at the last frame
 // and sees it now.
-func (t *viewEntry) before(v *View) bool { return t.sentIn && has(v.sent, t.sentGrp) }
-func (t *viewEntry) after(v *View) bool  { return t.in && has(v.cur, t.group) }
+func (t *viewEntry) before(v *View) bool { return t.sentIn && v.hasSent(t.sentGrp) }
+func (t *viewEntry) after(v *View) bool  { return t.in && v.hasCur(t.group) }
 
 // viewSink collects the tokens of one part of a tick: patches and
 // container ops, each part starting with its own mask.
@@ -195,7 +230,13 @@ type viewState struct {
 	tick, prev uint32
 	seq        uint64 // enc.seq during the last EncodeViews
 	scratch    []byte
+	cls        []uint8 // per touched entry: wasSeen, isSeen (AppendViewDelta)
 }
+
+const (
+	wasSeen uint8 = 1 << iota
+	isSeen
+)
 
 // ViewsOn reports whether the state uses views: a type declares private
 // fields, or SetGroup, SetOwner or NewView was called. Then frames must be
@@ -323,16 +364,23 @@ func (enc *Encoder) sinkOf(e *Entity) *viewSink {
 	case t.touched:
 		return &t.sink
 	}
-	s := vs.parts[t.group]
+	s := enc.part(t.group)
+	if s.tokens == 0 && len(s.buf) == 0 {
+		vs.used = append(vs.used, s)
+	}
+	return s
+}
+
+// part returns (creating it once) the part of group g.
+func (enc *Encoder) part(g Group) *viewSink {
+	vs := &enc.vs
+	s := vs.parts[g]
 	if s == nil {
 		if vs.parts == nil {
 			vs.parts = map[Group]*viewSink{}
 		}
 		s = &viewSink{}
-		vs.parts[t.group] = s
-	}
-	if s.tokens == 0 && len(s.buf) == 0 {
-		vs.used = append(vs.used, s)
+		vs.parts[g] = s
 	}
 	return s
 }
@@ -431,7 +479,7 @@ func (enc *Encoder) AppendViewSnapshot(dst []byte, v *View, tick uint32) []byte 
 	dst = mpack.AppendUint(dst, uint64(tick))
 	dst = append(dst, enc.schemaB...)
 	dst = appendEntity(dst, enc.root, v)
-	v.sent = append(v.sent[:0], v.cur...)
+	v.commitSent()
 	v.tick, v.base, v.live = tick, tick, true
 	return dst
 }
@@ -461,15 +509,28 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 	}
 	sc := vs.scratch[:0]
 	n := 0
-	// Removals first: their owners are still there.
+	// Where each entity that changed group or presence stands for v.
+	cls := vs.cls[:0]
 	for _, t := range vs.touched {
-		if t.before(v) && !t.after(v) {
+		var c uint8
+		if t.before(v) {
+			c |= wasSeen
+		}
+		if t.after(v) {
+			c |= isSeen
+		}
+		cls = append(cls, c)
+	}
+	vs.cls = cls
+	// Removals first: their owners are still there.
+	for i, t := range vs.touched {
+		if cls[i] == wasSeen {
 			sc = appendRemove(sc, t)
 			n++
 		}
 	}
 	for _, g := range v.sent {
-		if has(v.cur, g) {
+		if v.hasCur(g) {
 			continue
 		}
 		for _, t := range vs.members[g] {
@@ -481,21 +542,22 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 	}
 	// Shared parts.
 	sc, n = appendPart(sc, n, &vs.pub)
-	for _, g := range v.cur {
-		if has(v.sent, g) {
-			if s := vs.parts[g]; s != nil && s.tokens > 0 {
-				sc, n = appendPart(sc, n, s)
-			}
+	for i, g := range v.cur {
+		if s := v.curParts[i]; s.tokens > 0 && v.hasSent(g) {
+			sc, n = appendPart(sc, n, s)
 		}
 	}
-	for _, t := range vs.touched {
-		if t.sink.tokens > 0 && t.before(v) && t.after(v) {
+	for i, t := range vs.touched {
+		if cls[i] == wasSeen|isSeen && t.sink.tokens > 0 {
 			sc, n = appendPart(sc, n, &t.sink)
 		}
 	}
 	for _, g := range v.cur {
+		if len(vs.usedPriv) == 0 {
+			break
+		}
 		p := vs.priv[uint32(g)+1]
-		if p == nil {
+		if p == nil || len(p.segs) == 0 {
 			continue
 		}
 		for _, s := range p.segs {
@@ -508,14 +570,14 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 	// Private fields whose visibility changed for v, on entities v keeps.
 	sc, n = enc.appendOwnerChanges(sc, n, v)
 	// Additions last: whole, as v sees them.
-	for _, t := range vs.touched {
-		if !t.before(v) && t.after(v) {
+	for i, t := range vs.touched {
+		if cls[i] == isSeen {
 			sc = enc.appendAdd(sc, t, v)
 			n++
 		}
 	}
 	for _, g := range v.cur {
-		if has(v.sent, g) {
+		if v.hasSent(g) {
 			continue
 		}
 		for _, t := range vs.members[g] {
@@ -526,7 +588,7 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 		}
 	}
 	vs.scratch = sc
-	v.sent = append(v.sent[:0], v.cur...)
+	v.commitSent()
 	v.tick = tick
 	if n == 0 {
 		return dst, false, true
@@ -600,7 +662,7 @@ func (enc *Encoder) appendOwnerChanges(b []byte, n int, v *View) ([]byte, int) {
 	}
 	for owner, set := range vs.owned {
 		g := Group(owner - 1)
-		was, is := has(v.sent, g), has(v.cur, g)
+		was, is := v.hasSent(g), v.hasCur(g)
 		if was == is {
 			continue
 		}
@@ -611,8 +673,8 @@ func (enc *Encoder) appendOwnerChanges(b []byte, n int, v *View) ([]byte, int) {
 		}
 	}
 	for _, m := range vs.moves {
-		was := m.prev != 0 && has(v.sent, Group(m.prev-1))
-		is := m.e.owner != 0 && has(v.cur, Group(m.e.owner-1))
+		was := m.prev != 0 && v.hasSent(Group(m.prev-1))
+		is := m.e.owner != 0 && v.hasCur(Group(m.e.owner-1))
 		if was != is && kept(m.e) {
 			fix(m.e, is)
 		}
