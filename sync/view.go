@@ -231,6 +231,14 @@ type viewState struct {
 	seq        uint64 // enc.seq during the last EncodeViews
 	scratch    []byte
 	cls        []uint8 // per touched entry: wasSeen, isSeen (AppendViewDelta)
+	fixes      []ownerFix
+}
+
+// ownerFix is a private-field patch for an entity whose private fields a
+// view started or stopped seeing.
+type ownerFix struct {
+	e    *Entity
+	sees bool
 }
 
 const (
@@ -660,6 +668,7 @@ func (enc *Encoder) appendOwnerChanges(b []byte, n int, v *View) ([]byte, int) {
 		}
 		return false
 	}
+	fixes := vs.fixes[:0]
 	for owner, set := range vs.owned {
 		g := Group(owner - 1)
 		was, is := v.hasSent(g), v.hasCur(g)
@@ -668,7 +677,7 @@ func (enc *Encoder) appendOwnerChanges(b []byte, n int, v *View) ([]byte, int) {
 		}
 		for e := range set {
 			if kept(e) && !moved(e) {
-				fix(e, is)
+				fixes = append(fixes, ownerFix{e, is})
 			}
 		}
 	}
@@ -676,8 +685,14 @@ func (enc *Encoder) appendOwnerChanges(b []byte, n int, v *View) ([]byte, int) {
 		was := m.prev != 0 && v.hasSent(Group(m.prev-1))
 		is := m.e.owner != 0 && v.hasCur(Group(m.e.owner-1))
 		if was != is && kept(m.e) {
-			fix(m.e, is)
+			fixes = append(fixes, ownerFix{m.e, is})
 		}
 	}
+	slices.SortFunc(fixes, func(a, b ownerFix) int { return int(a.e.ref) - int(b.e.ref) }) // deterministic bytes
+	for _, f := range fixes {
+		fix(f.e, f.sees)
+	}
+	clear(fixes)
+	vs.fixes = fixes[:0]
 	return b, n
 }

@@ -2,8 +2,12 @@ package statesync
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,13 +18,13 @@ import (
 type vSub struct {
 	Entity `sync:"VSub"`
 	V      Uint8
-	Secret String `sync:"secret,private"`
+	Secret Bytes `sync:"secret,private"`
 }
 
 type vItem struct {
 	Entity `sync:"VItem"`
 	X      Int32
-	Hand   String `sync:"hand,private"`
+	Hand   Bytes `sync:"hand,private"`
 	Tags   Array[uint8]
 	Subs   Map[string, *vSub]
 	Gun    Ref[*vSub]
@@ -40,8 +44,8 @@ const (
 
 // secret is the distinctive hand of owner k: a view without group k must
 // never receive these bytes.
-func secret(k int, salt int) string {
-	return string([]byte{0xDE, 0xAD, 0xC0, 0xDE, byte(k), byte(salt)})
+func secret(k int, salt int) []byte {
+	return []byte{0xDE, 0xAD, 0xC0, 0xDE, byte(k), byte(salt)}
 }
 
 type viewWorld struct {
@@ -53,10 +57,10 @@ type viewWorld struct {
 	nextID uint32
 }
 
-func (w *viewWorld) setOwner(e interface{ syncEntity() *Entity }, hand *String, k int) {
+func (w *viewWorld) setOwner(e interface{ syncEntity() *Entity }, hand *Bytes, k int) {
 	w.owners[e.syncEntity()] = k
 	if k == 0 {
-		hand.Set("")
+		hand.Set(nil)
 		return
 	}
 	w.enc.SetOwner(e, Group(vOwner0+k))
@@ -301,8 +305,8 @@ func TestViewPublicOnly(t *testing.T) {
 
 	owner := enc.NewView(3, 7)
 	snap = enc.AppendViewSnapshot(nil, owner, 1)
-	require.True(t, bytes.Contains(snap, []byte(secret(1, 1))))
-	require.True(t, bytes.Contains(snap, []byte(secret(2, 2))))
+	require.True(t, bytes.Contains(snap, secret(1, 1)))
+	require.True(t, bytes.Contains(snap, secret(2, 2)))
 	enc.FinishViews()
 }
 
@@ -357,4 +361,72 @@ func TestGrid(t *testing.T) {
 	require.Equal(t, []Group{1000, 1001, 1004, 1005}, g.Around(nil, 1000, 1))
 	require.Len(t, g.Around(nil, 1005, 1), 9)
 	require.Empty(t, g.Around(nil, 5, 1))
+}
+
+// recordViewTraffic records the frames one view's client receives over the
+// view test world (entities entering and leaving, private fields, a
+// reconnect's snapshot), for the mirrors of other languages
+// (testdata/traffic/view-*.json, pinned by TestRecordedViewTraffic).
+func recordViewTraffic(t *testing.T, seed uint64) trafficFile {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	w := &viewWorld{t: t, rng: rng, root: &vWorld{}, owners: map[*Entity]int{}}
+	enc, err := NewEncoder(w.root, EncoderOptions{})
+	require.NoError(t, err)
+	w.enc = enc
+	for range 8 {
+		w.nextID++
+		w.root.Items.Set(w.nextID, w.newItem(true))
+	}
+	v := enc.NewView(1, 2, vOwner0+1)
+	m := NewMirror(MirrorLimits{})
+	tf := trafficFile{Description: fmt.Sprintf("frames of one view (views: grouped entities entering and leaving, private fields) over the view test schema of sync/view_test.go (vWorld), script %d", seed)}
+	add := func(kind string, tick uint32, b []byte) {
+		if kind == "snapshot" {
+			require.NoError(t, m.ApplySnapshot(b))
+		} else {
+			require.NoError(t, m.ApplyDelta(b))
+		}
+		canon := m.AppendCanonical(nil)
+		require.Equal(t, enc.AppendViewCanonical(nil, v), canon)
+		tf.Frames = append(tf.Frames, trafficFrame{Kind: kind, Tick: tick, Hex: hex.EncodeToString(b),
+			Canonical: hex.EncodeToString(canon), Checksum: fmt.Sprintf("%016x", m.Checksum())})
+	}
+	for tick := uint32(1); tick <= 40; tick++ {
+		w.step()
+		if tick%7 == 0 {
+			v.Set(randomGroups(rng)...)
+		}
+		enc.EncodeViews(tick)
+		switch {
+		case tick == 25: // offline: the next frame is a snapshot
+		case tick == 1 || tick == 26:
+			add("snapshot", tick, enc.AppendViewSnapshot(nil, v, tick))
+		default:
+			b, changed, ok := enc.AppendViewDelta(nil, v, tick)
+			require.True(t, ok)
+			if changed {
+				add("delta", tick, b)
+			}
+		}
+		enc.FinishViews()
+	}
+	return tf
+}
+
+func TestRecordedViewTraffic(t *testing.T) {
+	dir := filepath.Join("testdata", "traffic")
+	write := os.Getenv("STATESYNC_WRITE_TRAFFIC") == "1"
+	for seed := range uint64(2) {
+		tf := recordViewTraffic(t, seed)
+		got, err := json.MarshalIndent(tf, "", " ")
+		require.NoError(t, err)
+		name := filepath.Join(dir, fmt.Sprintf("view-%d.json", seed))
+		if write {
+			require.NoError(t, os.WriteFile(name, append(got, '\n'), 0o644))
+			continue
+		}
+		want, err := os.ReadFile(name)
+		require.NoError(t, err, "run with STATESYNC_WRITE_TRAFFIC=1 to create it")
+		require.JSONEq(t, string(want), string(got), "%s changed: the view wire output moved", name)
+	}
 }
