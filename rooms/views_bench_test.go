@@ -113,6 +113,23 @@ func (g *bwGame) walk() {
 	}
 }
 
+// meanInView is the mean number of players a client sees (all of them
+// without views).
+func (g *bwGame) meanInView() float64 {
+	if !g.views {
+		return float64(len(g.players))
+	}
+	seen := 0
+	for _, p := range g.players {
+		for _, q := range g.players {
+			if p.view.Has(q.cell) {
+				seen++
+			}
+		}
+	}
+	return float64(seen) / float64(len(g.players))
+}
+
 func bwRoom(b *testing.B, n int, views bool) (*Room, *bwGame, []*nullConn) {
 	srv, err := NewServer(Config{Logger: discardLogger()})
 	if err != nil {
@@ -192,6 +209,7 @@ func BenchmarkBigWorld(b *testing.B) {
 			b.ReportMetric(float64(bytes)/perClientTick, "state-B/client")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/perClientTick, "ns/client")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/perClientTick, "allocs/client")
+			b.ReportMetric(game.meanInView(), "players-in-view")
 		})
 	}
 }
