@@ -37,6 +37,7 @@ type View struct {
 	curMask    uint64  // bloom filters of cur and sent: bit g%64 (groupBit)
 	sentMask   uint64
 	curParts   []*viewSink // the encoder's part of each group in cur
+	moved      bool        // cur may differ from sent
 	tick, base uint32      // tick of the last frame; tick of the last non-empty one
 	live       bool        // a frame was produced
 	parts      bool        // the encoder's own view for shared parts: nothing grouped or private
@@ -67,8 +68,11 @@ func (v *View) hasSent(g Group) bool { return v.sentMask&groupBit(g) != 0 && has
 
 // commitSent records cur as what v's client was sent.
 func (v *View) commitSent() {
-	v.sent = append(v.sent[:0], v.cur...)
-	v.sentMask = v.curMask
+	if v.moved {
+		v.sent = append(v.sent[:0], v.cur...)
+		v.sentMask = v.curMask
+		v.moved = false
+	}
 }
 
 // Set replaces the view's groups with groups (and Public).
@@ -82,6 +86,7 @@ func (v *View) Set(groups ...Group) {
 
 // changed updates what is derived from cur.
 func (v *View) changed() {
+	v.moved = true
 	v.curMask = maskOf(v.cur)
 	v.curParts = v.curParts[:0]
 	for _, g := range v.cur {
@@ -538,6 +543,9 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 		}
 	}
 	for _, g := range v.sent {
+		if !v.moved {
+			break // same groups as last frame
+		}
 		if v.hasCur(g) {
 			continue
 		}
@@ -551,7 +559,7 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 	// Shared parts.
 	sc, n = appendPart(sc, n, &vs.pub)
 	for i, g := range v.cur {
-		if s := v.curParts[i]; s.tokens > 0 && v.hasSent(g) {
+		if s := v.curParts[i]; s.tokens > 0 && (!v.moved || v.hasSent(g)) {
 			sc, n = appendPart(sc, n, s)
 		}
 	}
@@ -585,6 +593,9 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 		}
 	}
 	for _, g := range v.cur {
+		if !v.moved {
+			break
+		}
 		if v.hasSent(g) {
 			continue
 		}
