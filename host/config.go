@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime"
 	"slices"
 	"time"
 
+	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/transport/engineio"
 )
 
@@ -37,6 +39,13 @@ const (
 	DefaultHandshakeBurst   = 40
 	DefaultMaxPollPackets   = 16
 	DefaultPollDrainWait    = 2 * time.Second
+
+	// DefaultMaxRoomsPerCPU: BenchmarkLiveRooms (BENCHMARKS.md) ticked
+	// 2000 rooms of 8 moving players on time on 2 cores (p50 lateness
+	// 0.8 ms, no skipped tick) and 4000 not (p50 102 ms, 17 000 skipped
+	// ticks a second), with rooms' own work only; the transport needs
+	// the rest.
+	DefaultMaxRoomsPerCPU = 1000
 )
 
 // Log formats (Config.LogFormat).
@@ -138,8 +147,15 @@ type Config struct {
 	// told room.left; it ends early when no room is left. Default 0: tell
 	// them at once. Must be less than DrainGrace.
 	DrainWait time.Duration
-	// MaxRooms bounds the rooms of the process; 0 means no bound.
+	// MaxRooms bounds the live rooms of the process; creating more fails
+	// with code create_failed. Default 0: DefaultMaxRoomsPerCPU per CPU
+	// (GOMAXPROCS).
 	MaxRooms int
+	// CreateRate, IPCreateRate and ListRate bound room creation per
+	// connection and per remote address, and rooms.list per connection
+	// (rooms.Config's fields of the same names; zero values take their
+	// defaults, a negative PerSecond means no limit).
+	CreateRate, IPCreateRate, ListRate rooms.Rate
 	// ReconnectGrace, when not zero, overrides the ReconnectGrace of every
 	// room type defined with Server.Define: how long a dropped player's
 	// seat is held; negative holds none. Default 0: each room type's own.
@@ -188,6 +204,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PollDrainWait == 0 {
 		c.PollDrainWait = DefaultPollDrainWait
+	}
+	if c.MaxRooms == 0 {
+		c.MaxRooms = DefaultMaxRoomsPerCPU * runtime.GOMAXPROCS(0)
 	}
 	return c
 }

@@ -103,7 +103,10 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.DurationVar(&c.DrainGrace, "drain-grace", DefaultDrainGrace, "how long SIGTERM/SIGINT waits for rooms and sessions to close")
 	fs.DurationVar(&c.DrainGrace, "shutdown-grace", DefaultDrainGrace, "same as --drain-grace")
 	fs.DurationVar(&c.DrainWait, "drain-wait", 0, "part of the drain during which rooms play on (no new seats) before clients are told; ends early when no room is left")
-	fs.IntVar(&c.MaxRooms, "max-rooms", 0, "most rooms in this process (0: no bound)")
+	fs.IntVar(&c.MaxRooms, "max-rooms", 0, fmt.Sprintf("most live rooms in this process (0: %d per CPU)", DefaultMaxRoomsPerCPU))
+	fs.Var(rateFlag{&c.CreateRate}, "create-rate", `rooms one connection may create: RATE/BURST, e.g. 0.5/3, or "off" (default 0.5/3)`)
+	fs.Var(rateFlag{&c.IPCreateRate}, "create-rate-per-ip", `rooms one remote address may create (loopback is not limited): RATE/BURST or "off" (default 5/20)`)
+	fs.Var(rateFlag{&c.ListRate}, "list-rate", `rooms.list and lobby.subscribe requests per connection: RATE/BURST or "off" (default 2/10)`)
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", 0, "how long a dropped player's seat is held for rooms.resume (0: each room type's own, 20s unless it says; negative: none)")
 	serverFlags := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { serverFlags[f.Name] = true })

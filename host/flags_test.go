@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/rooms"
 )
 
 func envOf(kv ...string) func(string) string {
@@ -172,6 +174,17 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: `--log-format "xml"`},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: `--log-level "loud"`},
 		{name: "negative max rooms", args: []string{"--max-rooms", "-1"}, wantErr: "--max-rooms -1"},
+		{name: "rates", args: []string{"--create-rate", "0.25/2", "--create-rate-per-ip", "off", "--list-rate", "4"},
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Equal(t, rooms.Rate{PerSecond: 0.25, Burst: 2}, c.CreateRate)
+				require.Equal(t, rooms.Rate{PerSecond: -1}, c.IPCreateRate)
+				require.Equal(t, rooms.Rate{PerSecond: 4, Burst: 4}, c.ListRate)
+			}},
+		{name: "default rates", args: nil, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, rooms.Rate{}, c.CreateRate, "zero: rooms' default")
+		}},
+		{name: "bad rate", args: []string{"--create-rate", "fast"}, wantErr: "create-rate"},
+		{name: "bad burst", args: []string{"--list-rate", "2/0"}, wantErr: "list-rate"},
 		{name: "origin with path", args: []string{"--origins", "http://a.b/c"}, wantErr: `"http://a.b/c" is not an origin`},
 		{name: "bad env value", env: envOf("ROOMCAST_PING_INTERVAL", "soon"), wantErr: `ROOMCAST_PING_INTERVAL="soon"`},
 		{name: "bad game flag", args: []string{"--level", "9"}, wantErr: `invalid value "9" for flag -level: want 1..3`},
@@ -243,7 +256,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	_, _ = ParseFlags([]string{"-h"}, nil, io.Discard, Flags(func(set *flag.FlagSet) { fs = set }))
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	require.Len(t, names, 27, "the server's flags")
+	require.Len(t, names, 30, "the server's flags")
 	lines := strings.Split(out, "\n")
 	for _, name := range append(names, "motd", "level") {
 		found := false

@@ -35,6 +35,8 @@ const (
 	MetricResumes          = "roomcast_resumes_total"                   // counter {result}
 	MetricInputsDropped    = "roomcast_inputs_dropped_total"            // counter {reason}
 	MetricDraining         = "roomcast_draining"                        // gauge 0/1
+	MetricRateLimited      = "roomcast_rate_limited_total"              // counter {request}
+	MetricRoomPauses       = "roomcast_room_pauses_total"               // counter
 )
 
 // metrics is the server's Prometheus registry and the instruments fed
@@ -128,12 +130,14 @@ var (
 	descRoomPanics      = prometheus.NewDesc(MetricRoomPanics, "Rooms disposed because game code panicked.", nil, nil)
 	descStateFrames     = prometheus.NewDesc(MetricStateFrames, "State frames queued to clients by kind.", []string{"kind"}, nil)
 	descAbuse           = prometheus.NewDesc(MetricAbuseDisconnects, "Clients disconnected for flooding inputs.", nil, nil)
-	descResumes         = prometheus.NewDesc(MetricResumes, "rooms.resume requests: hit_replay (missed deltas replayed), hit_snapshot, miss (unknown, used or expired token).", []string{"result"}, nil)
+	descResumes         = prometheus.NewDesc(MetricResumes, "rooms.resume requests: hit_replay (missed deltas replayed), hit_snapshot (a snapshot, including every resume without a tick), miss (unknown, used or expired token).", []string{"result"}, nil)
 	descInputsDropped   = prometheus.NewDesc(MetricInputsDropped, "Inputs not given to the game: stale (seq did not increase) or dropped (rate, size, full inbox, malformed, no seat).", []string{"reason"}, nil)
 	descDraining        = prometheus.NewDesc(MetricDraining, "1 while the server drains after SIGTERM.", nil, nil)
+	descRateLimited     = prometheus.NewDesc(MetricRateLimited, "Requests refused with code rate_limited: create (rooms.create, joinOrCreate that creates), list (rooms.list, lobby.subscribe).", []string{"request"}, nil)
+	descRoomPauses      = prometheus.NewDesc(MetricRoomPauses, "Times a room paused its ticks because every seat was held for a dropped client.", nil, nil)
 	allStatDescriptions = []*prometheus.Desc{descSessions, descSessionsOpened, descUpgrades, descFramesOut, descBytesOut,
 		descFramesDropped, descSlow, descRooms, descRoomsCreated, descRoomsDisposed, descRoomPanics, descStateFrames,
-		descAbuse, descResumes, descInputsDropped, descDraining}
+		descAbuse, descResumes, descInputsDropped, descDraining, descRateLimited, descRoomPauses}
 )
 
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -186,4 +190,7 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descResumes, r.ResumeFailures, "miss")
 	counter(descInputsDropped, r.InputsStale, "stale")
 	counter(descInputsDropped, r.InputsDropped, "dropped")
+	counter(descRateLimited, r.CreatesLimited, "create")
+	counter(descRateLimited, r.ListsLimited, "list")
+	counter(descRoomPauses, r.RoomPauses)
 }

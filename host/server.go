@@ -97,7 +97,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host: socket.io server: %w", err)
 	}
-	rs, err := rooms.NewServer(rooms.Config{Logger: s.log, MaxRooms: cfg.MaxRooms})
+	rs, err := rooms.NewServer(rooms.Config{Logger: s.log, MaxRooms: cfg.MaxRooms,
+		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate})
 	if err != nil {
 		return nil, fmt.Errorf("host: rooms server: %w", err)
 	}

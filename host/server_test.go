@@ -524,3 +524,33 @@ func TestDefineWiresSettings(t *testing.T) {
 	require.Len(t, all, 1)
 	require.Equal(t, 1500*time.Millisecond, all[0].Settings().ReconnectGrace)
 }
+
+// A resume without a tick (the bots' and the JS client's resync path) is
+// counted in roomcast_resumes_total, as a snapshot resume.
+func TestResumeWithoutTickIsCounted(t *testing.T) {
+	t.Parallel()
+	r := start(t, Config{}, defineArena)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pl := newPlayer(t, r.url, bots.TransportWebSocket, bots.ParserMsgpack, false)
+	_, err := pl.g.JoinOrCreate(ctx, arena.RoomType, nil)
+	require.NoError(t, err)
+	pl.moveAndWait(t, 1, 0)
+	_, _, token := pl.g.Seat()
+	pl.g.Drop()
+
+	g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: r.url, Transport: bots.TransportWebSocket, Logger: quietLogger()}})
+	require.NoError(t, err)
+	require.NoError(t, g.Connect(ctx))
+	t.Cleanup(func() { _ = g.Close() })
+	var jr bots.JoinResult
+	require.Eventually(t, func() bool { // the drop may reach the room after the resume
+		jr, err = g.Resume(ctx, token)
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond, "resume: %v", err)
+	require.NotEmpty(t, jr.Token)
+	require.Eventually(t, func() bool {
+		return value(t, gather(t, r.srv), MetricResumes, "result", "hit_snapshot") == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, 0.0, value(t, gather(t, r.srv), MetricResumes, "result", "hit_replay"))
+}

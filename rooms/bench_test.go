@@ -167,7 +167,7 @@ func BenchmarkReserveSeat(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := srv.reserve("arena", nil, JoinOrCreate); err != nil {
+			if _, err := srv.reserve("arena", nil, JoinOrCreate, func() error { return nil }); err != nil {
 				panic(err)
 			}
 		}

@@ -23,6 +23,21 @@ const (
 	DefaultLobbyInterval       = 250 * time.Millisecond
 	DefaultTokenMemory         = 10 * time.Minute
 	DefaultMaxMessageBytes     = 4096
+	DefaultMaxListRooms        = 100
+)
+
+// Default rates of Config (Rate{PerSecond, Burst}).
+const (
+	// A connection creates a room every 2 s, 3 at once.
+	DefaultCreatePerSecond = 0.5
+	DefaultCreateBurst     = 3
+	// An address creates 5 rooms a second, 20 at once.
+	DefaultIPCreatePerSecond = 5
+	DefaultIPCreateBurst     = 20
+	// A connection lists rooms twice a second, 10 at once (a lobby paging
+	// through 1000 rooms).
+	DefaultListPerSecond = 2
+	DefaultListBurst     = 10
 )
 
 // Settings configure a room type. Every field works at its zero value.
@@ -93,6 +108,13 @@ type Settings struct {
 	// send no checksum. It is computed once per room and tick. Default 0:
 	// off.
 	ChecksumEvery int
+	// TickWhileAbandoned keeps a room ticking while every seat is held
+	// for a dropped client. Default false: such a room pauses (no OnTick,
+	// no frames, no timer) until a message arrives (a resume, a join, a
+	// Room.Do) or the first grace period ends; tick numbers then go on
+	// without a gap (Tick.Time jumps). A room whose creator dropped thus
+	// costs nothing through the grace period.
+	TickWhileAbandoned bool
 	// Observer, if set, gets every tick's lateness and duration (and
 	// skipped ticks) from each room of the type, on the room's goroutine
 	// (e.g. to feed Prometheus histograms). Default none.
@@ -187,6 +209,21 @@ type Config struct {
 	// MaxRooms bounds the rooms of this process; creating more fails with
 	// code create_failed. Default 0: no bound.
 	MaxRooms int
+	// CreateRate bounds the rooms one connection creates (rooms.create,
+	// and rooms.joinOrCreate when it creates); over it the request fails
+	// with code rate_limited. Default 0.5/s, burst 3.
+	CreateRate Rate
+	// IPCreateRate bounds the rooms all connections from one remote
+	// address (ConnInfo.RemoteAddr's host) create, like CreateRate.
+	// Default 5/s, burst 20: lenient enough for players behind one
+	// NAT.
+	IPCreateRate Rate
+	// ListRate bounds a connection's rooms.list and lobby.subscribe
+	// requests; over it they fail with code rate_limited. Default 2/s,
+	// burst 10.
+	ListRate Rate
+	// MaxListRooms bounds the rooms of one rooms.list page. Default 100.
+	MaxListRooms int
 }
 
 func (c Config) withDefaults() Config {
@@ -205,6 +242,12 @@ func (c Config) withDefaults() Config {
 	if c.TokenMemory == 0 {
 		c.TokenMemory = DefaultTokenMemory
 	}
+	c.CreateRate = c.CreateRate.withDefault(Rate{DefaultCreatePerSecond, DefaultCreateBurst})
+	c.IPCreateRate = c.IPCreateRate.withDefault(Rate{DefaultIPCreatePerSecond, DefaultIPCreateBurst})
+	c.ListRate = c.ListRate.withDefault(Rate{DefaultListPerSecond, DefaultListBurst})
+	if c.MaxListRooms == 0 {
+		c.MaxListRooms = DefaultMaxListRooms
+	}
 	return c
 }
 
@@ -217,6 +260,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rooms: Config.TokenMemory %v is negative", c.TokenMemory)
 	case c.MaxRooms < 0:
 		return fmt.Errorf("rooms: Config.MaxRooms %d is negative", c.MaxRooms)
+	case c.MaxListRooms < 1:
+		return fmt.Errorf("rooms: Config.MaxListRooms %d < 1", c.MaxListRooms)
 	}
 	return nil
 }

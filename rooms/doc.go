@@ -72,7 +72,8 @@
 // Files: room.go (the Room API of game code), inbox.go, lifecycle.go (the
 // tick loop and disposal), seats.go (join, resume, drop, leave),
 // matchmaking.go (room types, matchEntry, listings), fanout.go (state
-// frames and checksums), session.go and input.go (a connection's
+// frames and checksums), views.go (per-client views: Room.SetView, a
+// frame per client assembled from parts encoded once per view group), session.go and input.go (a connection's
 // requests), lobby.go, registry.go, tokens.go.
 //
 // This package must not import transport packages; it imports tick, sync

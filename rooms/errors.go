@@ -21,6 +21,7 @@ const (
 	CodeTokenUsed       = "token_used"        // resume token already used (each works once)
 	CodeTokenExpired    = "token_expired"     // the seat's grace period ended or its room is gone
 	CodeRoomBusy        = "room_busy"         // the room's inbox stayed full
+	CodeRateLimited     = "rate_limited"      // too many requests of this kind (rooms.create, rooms.list); retry later
 	CodeShuttingDown    = "server_shutting_down"
 	CodeInternal        = "internal"
 	CodeUnknownEvent    = "unknown_event"

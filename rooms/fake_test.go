@@ -308,12 +308,23 @@ func handle(s *Session, event string, args []any, ack func(...any)) {
 			reply(map[string]any{"ok": true})
 			return
 		}
-		ls, err := s.List(q)
+		req := ListRequest{Query: q}
+		if m, ok := at(0).(map[string]any); ok {
+			if n, ok := m["limit"].(int64); ok {
+				req.Limit = int(n)
+			}
+			req.Cursor, _ = m["cursor"].(string)
+		}
+		page, err := s.List(req)
 		if err != nil {
 			reply(errAck(err))
 			return
 		}
-		reply(map[string]any{"ok": true, "rooms": listingMaps(ls)})
+		ack := map[string]any{"ok": true, "rooms": listingMaps(page.Rooms)}
+		if page.Next != "" {
+			ack["next"] = page.Next
+		}
+		reply(ack)
 	case EventLobbyUnsubscribe:
 		s.UnsubscribeLobby()
 		reply(map[string]any{"ok": true})

@@ -25,6 +25,10 @@ type fanout struct {
 	sumTick uint64         // tick of sum (0: none computed yet)
 	sum     uint64         // the state's checksum at sumTick
 	sums    []tickChecksum // checksums of recent changed deltas at multiples of every, oldest first (for replays)
+
+	views     map[*Client]*statesync.View // per-client views (views.go)
+	viewHint  int                         // the largest view frame seen
+	viewTotal int                         // bytes of last tick's view frames
 }
 
 type tickChecksum struct {
@@ -102,6 +106,10 @@ func (f *fanout) recordedChecksum(tick uint64) (uint64, bool) {
 // connected client.
 func (f *fanout) send(T uint64, now time.Time) {
 	if f.state == nil {
+		return
+	}
+	if vs, ok := f.state.(ViewState); ok && vs.ViewsOn() {
+		f.sendViews(vs, T, now)
 		return
 	}
 	r := f.room

@@ -21,34 +21,115 @@ func (r *Room) run() {
 		return
 	}
 	loop := tick.Loop{Rate: r.settings.TickRate, Clock: r.srv.clock, Observer: r.settings.Observer}
-	sched, err := loop.Start()
-	if err != nil {
-		r.fail(fmt.Errorf("rooms: tick loop: %w", err), nil)
-		return
+	for {
+		sched, err := loop.Start()
+		if err != nil {
+			r.fail(fmt.Errorf("rooms: tick loop: %w", err), nil)
+			return
+		}
+		stopped := r.tick(sched)
+		sched.Stop()
+		if stopped {
+			return
+		}
+		// Every seat is in grace: pause, then start the loop again with
+		// the tick numbers going on.
+		if r.pause() {
+			return
+		}
+		r.tickBase = r.tickN
 	}
-	defer sched.Stop()
+}
+
+// tick runs the tick loop until the room stops (true) or every seat is
+// held for a dropped client and the room type pauses such rooms (false).
+func (r *Room) tick(sched *tick.Schedule) (stopped bool) {
 	for {
 		select {
 		case <-r.srv.ctx.Done():
 			r.safeDispose(LeaveShutdown)
-			return
+			return true
 		case <-sched.C():
 			err := sched.RunDue(r.step)
 			if err == nil {
+				if r.abandoned() {
+					return false
+				}
 				continue
 			}
-			if errors.Is(err, errStop) {
-				return
+			if !errors.Is(err, errStop) {
+				r.failWith(err)
 			}
-			var pe *tick.PanicError
-			if errors.As(err, &pe) {
-				r.fail(fmt.Errorf("rooms: game panicked: %v", pe.Value), pe.Stack)
-			} else {
-				r.fail(err, nil)
-			}
-			return
+			return true
 		}
 	}
+}
+
+func (r *Room) failWith(err error) {
+	var pe *tick.PanicError
+	if errors.As(err, &pe) {
+		r.fail(fmt.Errorf("rooms: game panicked: %v", pe.Value), pe.Stack)
+	} else {
+		r.fail(err, nil)
+	}
+}
+
+// abandoned reports whether the room is to pause: it has seats, every one
+// held for a dropped client, and Settings.TickWhileAbandoned is off.
+func (r *Room) abandoned() bool {
+	if r.settings.TickWhileAbandoned || len(r.clients) == 0 {
+		return false
+	}
+	for _, c := range r.clients {
+		if !c.dropped {
+			return false
+		}
+	}
+	return true
+}
+
+// pause waits, without ticking, for the first of: a message in the inbox
+// (a resume, a join, a Do; handled at once), the end of the first grace
+// period, shutdown. It reports whether the room stopped.
+func (r *Room) pause() (stopped bool) {
+	first := r.clients[0].graceEnd
+	for _, c := range r.clients[1:] {
+		if c.graceEnd.Before(first) {
+			first = c.graceEnd
+		}
+	}
+	r.srv.stats.roomPauses.Add(1)
+	t := r.srv.clock.NewTimer(first.Sub(r.srv.clock.Now()))
+	defer t.Stop()
+	select {
+	case <-r.srv.ctx.Done():
+		r.safeDispose(LeaveShutdown)
+		return true
+	case <-t.C():
+		return false // the restarted loop's first step expires the seat
+	case m := <-r.inbox.ch:
+		if err := r.safeHandle(&m); err != nil {
+			r.failWith(err)
+			return true
+		}
+		if r.disposeReason != "" {
+			r.safeDispose(r.disposeReason)
+			return true
+		}
+		return false
+	}
+}
+
+// safeHandle handles m outside a tick, turning a game panic into a
+// *tick.PanicError.
+func (r *Room) safeHandle(m *inboxMsg) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &tick.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	r.handle(m)
+	return nil
 }
 
 // create runs OnCreate (with panic recovery).
@@ -73,7 +154,7 @@ func (r *Room) create() (err error) {
 // step is one tick: the inbox, expired seats and kicks, OnTick, the state
 // frames, the listing.
 func (r *Room) step(s tick.Step) error {
-	r.tickN = s.N + 1
+	r.tickN = r.tickBase + s.N + 1
 	r.drain()
 	r.expireSeats(s.Started)
 	r.runKicks()

@@ -62,8 +62,9 @@ func (t *roomType) joinableLocked(r *Room, opts Options) bool {
 	return true
 }
 
-// reserve finds or creates a room for a joiner and reserves a seat in it.
-func (s *Server) reserve(name string, opts Options, mode JoinMode) (*Room, error) {
+// reserve finds or creates a room for a joiner and reserves a seat in it;
+// mayCreate, called only when a room is to be created, can refuse.
+func (s *Server) reserve(name string, opts Options, mode JoinMode, mayCreate func() error) (*Room, error) {
 	t, err := s.roomType(name)
 	if err != nil {
 		return nil, err
@@ -81,6 +82,9 @@ func (s *Server) reserve(name string, opts Options, mode JoinMode) (*Room, error
 		if mode == JoinExisting {
 			return nil, errorf(CodeRoomNotFound, "no %q room to join with these options", name)
 		}
+	}
+	if err := mayCreate(); err != nil {
+		return nil, err
 	}
 	r, err := s.createRoomLocked(t, opts)
 	if err != nil {

@@ -33,6 +33,7 @@ type Room struct {
 	clients       []*Client
 	fan           fanout
 	tickN         uint64
+	tickBase      uint64 // tickN when the tick loop last (re)started
 	meta          map[string]any
 	listingDirty  bool
 	listed        bool

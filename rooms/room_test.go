@@ -295,7 +295,7 @@ func TestDrainKeepsRoomsButRefusesJoins(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		var steps int
 		obs := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps++ }}
-		srv, _ := testServer(t, Settings{ReconnectGrace: 10 * time.Second, Observer: obs}, nil)
+		srv, _ := testServer(t, Settings{ReconnectGrace: 10 * time.Second, Observer: obs, TickWhileAbandoned: true}, nil)
 		a := newClient(t, srv, "a")
 		ack := a.mustJoin(EventCreate, "counter", nil)
 		srv.Drain()

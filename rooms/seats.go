@@ -76,7 +76,14 @@ func (r *Room) handleResume(m *inboxMsg) {
 	c.token = r.srv.randomID(16)
 	r.srv.tokens.issue(c.token, r, c)
 	c.resumeFrom = m.seq // the client's last tick
-	c.needsSnapshot = m.seq == 0
+	if m.seq == 0 || r.fan.state == nil {
+		// No tick (or no state to replay yet): the client gets a snapshot
+		// with the next frame. The fanout's replay, which counts the other
+		// resumes, never sees it, so it is counted here.
+		c.resumeFrom = 0
+		r.srv.stats.resumeSnapshots.Add(1)
+	}
+	c.needsSnapshot = c.resumeFrom == 0
 	seated := sess.endSeat(c)
 	m.seatDone(r.seatOf(c), nil)
 	r.game.OnResume(r, c)

@@ -245,3 +245,46 @@ func TestCreatePanicAndFailure(t *testing.T) {
 		assert.Equal(t, 1, srv.Stats().Rooms)
 	})
 }
+
+// Every successful resume is counted once, by how it was served: without a
+// tick or with tick 0 (the JS client's resync and the bots' path) it is a
+// snapshot; a failed one is a failure.
+func TestResumeCountsEveryResume(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		req  map[string]any
+	}{
+		{"no tick", map[string]any{}},
+		{"tick 0", map[string]any{"tick": int64(0)}},
+		{"tick nil", map[string]any{"tick": nil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv, _ := testServer(t, Settings{TickRate: 10}, nil)
+				a, b := newClient(t, srv, "a"), newClient(t, srv, "b")
+				ack := a.mustJoin(EventJoinOrCreate, "counter", nil)
+				b.mustJoin(EventJoinOrCreate, "counter", nil)
+				time.Sleep(200 * time.Millisecond)
+				synctest.Wait()
+				a.drop()
+				synctest.Wait()
+				before := srv.Stats()
+				req := map[string]any{"token": ack["token"]}
+				for k, v := range tc.req {
+					req[k] = v
+				}
+				a2 := newClient(t, srv, "a2")
+				require.Equal(t, true, a2.call(EventResume, req)["ok"])
+				time.Sleep(300 * time.Millisecond)
+				synctest.Wait()
+				fr := a2.conn.takeFrames()
+				require.NotEmpty(t, fr)
+				assert.Equal(t, EventSnapshot, fr[0].event)
+				after := srv.Stats()
+				assert.Equal(t, before.ResumeSnapshots+1, after.ResumeSnapshots, "counted as a snapshot resume")
+				assert.Equal(t, before.ResumeReplays, after.ResumeReplays)
+				assert.Equal(t, before.ResumeFailures, after.ResumeFailures)
+			})
+		})
+	}
+}

@@ -21,6 +21,8 @@ type Server struct {
 	tokens   *tokenTable
 	lobby    *lobby
 	stats    counters
+	// ipCreates rate-limits room creation per remote address.
+	ipCreates *ipBuckets
 
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
@@ -46,9 +48,10 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, registry: cfg.Registry,
 		tokens: newTokenTable(cfg.TokenMemory),
 		ctx:    ctx, cancel: cancel,
-		rnd:   cfg.Rand,
-		types: map[string]*roomType{},
-		rooms: map[string]*Room{},
+		rnd:       cfg.Rand,
+		ipCreates: newIPBuckets(cfg.IPCreateRate),
+		types:     map[string]*roomType{},
+		rooms:     map[string]*Room{},
 	}
 	if s.rnd == nil {
 		s.rnd = rand.Reader
@@ -183,6 +186,9 @@ type counters struct {
 	roomPanics       atomic.Uint64
 	roomsCreated     atomic.Uint64
 	roomsDisposed    atomic.Uint64
+	roomPauses       atomic.Uint64
+	createsLimited   atomic.Uint64
+	listsLimited     atomic.Uint64
 }
 
 // Stats are the server's counters (monotonic except Rooms).
@@ -199,8 +205,11 @@ type Stats struct {
 	SlowDisconnects  uint64 // clients disconnected after SlowConsumerTimeout of drops
 	AbuseDisconnects uint64 // clients disconnected for flooding inputs
 	ResumeReplays    uint64 // resumes served by replaying deltas
-	ResumeSnapshots  uint64 // resumes served with a snapshot
+	ResumeSnapshots  uint64 // resumes served with a snapshot (every resume without a tick or with tick 0)
 	ResumeFailures   uint64 // resume requests refused (unknown, used, expired token)
+	RoomPauses       uint64 // times a room paused because every seat was in grace
+	CreatesLimited   uint64 // room creations refused with rate_limited
+	ListsLimited     uint64 // rooms.list and lobby.subscribe refused with rate_limited
 }
 
 // Stats returns the current counters.
@@ -215,5 +224,6 @@ func (s *Server) Stats() Stats {
 		FramesDropped: c.framesDropped.Load(), SnapshotsSent: c.snapshotsSent.Load(), DeltasSent: c.deltasSent.Load(),
 		SlowDisconnects: c.slowDisconnects.Load(), AbuseDisconnects: c.abuseDisconnects.Load(),
 		ResumeReplays: c.resumeReplays.Load(), ResumeSnapshots: c.resumeSnapshots.Load(), ResumeFailures: c.resumeFailures.Load(),
+		RoomPauses: c.roomPauses.Load(), CreatesLimited: c.createsLimited.Load(), ListsLimited: c.listsLimited.Load(),
 	}
 }

@@ -21,11 +21,14 @@ type Session struct {
 	conn Conn
 	info ConnInfo
 
-	mu      sync.Mutex // leaf; guards the fields below
-	client  *Client    // current seat
-	room    *Room
-	pending bool // a join or resume is in flight
-	closed  bool
+	mu     sync.Mutex // leaf; guards the fields below
+	client *Client    // current seat
+	// Rate limits of rooms.list (and lobby.subscribe) and of room
+	// creation.
+	listBucket, createBucket tokenBucket
+	room                     *Room
+	pending                  bool // a join or resume is in flight
+	closed                   bool
 
 	// The adapter's goroutine only (it calls Input sequentially).
 	limiter inputLimiter
@@ -38,8 +41,8 @@ func (s *Session) Conn() Conn { return s.conn }
 
 // Join asks for a seat. done runs once, on another goroutine, with the
 // seat or an *Error (code bad_request, unknown_room_type, room_not_found,
-// room_full, room_locked, join_refused, create_failed, already_in_room,
-// room_busy, server_shutting_down, internal). On success the client gets
+// room_full, room_locked, join_refused, create_failed, rate_limited,
+// already_in_room, room_busy, server_shutting_down, internal). On success the client gets
 // a snapshot in the room's next tick.
 func (s *Session) Join(req JoinRequest, done func(Seat, error)) {
 	done = onceSeat(done)
@@ -53,7 +56,7 @@ func (s *Session) Join(req JoinRequest, done func(Seat, error)) {
 			done(Seat{}, errorf(CodeBadRequest, "%s: the room type name must be a non-empty string", req.Mode))
 			return
 		}
-		reserve = func() (*Room, error) { return s.srv.reserve(req.Name, req.Options, req.Mode) }
+		reserve = func() (*Room, error) { return s.srv.reserve(req.Name, req.Options, req.Mode, s.mayCreate) }
 	case JoinByID:
 		if req.RoomID == "" {
 			done(Seat{}, errorf(CodeBadRequest, "%s: the room id must be a non-empty string", req.Mode))
@@ -165,19 +168,70 @@ func (s *Session) Message(typ string, payload any, reply func(data any, err erro
 	}
 }
 
-// List returns the public rooms q selects (rooms.list), oldest first.
-func (s *Session) List(q Query) ([]Listing, error) {
+// ListRequest asks for one page of the public rooms (Session.List).
+type ListRequest struct {
+	Query
+	// Limit is the most rooms of the page, 1..Config.MaxListRooms; 0 (or
+	// more than the bound) means Config.MaxListRooms.
+	Limit int
+	// Cursor is "" for the first page, else the Next of the page before.
+	Cursor string
+}
+
+// ListPage is one page of rooms.list.
+type ListPage struct {
+	Rooms []Listing
+	// Next is the cursor of the next page; "" when this is the last.
+	Next string
+}
+
+// List returns a page of the public rooms req selects (rooms.list),
+// oldest first. It fails with code rate_limited when the connection asks
+// more often than Config.ListRate, and bad_request for a cursor it did not
+// make.
+func (s *Session) List(req ListRequest) (ListPage, error) {
+	if !s.takeToken(&s.listBucket, s.srv.cfg.ListRate) {
+		s.srv.stats.listsLimited.Add(1)
+		return ListPage{}, errorf(CodeRateLimited, "rooms.list: more than %g requests a second", s.srv.cfg.ListRate.PerSecond)
+	}
+	after, err := parseCursor(req.Cursor)
+	if err != nil {
+		return ListPage{}, err
+	}
+	limit := s.srv.cfg.MaxListRooms
+	if req.Limit > 0 && req.Limit < limit {
+		limit = req.Limit
+	}
+	q := req.Query
 	q.IncludePrivate = false
 	ls, err := s.srv.registry.List(s.srv.ctx, q)
 	if err != nil {
-		return nil, errorf(CodeInternal, "listing rooms: %v", err)
+		return ListPage{}, errorf(CodeInternal, "listing rooms: %v", err)
 	}
-	return ls, nil
+	if req.Cursor != "" {
+		i := 0
+		for i < len(ls) && !after.before(&ls[i]) {
+			i++
+		}
+		ls = ls[i:]
+	}
+	var page ListPage
+	if len(ls) > limit {
+		ls = ls[:limit]
+		page.Next = cursorOf(&ls[limit-1])
+	}
+	page.Rooms = ls
+	return page, nil
 }
 
 // SubscribeLobby sends the rooms q selects now (Conn.SendLobbyRooms) and
 // their changes from then on, until UnsubscribeLobby or Close.
+// It shares rooms.list's rate (Config.ListRate).
 func (s *Session) SubscribeLobby(q Query) error {
+	if !s.takeToken(&s.listBucket, s.srv.cfg.ListRate) {
+		s.srv.stats.listsLimited.Add(1)
+		return errorf(CodeRateLimited, "lobby.subscribe: more than %g requests a second (with rooms.list)", s.srv.cfg.ListRate.PerSecond)
+	}
 	q.IncludePrivate = false
 	if err := s.srv.lobby.subscribe(s, q); err != nil {
 		return asError(err, CodeInternal)
@@ -229,6 +283,28 @@ func (s *Session) Close() {
 			}()
 		}
 	}
+}
+
+// mayCreate spends a room creation of the connection's and its address's
+// rates (Config.CreateRate, Config.IPCreateRate), or fails with code
+// rate_limited.
+func (s *Session) mayCreate() error {
+	if !s.takeToken(&s.createBucket, s.srv.cfg.CreateRate) {
+		s.srv.stats.createsLimited.Add(1)
+		return errorf(CodeRateLimited, "this connection creates rooms too often (%g a second)", s.srv.cfg.CreateRate.PerSecond)
+	}
+	if !s.srv.ipCreates.take(hostOf(s.info.RemoteAddr), s.srv.clock.Now()) {
+		s.srv.stats.createsLimited.Add(1)
+		return errorf(CodeRateLimited, "this address creates rooms too often (%g a second)", s.srv.cfg.IPCreateRate.PerSecond)
+	}
+	return nil
+}
+
+// takeToken spends a token of one of the session's buckets.
+func (s *Session) takeToken(b *tokenBucket, r Rate) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return b.take(s.srv.clock.Now(), r)
 }
 
 func (s *Session) isClosed() bool {

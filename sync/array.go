@@ -139,7 +139,7 @@ func (a *Array[V]) touch(v V) *Encoder {
 		return nil
 	}
 	if entity {
-		enc.attach(entityOf(v), a.fi.elemTyp)
+		enc.attachUnder(a.h.owner, entityOf(v), a.fi.elemTyp)
 	}
 	a.queue(enc)
 	return enc
@@ -166,10 +166,12 @@ func (a *Array[V]) queue(enc *Encoder) {
 
 func (a *Array[V]) bindField(fi *fieldInfo) { a.fi = fi }
 
+func (a *Array[V]) ownerEntity() *Entity { return a.h.owner }
+
 func (a *Array[V]) attachChildren(enc *Encoder) {
 	if a.fi.elem == KindRef {
 		for _, v := range a.items {
-			enc.attach(entityOf(v), a.fi.elemTyp)
+			enc.attachUnder(a.h.owner, entityOf(v), a.fi.elemTyp)
 		}
 	}
 	a.remember()
@@ -227,7 +229,7 @@ func (a *Array[V]) prepare(enc *Encoder) bool {
 // appendOp appends [ownerRef, fieldId, at, deleteCount, item...]: a splice.
 // Entity items are whole entities when new, or a reference id when the
 // entity was in the array before (it moved).
-func (a *Array[V]) appendOp(b []byte) []byte {
+func (a *Array[V]) appendOp(b []byte, vw *View) []byte {
 	b = mpack.AppendArrayHeader(b, 4+a.ins)
 	b = mpack.AppendUint(b, uint64(a.h.owner.ref))
 	b = mpack.AppendUint(b, uint64(a.h.id))
@@ -239,7 +241,7 @@ func (a *Array[V]) appendOp(b []byte) []byte {
 			if e := entityOf(v); e.born != enc.seq {
 				b = mpack.AppendUint(b, uint64(e.ref))
 			} else {
-				b = appendEntity(b, e)
+				b = appendEntity(b, e, vw)
 			}
 			continue
 		}
@@ -255,11 +257,11 @@ func (a *Array[V]) clearLog() {
 	}
 }
 
-func (a *Array[V]) appendFull(b []byte) []byte {
+func (a *Array[V]) appendFull(b []byte, vw *View) []byte {
 	b = mpack.AppendArrayHeader(b, len(a.items))
 	for _, v := range a.items {
 		if a.fi.elem == KindRef {
-			b = appendEntity(b, entityOf(v))
+			b = appendEntity(b, entityOf(v), vw)
 		} else {
 			b = appendScalar(b, a.fi.elem, unsafe.Pointer(&v))
 		}
@@ -267,11 +269,11 @@ func (a *Array[V]) appendFull(b []byte) []byte {
 	return b
 }
 
-func (a *Array[V]) appendCanon(b []byte) []byte {
+func (a *Array[V]) appendCanon(b []byte, vw *View) []byte {
 	b = mpack.AppendArrayHeader(b, len(a.items))
 	for _, v := range a.items {
 		if a.fi.elem == KindRef {
-			b = appendEntityCanon(b, entityOf(v))
+			b = appendEntityCanon(b, entityOf(v), vw)
 		} else {
 			b = appendScalar(b, a.fi.elem, unsafe.Pointer(&v))
 		}

@@ -27,5 +27,5 @@ func (enc *Encoder) Checksum() uint64 {
 
 // AppendCanonical appends the canonical encoding Checksum hashes.
 func (enc *Encoder) AppendCanonical(dst []byte) []byte {
-	return appendEntityCanon(dst, enc.root)
+	return appendEntityCanon(dst, enc.root, nil)
 }

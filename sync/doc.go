@@ -47,6 +47,22 @@
 // Mirror.Checksum hash the same canonical encoding, so a client can detect a
 // desync.
 //
+// # Views
+//
+// A state may show each client only part of itself (view.go). An entity
+// held in a Map gets a view group with Encoder.SetGroup (a grid cell, a
+// team; Grid numbers cells and adds hysteresis); a scalar field tagged
+// `sync:"hand,private"` is seen only by the views holding its entity's
+// owner group (Encoder.SetOwner). A View (Encoder.NewView) is the set of
+// groups one client sees. Per tick, EncodeViews encodes the changes once
+// per group (plus one part per entity that changed group and one per owner
+// of changed private fields); AppendViewDelta assembles a client's delta
+// from the parts its View sees, adds the entities that entered it (whole)
+// and removes those that left it, all in the ordinary delta format, so a
+// Mirror applies it unchanged. AppendViewSnapshot and ViewChecksum are the
+// snapshot and checksum of one view. A state without views encodes exactly
+// as before.
+//
 // This package may import codec/mpack only; it knows nothing of transport,
 // rooms or sockets.
 package statesync

@@ -27,6 +27,7 @@ type Encoder struct {
 	free    []uint32 // reusable reference ids
 	pending []uint32 // released since the last delta: reusable after it
 	canon   []byte   // Checksum's scratch buffer
+	vs      viewState
 }
 
 // NewEncoder starts tracking root, a pointer to a struct that embeds
@@ -54,6 +55,12 @@ func NewEncoder(root any, opts EncoderOptions) (*Encoder, error) {
 	enc.schema = enc.reg.schema()
 	enc.schemaB = appendSchema(nil, enc.schema)
 	enc.root = root.(tracked).syncEntity()
+	enc.vs.partView.parts = true
+	for _, t := range enc.reg.types {
+		if t.privMask != 0 {
+			enc.vs.on, enc.vs.anyPrivate = true, true
+		}
+	}
 	enc.attach(enc.root, ti)
 	enc.seq++ // what exists now is the base, not news
 	return enc, nil
@@ -71,7 +78,10 @@ func (enc *Encoder) EncodeSnapshot(dst []byte, tick uint32) []byte {
 	dst = mpack.AppendArrayHeader(dst, 3)
 	dst = mpack.AppendUint(dst, uint64(tick))
 	dst = append(dst, enc.schemaB...)
-	return appendEntity(dst, enc.root)
+	if enc.vs.on {
+		return appendEntity(dst, enc.root, &enc.vs.partView) // only what every view sees
+	}
+	return appendEntity(dst, enc.root, nil)
 }
 
 // EncodeDelta appends to dst what changed since the previous delta and
@@ -82,6 +92,9 @@ func (enc *Encoder) EncodeSnapshot(dst []byte, tick uint32) []byte {
 // Layout: [tick, tick-base, token...] (PROTOCOL.md (State replication)). Ticks must
 // increase from one changed delta to the next.
 func (enc *Encoder) EncodeDelta(dst []byte, tick uint32) (out []byte, changed bool) {
+	if enc.vs.on {
+		panic("statesync: EncodeDelta on a state with views (ViewsOn): use EncodeViews and AppendViewDelta")
+	}
 	n := 2
 	var mask uint64
 	for _, e := range enc.dirty {
@@ -118,11 +131,11 @@ func (enc *Encoder) EncodeDelta(dst []byte, tick uint32) (out []byte, changed bo
 			dst = mpack.AppendUint(dst, uint64(e.ref))
 			fs := e.typ.fields
 			for m := mask; m != 0; m &= m - 1 {
-				dst = appendField(dst, e, &fs[trailingZeros(m)])
+				dst = appendField(dst, e, &fs[trailingZeros(m)], nil)
 			}
 		}
 		for _, c := range enc.conts[:ops] {
-			dst = c.appendOp(dst)
+			dst = c.appendOp(dst, nil)
 		}
 		enc.base = tick
 	}

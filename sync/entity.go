@@ -27,6 +27,13 @@ type Entity struct {
 	ref   uint32
 	dirty uint64 // changed scalar/ref fields since the last delta
 	born  uint64 // enc.seq when attached: equal to enc.seq means "new since the last delta"
+
+	// Views (view.go).
+	grouped bool       // has a view group (Encoder.SetGroup)
+	group   Group      // the view group, when grouped
+	owner   uint32     // owner group + 1 of the private fields; 0: nobody
+	entry   *viewEntry // while attached as a grouped map element
+	vis     *viewEntry // the entry of the nearest grouped ancestor-or-self; nil: public
 }
 
 // tracked is implemented by every struct that embeds Entity.
@@ -82,6 +89,16 @@ func (enc *Encoder) attach(e *Entity, ti *typeInfo) {
 	}
 	e.enc = enc
 	e.typ = ti
+	if e.grouped && e.entry == nil {
+		panic("statesync: an entity of type " + ti.name + " with a view group (SetGroup) must be held by a Map")
+	}
+	e.vis = enc.vs.curVis
+	if ti.privMask != 0 {
+		enc.vs.bornPriv = append(enc.vs.bornPriv, e)
+		if e.owner != 0 {
+			enc.own(e, e.owner)
+		}
+	}
 	e.base = unsafe.Add(unsafe.Pointer(e), -int(ti.entityOff))
 	e.ref = enc.allocRef()
 	e.born = enc.seq
@@ -112,6 +129,14 @@ func (enc *Encoder) detach(e *Entity) {
 	}
 	e.enc = nil
 	enc.pending = append(enc.pending, e.ref)
+	e.vis = nil
+	if e.entry != nil {
+		enc.leaveEntry(e.entry)
+		e.entry = nil
+	}
+	if e.owner != 0 && e.typ.privMask != 0 {
+		enc.disown(e, e.owner)
+	}
 	ti := e.typ
 	for i := range ti.fields {
 		fi := &ti.fields[i]
@@ -120,6 +145,30 @@ func (enc *Encoder) detach(e *Entity) {
 			fi.acc(e.fieldPtr(fi)).detachChildren(enc)
 		}
 	}
+}
+
+// attachUnder attaches e (not a map element) below owner.
+func (enc *Encoder) attachUnder(owner, e *Entity, ti *typeInfo) {
+	prev := enc.vs.curVis
+	enc.vs.curVis = owner.vis
+	enc.attach(e, ti)
+	enc.vs.curVis = prev
+}
+
+// attachElem attaches e as the element under key (encoded) of field fid of
+// owner's map: a grouped entity gets a view entry and its subtree travels
+// per view.
+func (enc *Encoder) attachElem(owner *Entity, fid uint8, keyKind Kind, key unsafe.Pointer, e *Entity, ti *typeInfo) {
+	prev := enc.vs.curVis
+	enc.vs.curVis = owner.vis
+	if e.grouped && e.enc == nil {
+		if owner.vis != nil {
+			panic("statesync: an entity with a view group (SetGroup) cannot be held below another one")
+		}
+		enc.vs.curVis = enc.newEntry(owner, fid, keyKind, key, e)
+	}
+	enc.attach(e, ti)
+	enc.vs.curVis = prev
 }
 
 // allocRef returns a free reference id. Ids released during a tick become

@@ -92,6 +92,14 @@ func (m *Map[K, V]) Set(k K, v V) {
 		if s.val == v {
 			return
 		}
+		if entity && entityOf(s.val).grouped != entityOf(v).grouped {
+			// One travels per view, the other in the shared op: a
+			// removal and a fresh add keep both paths right.
+			mustBeFree(entityOf(v))
+			m.Delete(k)
+			m.Set(k, v)
+			return
+		}
 		if entity && enc != nil {
 			mustBeFree(entityOf(v))
 		}
@@ -100,7 +108,7 @@ func (m *Map[K, V]) Set(k K, v V) {
 		}
 		s.val = v
 		if entity && enc != nil {
-			enc.attach(entityOf(v), m.fi.elemTyp)
+			enc.attachElem(m.h.owner, m.h.id, m.fi.key, unsafe.Pointer(&k), entityOf(v), m.fi.elemTyp)
 		}
 		if enc != nil {
 			m.logSlot(enc, s)
@@ -115,7 +123,7 @@ func (m *Map[K, V]) Set(k K, v V) {
 	m.slots = append(m.slots, s)
 	if enc != nil {
 		if entity {
-			enc.attach(entityOf(v), m.fi.elemTyp)
+			enc.attachElem(m.h.owner, m.h.id, m.fi.key, unsafe.Pointer(&k), entityOf(v), m.fi.elemTyp)
 		}
 		s.fresh = true
 		m.logSlot(enc, s)
@@ -167,11 +175,13 @@ func (m *Map[K, V]) logSlot(enc *Encoder, s *mapSlot[K, V]) {
 
 func (m *Map[K, V]) bindField(fi *fieldInfo) { m.fi = fi }
 
+func (m *Map[K, V]) ownerEntity() *Entity { return m.h.owner }
+
 func (m *Map[K, V]) attachChildren(enc *Encoder) {
 	m.resetLog()
 	if m.fi.elem == KindRef {
 		for _, s := range m.slots {
-			enc.attach(entityOf(s.val), m.fi.elemTyp)
+			enc.attachElem(m.h.owner, m.h.id, m.fi.key, unsafe.Pointer(&s.key), entityOf(s.val), m.fi.elemTyp)
 		}
 	}
 }
@@ -186,14 +196,17 @@ func (m *Map[K, V]) detachChildren(enc *Encoder) {
 
 // emits reports whether logged slot s produces an entry in this tick's op.
 func (m *Map[K, V]) emits(s *mapSlot[K, V]) bool {
+	if m.fi.elem == KindRef && entityOf(s.val).grouped {
+		return false // sent per view (view.go), never in the shared op
+	}
 	if !s.removed {
 		return true
 	}
 	if s.fresh {
 		return false // added and removed within the tick
 	}
-	_, back := m.m[s.key] // removed, then added again: the new value says it all
-	return !back
+	ns, back := m.m[s.key] // removed, then added again: the new value says it all
+	return !back || (m.fi.elem == KindRef && entityOf(ns.val).grouped)
 }
 
 func (m *Map[K, V]) prepare(enc *Encoder) bool {
@@ -211,7 +224,7 @@ func (m *Map[K, V]) prepare(enc *Encoder) bool {
 
 // appendOp appends [ownerRef, fieldId, key, value, key, value, ...] where a
 // nil value removes the key.
-func (m *Map[K, V]) appendOp(b []byte) []byte {
+func (m *Map[K, V]) appendOp(b []byte, vw *View) []byte {
 	b = mpack.AppendArrayHeader(b, 2+2*m.nops)
 	b = mpack.AppendUint(b, uint64(m.h.owner.ref))
 	b = mpack.AppendUint(b, uint64(m.h.id))
@@ -223,15 +236,15 @@ func (m *Map[K, V]) appendOp(b []byte) []byte {
 		if s.removed {
 			b = append(b, 0xc0)
 		} else {
-			b = m.appendElem(b, s.val)
+			b = m.appendElem(b, s.val, vw)
 		}
 	}
 	return b
 }
 
-func (m *Map[K, V]) appendElem(b []byte, v V) []byte {
+func (m *Map[K, V]) appendElem(b []byte, v V, vw *View) []byte {
 	if m.fi.elem == KindRef {
-		return appendEntity(b, entityOf(v))
+		return appendEntity(b, entityOf(v), vw)
 	}
 	return appendScalar(b, m.fi.elem, unsafe.Pointer(&v))
 }
@@ -249,26 +262,51 @@ func (m *Map[K, V]) resetLog() {
 	m.log = m.log[:0]
 }
 
-func (m *Map[K, V]) appendFull(b []byte) []byte {
-	b = mpack.AppendMapHeader(b, len(m.slots))
+func (m *Map[K, V]) appendFull(b []byte, vw *View) []byte {
+	b = mpack.AppendMapHeader(b, m.visibleLen(vw))
 	for _, s := range m.slots {
-		b = appendScalar(b, m.fi.key, unsafe.Pointer(&s.key))
-		b = m.appendElem(b, s.val)
+		if m.visible(s, vw) {
+			b = appendScalar(b, m.fi.key, unsafe.Pointer(&s.key))
+			b = m.appendElem(b, s.val, vw)
+		}
 	}
 	return b
 }
 
-func (m *Map[K, V]) appendCanon(b []byte) []byte {
+// visible reports whether view vw (nil: everything) sees slot s: an entity
+// element with a view group is seen only by views holding that group.
+func (m *Map[K, V]) visible(s *mapSlot[K, V], vw *View) bool {
+	return vw == nil || m.fi.elem != KindRef || vw.seesElem(entityOf(s.val))
+}
+
+// visibleLen counts the entries view vw sees.
+func (m *Map[K, V]) visibleLen(vw *View) int {
+	if vw == nil || m.fi.elem != KindRef {
+		return len(m.slots)
+	}
+	n := 0
+	for _, s := range m.slots {
+		if m.visible(s, vw) {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *Map[K, V]) appendCanon(b []byte, vw *View) []byte {
 	sorted := slices.Clone(m.slots)
 	kk := m.fi.key
 	slices.SortFunc(sorted, func(a, c *mapSlot[K, V]) int {
 		return compareKeys(kk, unsafe.Pointer(&a.key), unsafe.Pointer(&c.key))
 	})
-	b = mpack.AppendMapHeader(b, len(sorted))
+	b = mpack.AppendMapHeader(b, m.visibleLen(vw))
 	for _, s := range sorted {
+		if !m.visible(s, vw) {
+			continue
+		}
 		b = appendScalar(b, kk, unsafe.Pointer(&s.key))
 		if m.fi.elem == KindRef {
-			b = appendEntityCanon(b, entityOf(s.val))
+			b = appendEntityCanon(b, entityOf(s.val), vw)
 		} else {
 			b = appendScalar(b, m.fi.elem, unsafe.Pointer(&s.val))
 		}

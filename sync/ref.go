@@ -15,9 +15,9 @@ type composite interface {
 	// detachChildren detaches the entities the field holds.
 	detachChildren(enc *Encoder)
 	// appendFull appends the field's whole value (snapshot form).
-	appendFull(b []byte) []byte
+	appendFull(b []byte, vw *View) []byte
 	// appendCanon appends the field's canonical form (for checksums).
-	appendCanon(b []byte) []byte
+	appendCanon(b []byte, vw *View) []byte
 }
 
 // container is a Map or Array with changes queued for the next delta.
@@ -25,7 +25,9 @@ type container interface {
 	// prepare computes this tick's op and reports whether there is one.
 	prepare(enc *Encoder) bool
 	// appendOp appends the op prepared by prepare.
-	appendOp(b []byte) []byte
+	appendOp(b []byte, vw *View) []byte
+	// ownerEntity returns the entity holding the container.
+	ownerEntity() *Entity
 	// clearLog forgets this tick's changes.
 	clearLog()
 }
@@ -62,7 +64,7 @@ func (f *Ref[T]) Set(v T) {
 	f.v = v
 	if enc != nil {
 		if e := entityOf(v); e != nil {
-			enc.attach(e, f.fi.elemTyp)
+			enc.attachUnder(f.h.owner, e, f.fi.elemTyp)
 		}
 	}
 	f.h.mark()
@@ -72,7 +74,7 @@ func (f *Ref[T]) bindField(fi *fieldInfo) { f.fi = fi }
 
 func (f *Ref[T]) attachChildren(enc *Encoder) {
 	if e := entityOf(f.v); e != nil {
-		enc.attach(e, f.fi.elemTyp)
+		enc.attachUnder(f.h.owner, e, f.fi.elemTyp)
 	}
 }
 
@@ -82,16 +84,16 @@ func (f *Ref[T]) detachChildren(enc *Encoder) {
 	}
 }
 
-func (f *Ref[T]) appendFull(b []byte) []byte {
+func (f *Ref[T]) appendFull(b []byte, vw *View) []byte {
 	if e := entityOf(f.v); e != nil {
-		return appendEntity(b, e)
+		return appendEntity(b, e, vw)
 	}
 	return append(b, 0xc0)
 }
 
-func (f *Ref[T]) appendCanon(b []byte) []byte {
+func (f *Ref[T]) appendCanon(b []byte, vw *View) []byte {
 	if e := entityOf(f.v); e != nil {
-		return appendEntityCanon(b, e)
+		return appendEntityCanon(b, e, vw)
 	}
 	return append(b, 0xc0)
 }

@@ -75,6 +75,7 @@ type typeInfo struct {
 	rtype     reflect.Type // the struct type
 	entityOff uintptr      // offset of the embedded Entity
 	fields    []fieldInfo
+	privMask  uint64 // private fields (view.go)
 }
 
 // fieldInfo is one tracked field of a registered type.
@@ -88,6 +89,7 @@ type fieldInfo struct {
 	elem    Kind                           // KindMap, KindArray: scalar kind or KindRef
 	elemTyp *typeInfo                      // KindRef, or entity elements
 	acc     func(unsafe.Pointer) composite // KindRef, KindMap, KindArray
+	private bool                           // `sync:"name,private"`: seen only by the owner's views
 }
 
 // scalarField is implemented by the pointer types of scalar fields.
@@ -185,6 +187,13 @@ func (r *registry) typeOf(t reflect.Type) (*typeInfo, error) {
 		if name != "" {
 			fi.name = name
 		}
+		opts, fi.private = cutOption(opts, "private")
+		if fi.private {
+			if !isScalar {
+				return nil, fmt.Errorf("%w: %v.%s: only scalar fields can be private", ErrSchema, st, f.Name)
+			}
+			ti.privMask |= 1 << fi.id
+		}
 		if isScalar {
 			fi.kind = reflect.New(f.Type).Interface().(scalarField).kind()
 			if fi.kind == KindFixed || fi.kind == KindFixed2 {
@@ -281,6 +290,19 @@ func scalarKindOf(t reflect.Type) Kind {
 		}
 	}
 	return KindInvalid
+}
+
+// cutOption removes option opt from a comma-separated tag option list.
+func cutOption(opts, opt string) (rest string, found bool) {
+	var kept []string
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == opt {
+			found = true
+		} else if o != "" {
+			kept = append(kept, o)
+		}
+	}
+	return strings.Join(kept, ","), found
 }
 
 // parseQuant parses "min=0,max=1024,step=1/32" (step may be a fraction).

@@ -74,8 +74,13 @@ func scalarFieldValue(k Kind, p unsafe.Pointer) unsafe.Pointer {
 	return nil
 }
 
-// appendField appends the wire value of field fi of entity e.
-func appendField(b []byte, e *Entity, fi *fieldInfo) []byte {
+// appendField appends the wire value of field fi of entity e as view vw
+// sees it (nil: everything): a private field the view may not see is sent
+// as its kind's zero value.
+func appendField(b []byte, e *Entity, fi *fieldInfo, vw *View) []byte {
+	if fi.private && !vw.seesPrivate(e) {
+		return appendZero(b, fi.kind)
+	}
 	p := e.fieldPtr(fi)
 	switch fi.kind {
 	case KindFloat32: // the common case first
@@ -85,34 +90,52 @@ func appendField(b []byte, e *Entity, fi *fieldInfo) []byte {
 	case KindFixed2:
 		return mpack.AppendUint(b, (*Fixed2)(p).n)
 	case KindRef, KindMap, KindArray:
-		return fi.acc(p).appendFull(b)
+		return fi.acc(p).appendFull(b, vw)
 	}
 	return appendScalar(b, fi.kind, scalarFieldValue(fi.kind, p))
 }
 
-// appendEntity appends e whole: [ref, field0, field1, ...].
-func appendEntity(b []byte, e *Entity) []byte {
+// appendZero appends the zero value of scalar kind k (a hidden private
+// field): false, 0, 0.0, "", empty bin, or quantized index 0.
+func appendZero(b []byte, k Kind) []byte {
+	switch k {
+	case KindBool:
+		return mpack.AppendBool(b, false)
+	case KindFloat32:
+		return mpack.AppendFloat32(b, 0)
+	case KindFloat64:
+		return mpack.AppendFloat64(b, 0)
+	case KindString:
+		return mpack.AppendString(b, "")
+	case KindBytes:
+		return mpack.AppendBytes(b, nil)
+	}
+	return mpack.AppendUint(b, 0) // integers, q, q2
+}
+
+// appendEntity appends e whole, as view vw sees it: [ref, field0, field1, ...].
+func appendEntity(b []byte, e *Entity, vw *View) []byte {
 	fs := e.typ.fields
 	b = mpack.AppendArrayHeader(b, 1+len(fs))
 	b = mpack.AppendUint(b, uint64(e.ref))
 	for i := range fs {
-		b = appendField(b, e, &fs[i])
+		b = appendField(b, e, &fs[i], vw)
 	}
 	return b
 }
 
-// appendEntityCanon appends e's canonical form: [field0, field1, ...] with
-// maps sorted by key and no reference ids.
-func appendEntityCanon(b []byte, e *Entity) []byte {
+// appendEntityCanon appends e's canonical form as view vw sees it:
+// [field0, field1, ...] with maps sorted by key and no reference ids.
+func appendEntityCanon(b []byte, e *Entity, vw *View) []byte {
 	fs := e.typ.fields
 	b = mpack.AppendArrayHeader(b, len(fs))
 	for i := range fs {
 		fi := &fs[i]
 		switch fi.kind {
 		case KindRef, KindMap, KindArray:
-			b = fi.acc(e.fieldPtr(fi)).appendCanon(b)
+			b = fi.acc(e.fieldPtr(fi)).appendCanon(b, vw)
 		default:
-			b = appendField(b, e, fi)
+			b = appendField(b, e, fi, vw)
 		}
 	}
 	return b

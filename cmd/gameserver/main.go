@@ -2,7 +2,9 @@
 // examples/arena) with its page, on package host (metrics, health checks,
 // flags and ROOMCAST_* variables, graceful drain); or, with --demo
 // sioecho, the transport demo of examples/sioecho that the JS interop
-// tests drive.
+// tests drive. Beside the arena it serves the room type "bigworld"
+// (examples/bigworld: 256 players, each client sees the players around
+// its own): open /?room=bigworld, drive it with cmd/bots --room bigworld.
 //
 //	go run ./cmd/gameserver                        # 127.0.0.1:2567, the arena
 //	go run ./cmd/gameserver --addr 127.0.0.1:0     # any free port
@@ -23,6 +25,7 @@ import (
 
 	jsclient "github.com/roomcast/roomcast/clients/js"
 	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/examples/bigworld"
 	"github.com/roomcast/roomcast/examples/sioecho"
 	"github.com/roomcast/roomcast/host"
 )
@@ -88,7 +91,11 @@ func (c *command) setup(srv *host.Server) error {
 	srv.Logger().Info("arena", "mode", c.arena.Mode, "quantized", c.arena.Quantized, "packed", c.arena.Packed,
 		"tick_rate", settings.TickRate)
 	srv.Page(jsclient.Web())
-	return srv.Define(arena.RoomType, c.arena.NewGame, settings)
+	if err := srv.Define(arena.RoomType, c.arena.NewGame, settings); err != nil {
+		return err
+	}
+	// The per-client views demo: /?room=bigworld, cmd/bots --room bigworld.
+	return srv.Define(bigworld.RoomType, bigworld.NewGame, bigworld.Settings())
 }
 
 // serveSioecho adds the demo's namespaces to the server's Socket.IO and

@@ -127,17 +127,21 @@ func Dispatch(sess *rooms.Session, event string, args []any, ack func(args ...an
 		}
 		sess.Message(typ, argAt(args, 1), answer)
 	case EventList:
-		q, ok := argQuery(args, 0)
+		req, ok := argListRequest(args, 0)
 		if !ok {
-			reply(badRequest("rooms.list({name?, filter?}): bad argument"))
+			reply(badRequest("rooms.list({name?, filter?, limit?, cursor?}): bad argument"))
 			return
 		}
-		ls, err := sess.List(q)
+		page, err := sess.List(req)
 		if err != nil {
 			reply(errorAck(err))
 			return
 		}
-		reply(okAck(map[string]any{"rooms": listingsWire(ls)}))
+		fields := map[string]any{"rooms": listingsWire(page.Rooms)}
+		if page.Next != "" {
+			fields["next"] = page.Next
+		}
+		reply(okAck(fields))
 	case EventLobbySubscribe:
 		q, ok := argQuery(args, 0)
 		if !ok {
@@ -264,6 +268,29 @@ func argQuery(args []any, i int) (rooms.Query, bool) {
 		return q, true
 	}
 	return rooms.Query{}, false
+}
+
+// argListRequest reads rooms.list's {name?, filter?, limit?, cursor?}.
+func argListRequest(args []any, i int) (rooms.ListRequest, bool) {
+	q, ok := argQuery(args, i)
+	if !ok {
+		return rooms.ListRequest{}, false
+	}
+	req := rooms.ListRequest{Query: q}
+	m, _ := argAt(args, i).(map[string]any)
+	if v, ok := m["limit"]; ok && v != nil {
+		n, ok := argUint(v)
+		if !ok || n < 1 {
+			return req, false
+		}
+		req.Limit = int(min(n, math.MaxInt32))
+	}
+	if v, ok := m["cursor"]; ok && v != nil {
+		if req.Cursor, ok = v.(string); !ok {
+			return req, false
+		}
+	}
+	return req, true
 }
 
 func argUint(v any) (uint64, bool) {

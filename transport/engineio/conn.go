@@ -81,6 +81,7 @@ type Conn struct {
 	ws           *gws.Conn // active WebSocket (transport == websocket)
 	writing      bool      // a writer goroutine runs
 	closeAfter   bool      // writer sends a close frame once the queue is drained
+	closeSent    bool      // that close frame was sent
 	probe        *gws.Conn // upgrade probe, until "5"
 	probing      bool      // a probe is reserved or open
 	upgrading    bool      // "2probe" seen: answer GETs with noop

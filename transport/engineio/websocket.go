@@ -144,11 +144,12 @@ func (c *Conn) writeLoop(ws *gws.Conn) {
 		}
 		if len(c.queue) == 0 {
 			c.writing = false
-			closeNow := c.closeAfter
+			closeNow := c.closeAfter && !c.closeSent
+			c.closeSent = c.closeSent || closeNow
 			c.mu.Unlock()
 			if closeNow {
 				c.extendWriteDeadline(ws)
-				_ = ws.WriteClose(1000, nil)
+				closeGracefully(ws, min(closeLinger, c.srv.cfg.WriteTimeout))
 			}
 			return
 		}
@@ -195,6 +196,33 @@ func (c *Conn) writeFailed(err error) {
 		return
 	}
 	c.closeWith(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+}
+
+// closeNormal is the payload of a close frame with status 1000.
+var closeNormal = []byte{0x03, 0xe8}
+
+// closeLinger bounds how long a gracefully closed WebSocket waits for the
+// peer's answering close frame: a live peer answers within a round trip;
+// the wait only has to outlast the reading of what was sent before.
+const closeLinger = 2 * time.Second
+
+// closeGracefully sends the close frame (1000) after the frames already
+// written, then shuts down the write side of the connection (FIN) and
+// leaves it to the read loop: it reads, and discards, what the peer still
+// sends until the peer answers the close (gws then closes the socket) or
+// linger passes. Closing the socket at once instead, as gws's WriteClose
+// does, makes the kernel answer input the server had not read (a client
+// sending inputs fast) with a RST, and a RST makes the peer's kernel
+// discard what it had received but not yet read: the last frames
+// (room.left) and the close frame were lost, the client saw 1006.
+func closeGracefully(ws *gws.Conn, linger time.Duration) {
+	if err := ws.WriteMessage(gws.OpcodeCloseConnection, closeNormal); err != nil {
+		return // gws closed the connection
+	}
+	if hc, ok := ws.NetConn().(interface{ CloseWrite() error }); ok {
+		_ = hc.CloseWrite()
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(linger))
 }
 
 // extendWriteDeadline gives the writes that follow at least WriteTimeout/2

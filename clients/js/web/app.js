@@ -5,7 +5,9 @@
 // Query parameters: transport=polling (force HTTP long-polling, for
 // networks that block WebSocket; the header's link toggles it) or
 // websocket, name=NAME, join=ROOMID (join that room at once), create=1
-// (create one), stall=MS (the client's stallTimeout).
+// (create one), stall=MS (the client's stallTimeout), room=TYPE (the room
+// type: "arena" by default; "bigworld" is the 256-player map where each
+// client receives, and the page draws, only the players around its own).
 //
 // Players whose connection is gone (their seat held while they reconnect:
 // the state's online field is false) are drawn grey and marked
@@ -94,6 +96,7 @@ const isOnline = (p) => p.online !== false;
   ui.transportLink.textContent = polling ? "use WebSocket" : "use long-polling";
 }
 
+const roomType = params.get("room") ?? "arena";
 ui.name.value = params.get("name") ?? localStorage.getItem("roomcast.name") ?? `player${Math.floor(Math.random() * 1000)}`;
 ui.name.addEventListener("change", () => localStorage.setItem("roomcast.name", ui.name.value));
 
@@ -185,8 +188,8 @@ function watchRoom(room) {
   if (app.lobby) renderLobby(app.lobby.rooms);
 }
 
-ui.quick.addEventListener("click", () => enter((c) => c.joinOrCreate("arena", { name: ui.name.value }, arenaRoomOptions)));
-ui.create.addEventListener("click", () => enter((c) => c.create("arena", { name: ui.name.value }, arenaRoomOptions)));
+ui.quick.addEventListener("click", () => enter((c) => c.joinOrCreate(roomType, { name: ui.name.value }, arenaRoomOptions)));
+ui.create.addEventListener("click", () => enter((c) => c.create(roomType, { name: ui.name.value }, arenaRoomOptions)));
 ui.leave.addEventListener("click", async () => {
   await app.room?.leave().catch(() => {});
   showBanner(null);
@@ -360,12 +363,12 @@ async function main() {
     if (!app.room || app.room.left) setStatus("connected", "connected");
     updateButtons();
   });
-  app.lobby = await client.lobby({ name: "arena" });
+  app.lobby = await client.lobby({ name: roomType });
   app.lobby.on("change", renderLobby);
   renderLobby(app.lobby.rooms);
   const join = params.get("join");
   if (join) await enter((c) => c.joinById(join, { name: ui.name.value }, arenaRoomOptions));
-  else if (params.get("create")) await enter((c) => c.create("arena", { name: ui.name.value }, arenaRoomOptions));
+  else if (params.get("create")) await enter((c) => c.create(roomType, { name: ui.name.value }, arenaRoomOptions));
   updateButtons();
 }
 

@@ -1,0 +1,209 @@
+package rooms
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/roomcast/roomcast/tick"
+)
+
+// clientFrom is newClient with a remote address.
+func clientFrom(t *testing.T, srv *Server, id, addr string) *tclient {
+	fc := &fakeConn{id: id}
+	s := srv.Connect(fc, ConnInfo{RemoteAddr: addr})
+	fc.sess = s
+	return &tclient{t: t, conn: fc, sess: s}
+}
+
+// limitServer is a server with type "counter" and cfg's limits.
+func limitServer(t *testing.T, cfg Config) *Server {
+	cfg.Logger = discardLogger()
+	srv, err := NewServer(cfg)
+	require.NoError(t, err)
+	require.NoError(t, srv.Define("counter", func() Game { return &counterGame{log: &eventLog{}} }, Settings{MaxClients: 2}))
+	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
+	return srv
+}
+
+// One connection creating rooms in a loop is refused with rate_limited
+// after its burst, and again allowed once the rate refilled; the refusal
+// creates no room. joinOrCreate that joins an existing room is not limited.
+func TestCreateRatePerConnection(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{CreateRate: Rate{PerSecond: 1, Burst: 2}, IPCreateRate: Rate{PerSecond: -1}})
+		c := clientFrom(t, srv, "a", "10.0.0.1:1000")
+		for range 2 {
+			c.mustJoin(EventCreate, "counter", nil)
+			require.Equal(t, true, c.call(EventLeave)["ok"])
+		}
+		assert.Equal(t, CodeRateLimited, errCode(c.call(EventCreate, "counter", nil)))
+		assert.Equal(t, CodeRateLimited, errCode(c.call(EventJoinOrCreate, "counter", nil)), "joinOrCreate that creates")
+		synctest.Wait()
+		assert.Equal(t, uint64(2), srv.Stats().RoomsCreated)
+
+		// A room with a free seat: joinOrCreate joins it without a token.
+		other := clientFrom(t, srv, "b", "10.0.0.2:1000")
+		other.mustJoin(EventCreate, "counter", nil)
+		c.mustJoin(EventJoinOrCreate, "counter", nil)
+		require.Equal(t, true, c.call(EventLeave)["ok"])
+
+		time.Sleep(time.Second)
+		c.mustJoin(EventCreate, "counter", nil)
+	})
+}
+
+// Many connections from one address share its rate; another address is
+// not affected, nor is loopback.
+func TestCreateRatePerAddress(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{IPCreateRate: Rate{PerSecond: 1, Burst: 5}})
+		codes := map[string]int{}
+		for i := range 8 {
+			c := clientFrom(t, srv, fmt.Sprint(i), fmt.Sprintf("192.0.2.7:%d", 4000+i))
+			codes[errCode(c.call(EventCreate, "counter", nil))]++
+		}
+		assert.Equal(t, map[string]int{"": 5, CodeRateLimited: 3}, codes)
+		clientFrom(t, srv, "x", "[2001:db8::1]:4000").mustJoin(EventCreate, "counter", nil)
+		for i := range 8 { // loopback (a local proxy or bot swarm) is not limited per address
+			clientFrom(t, srv, fmt.Sprint("l", i), fmt.Sprintf("127.0.0.1:%d", 4000+i)).mustJoin(EventCreate, "counter", nil)
+		}
+		time.Sleep(2 * time.Second)
+		clientFrom(t, srv, "y", "192.0.2.7:5000").mustJoin(EventCreate, "counter", nil)
+	})
+}
+
+// rooms.list returns at most MaxListRooms (or limit) rooms per page, oldest
+// first, with a cursor that walks every room exactly once; a made-up
+// cursor is bad_request.
+func TestListPages(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{MaxListRooms: 4, CreateRate: Rate{PerSecond: -1}, IPCreateRate: Rate{PerSecond: -1}, ListRate: Rate{PerSecond: -1}})
+		var ids []string
+		for i := range 10 {
+			ack := clientFrom(t, srv, fmt.Sprint(i), "").mustJoin(EventCreate, "counter", nil)
+			ids = append(ids, ack["roomId"].(string))
+			time.Sleep(time.Millisecond) // distinct creation times
+		}
+		synctest.Wait()
+		c := clientFrom(t, srv, "lister", "")
+		var got []string
+		pages := 0
+		cursor := ""
+		for {
+			arg := map[string]any{"limit": int64(3)}
+			if cursor != "" {
+				arg["cursor"] = cursor
+			}
+			m := c.call(EventList, arg)
+			require.Equal(t, true, m["ok"], "%v", m)
+			rs := m["rooms"].([]any)
+			require.LessOrEqual(t, len(rs), 3)
+			for _, r := range rs {
+				got = append(got, r.(map[string]any)["roomId"].(string))
+			}
+			pages++
+			next, _ := m["next"].(string)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		assert.Equal(t, ids, got)
+		assert.Equal(t, 4, pages)
+
+		m := c.call(EventList, nil)
+		assert.Len(t, m["rooms"], 4, "capped at MaxListRooms")
+		assert.NotEmpty(t, m["next"])
+		assert.Equal(t, CodeBadRequest, errCode(c.call(EventList, map[string]any{"cursor": "nope"})))
+	})
+}
+
+// rooms.list (and lobby.subscribe) past the connection's rate fail with
+// rate_limited until the rate refilled.
+func TestListRate(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{ListRate: Rate{PerSecond: 2, Burst: 3}})
+		c := clientFrom(t, srv, "a", "")
+		for range 3 {
+			require.Equal(t, true, c.call(EventList, nil)["ok"])
+		}
+		assert.Equal(t, CodeRateLimited, errCode(c.call(EventList, nil)))
+		assert.Equal(t, CodeRateLimited, errCode(c.call(EventLobbySubscribe, nil)))
+		assert.Equal(t, true, clientFrom(t, srv, "b", "").call(EventList, nil)["ok"], "per connection")
+		time.Sleep(500 * time.Millisecond)
+		assert.Equal(t, true, c.call(EventList, nil)["ok"])
+	})
+}
+
+// A room whose every seat is in grace pauses: no ticks (so no OnTick, no
+// timer wake-ups) until a client resumes; then the tick numbers go on, and
+// a grace period still ends on time. TickWhileAbandoned keeps it ticking.
+func TestAbandonedRoomPauses(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("TickWhileAbandoned=%v", keep), func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				var steps atomic.Int64
+				obs := tick.ObserverFuncs{OnStep: func(tick.StepStats) { steps.Add(1) }}
+				srv, log := testServer(t, Settings{TickRate: 20, ReconnectGrace: 10 * time.Second, Observer: obs, TickWhileAbandoned: keep}, nil)
+				a, b := newClient(t, srv, "a"), newClient(t, srv, "b")
+				ackA := a.mustJoin(EventCreate, "counter", map[string]any{"name": "a"})
+				ackB := b.mustJoin(EventJoinByID, ackA["roomId"], map[string]any{"name": "b"})
+				time.Sleep(time.Second)
+				synctest.Wait()
+				a.drop()
+				b.drop()
+				time.Sleep(100 * time.Millisecond)
+				synctest.Wait()
+				before := steps.Load()
+				time.Sleep(4 * time.Second)
+				synctest.Wait()
+				idle := steps.Load() - before
+				if keep {
+					assert.GreaterOrEqual(t, idle, int64(79), "ticks on at 20 Hz")
+				} else {
+					assert.Zero(t, idle, "no tick while every seat is in grace")
+					assert.NotZero(t, srv.Stats().RoomPauses)
+				}
+
+				// b comes back: the room ticks again, tick numbers go on.
+				a2 := newClient(t, srv, "b2")
+				require.Equal(t, true, a2.call(EventResume, map[string]any{"token": ackB["token"]})["ok"])
+				time.Sleep(time.Second)
+				synctest.Wait()
+				fr := a2.conn.takeFrames()
+				require.NotEmpty(t, fr)
+				assert.Greater(t, fr[len(fr)-1].tick, uint64(20))
+
+				// a's grace still ends on time (10 s after its drop).
+				time.Sleep(5 * time.Second)
+				synctest.Wait()
+				assert.Contains(t, log.all(), "leave a seat_expired")
+			})
+		})
+	}
+}
+
+// A paused room whose last seat's grace ends is disposed.
+func TestAbandonedRoomExpires(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv, log := testServer(t, Settings{ReconnectGrace: 3 * time.Second}, nil)
+		a := newClient(t, srv, "a")
+		ack := a.mustJoin(EventCreate, "counter", map[string]any{"name": "a"})
+		a.drop()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		require.NotNil(t, srv.Room(ack["roomId"].(string)))
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		assert.Nil(t, srv.Room(ack["roomId"].(string)))
+		assert.Contains(t, log.all(), "leave a seat_expired")
+		assert.Contains(t, log.all(), "dispose")
+	})
+}

@@ -1,0 +1,130 @@
+package rooms
+
+import (
+	"time"
+
+	statesync "github.com/roomcast/roomcast/sync"
+)
+
+// ViewState is a State that shows each client its own view of the state
+// (*statesync.Encoder does once it uses views: ViewsOn). Per tick the
+// fanout encodes the state once per view group (EncodeViews), assembles
+// every connected client's frame from the parts its View sees
+// (AppendViewDelta), and ends the tick (FinishViews). Snapshots, resumes
+// and checksums are per View: a client never receives a byte of what its
+// View does not hold. A resume with views always brings a snapshot of the
+// client's view.
+type ViewState interface {
+	State
+	ViewsOn() bool
+	NewView(groups ...statesync.Group) *statesync.View
+	EncodeViews(tick uint32)
+	AppendViewDelta(dst []byte, v *statesync.View, tick uint32) (out []byte, changed, ok bool)
+	AppendViewSnapshot(dst []byte, v *statesync.View, tick uint32) []byte
+	ViewChecksum(v *statesync.View) uint64
+	FinishViews()
+}
+
+// SetView sets what client c sees of the room's state: v, made by the
+// state's NewView, whose groups the game changes as it likes (a cell
+// change, a team switch) from its hooks. Without one a client sees only
+// the public state.
+func (r *Room) SetView(c *Client, v *statesync.View) {
+	if r.fan.views == nil {
+		r.fan.views = map[*Client]*statesync.View{}
+	}
+	r.fan.views[c] = v
+}
+
+// View returns client c's view, creating a public-only one if the game set
+// none; nil when the room's state has no views.
+func (r *Room) View(c *Client) *statesync.View {
+	vs, ok := r.fan.state.(ViewState)
+	if !ok || !vs.ViewsOn() {
+		return nil
+	}
+	return r.fan.viewOf(c, vs)
+}
+
+func (f *fanout) viewOf(c *Client, vs ViewState) *statesync.View {
+	v := f.views[c]
+	if v == nil {
+		v = vs.NewView()
+		f.room.SetView(c, v)
+	}
+	return v
+}
+
+// Frames of a tick are carved from shared chunks: no allocation per
+// recipient, and chunks small enough to stay off the large-object path.
+const (
+	viewChunkBytes   = 16 << 10
+	viewChunkPackets = 64
+)
+
+// sendViews is send for a ViewState: each connected client gets its own
+// frame, assembled from the tick's shared parts into byte and packet
+// chunks shared by the tick's frames (never reused: a transport may hold a
+// frame until it is written).
+func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
+	r := f.room
+	tick := uint32(T)
+	vs.EncodeViews(tick)
+	defer vs.FinishViews()
+	if len(f.views) > 2*len(r.clients)+8 {
+		for c := range f.views {
+			if c.gone {
+				delete(f.views, c)
+			}
+		}
+	}
+	var buf []byte
+	var pkts []StatePacket
+	total := 0
+	defer func() { f.viewTotal = total }()
+	for _, c := range r.clients {
+		if c.conn == nil {
+			continue // its view misses this tick: it gets a snapshot when back
+		}
+		v := f.viewOf(c, vs)
+		if cap(buf)-len(buf) < f.viewHint {
+			// Sized by last tick's total: one chunk per tick in steady state.
+			buf = make([]byte, 0, max(min(viewChunkBytes, f.viewTotal+f.viewTotal/4), 2*f.viewHint))
+		}
+		start := len(buf)
+		snap := c.needsSnapshot || c.resumeFrom > 0
+		if c.resumeFrom > 0 {
+			c.resumeFrom = 0
+			r.srv.stats.resumeSnapshots.Add(1)
+		}
+		if !snap {
+			var changed, ok bool
+			buf, changed, ok = vs.AppendViewDelta(buf, v, tick)
+			switch {
+			case !ok:
+				snap = true
+			case !changed && c.acked == c.sentAck:
+				continue
+			case !changed:
+				buf = statesync.AppendEmptyDelta(buf, tick, v.Base())
+			}
+		}
+		event := EventDelta
+		if snap {
+			buf = vs.AppendViewSnapshot(buf, v, tick)
+			event = EventSnapshot
+		}
+		if len(pkts) == cap(pkts) {
+			pkts = make([]StatePacket, 0, min(viewChunkPackets, len(r.clients)))
+		}
+		pkts = pkts[:len(pkts)+1]
+		p := &pkts[len(pkts)-1]
+		p.Event, p.Tick, p.State = event, T, buf[start:len(buf):len(buf)]
+		if f.every > 0 && (snap || T%f.every == 0) {
+			p.Checksum, p.HasChecksum = vs.ViewChecksum(v), true
+		}
+		f.viewHint = max(f.viewHint, len(p.State))
+		total += len(p.State)
+		f.sendFrame(c, p, now)
+	}
+}

@@ -1,0 +1,60 @@
+package statesync
+
+import "math"
+
+// Grid is spatial interest on a rectangular map: it numbers square cells
+// as view groups (Base + row*Cols + col), so that an entity's group is the
+// cell it stands in (Encoder.SetGroup) and a client's View holds the cells
+// around its own entity (Around). Track adds hysteresis: a position must go
+// Margin past its cell's edge before it changes cell, so an entity moving
+// along an edge does not flicker in and out of views.
+type Grid struct {
+	Cell       float64 // side of a cell, > 0
+	Cols, Rows int     // cells across and down, > 0
+	Base       Group   // group of cell (0, 0); use one above the game's other groups
+	Margin     float64 // hysteresis, in map units (< Cell/2)
+}
+
+// CellAt returns the group of the cell holding (x, y); positions outside
+// the grid belong to the nearest edge cell.
+func (g Grid) CellAt(x, y float64) Group {
+	col := clampCell(x/g.Cell, g.Cols)
+	row := clampCell(y/g.Cell, g.Rows)
+	return g.Base + Group(row*g.Cols+col)
+}
+
+func clampCell(f float64, n int) int {
+	i := int(math.Floor(f))
+	return max(0, min(n-1, i))
+}
+
+// Track returns the cell an entity at (x, y) belongs to when it belonged to
+// cur: cur while (x, y) is within Margin of cur's square, else CellAt.
+func (g Grid) Track(cur Group, x, y float64) Group {
+	i := int(cur) - int(g.Base)
+	if i < 0 || i >= g.Cols*g.Rows {
+		return g.CellAt(x, y)
+	}
+	x0, y0 := float64(i%g.Cols)*g.Cell, float64(i/g.Cols)*g.Cell
+	if x >= x0-g.Margin && x < x0+g.Cell+g.Margin && y >= y0-g.Margin && y < y0+g.Cell+g.Margin {
+		return cur
+	}
+	return g.CellAt(x, y)
+}
+
+// Around appends to dst the cells within r cells of cell c (a square of
+// (2r+1)² cells, clipped to the grid) and returns it: a View's groups for a
+// client whose entity is in c.
+func (g Grid) Around(dst []Group, c Group, r int) []Group {
+	i := int(c) - int(g.Base)
+	if i < 0 || i >= g.Cols*g.Rows {
+		return dst
+	}
+	col, row := i%g.Cols, i/g.Cols
+	for y := max(0, row-r); y <= min(g.Rows-1, row+r); y++ {
+		for x := max(0, col-r); x <= min(g.Cols-1, col+r); x++ {
+			dst = append(dst, g.Base+Group(y*g.Cols+x))
+		}
+	}
+	return dst
+}
