@@ -1,0 +1,55 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, o options)
+	}{
+		{name: "defaults", args: nil, check: func(t *testing.T, o options) {
+			require.Equal(t, allAttacks, o.attacks)
+			require.False(t, o.small)
+			require.Equal(t, 7, o.honest)
+		}},
+		{name: "some attacks, small", args: []string{"-attacks", "idle,utf8", "-size", "small", "-url", "http://[::1]:1"},
+			check: func(t *testing.T, o options) {
+				require.Equal(t, []string{"idle", "utf8"}, o.attacks)
+				require.True(t, o.small)
+			}},
+		{name: "localhost", args: []string{"-url", "http://localhost:2567"}},
+		{name: "not loopback", args: []string{"-url", "http://10.0.0.1:2567"}, wantErr: "loopback only"},
+		{name: "a name", args: []string{"-url", "http://example.com"}, wantErr: "loopback only"},
+		{name: "unknown attack", args: []string{"-attacks", "idle,nuke"}, wantErr: `unknown attack "nuke"`},
+		{name: "bad size", args: []string{"-size", "huge"}, wantErr: `-size "huge"`},
+		{name: "too many honest", args: []string{"-honest", "8"}, wantErr: "-honest 8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parse(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			if tt.check != nil {
+				tt.check(t, o)
+			}
+		})
+	}
+}
+
+// Without a server at -url the command fails at once with exit code 1.
+func TestRunWithoutServer(t *testing.T) {
+	var stderr safeBuffer
+	code := run([]string{"-url", "http://127.0.0.1:1", "-attacks", "utf8"}, io.Discard, &stderr)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr.String(), "no server metrics")
+}
