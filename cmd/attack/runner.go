@@ -258,7 +258,8 @@ func (r *runner) attack(name string) func(context.Context) (string, error) {
 		}
 	case "list":
 		return func(ctx context.Context) (string, error) {
-			return result(hostile.ListLoop{Clients: size(20, 5), Duration: dur(20*time.Second, 5*time.Second)}.Run(ctx, base))
+			return result(hostile.ListLoop{Clients: size(20, 5), Duration: dur(20*time.Second, 5*time.Second),
+				Source: hostile.Source(0, 3)}.Run(ctx, base))
 		}
 	case "drain":
 		return func(ctx context.Context) (string, error) {
