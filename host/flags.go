@@ -107,6 +107,7 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.Var(rateFlag{&c.CreateRate}, "create-rate", `rooms one connection may create: RATE/BURST, e.g. 0.5/3, or "off" (default 0.5/3)`)
 	fs.Var(rateFlag{&c.IPCreateRate}, "create-rate-per-ip", `rooms one remote address may create (loopback is not limited): RATE/BURST or "off" (default 5/20)`)
 	fs.Var(rateFlag{&c.ListRate}, "list-rate", `rooms.list and lobby.subscribe requests per connection: RATE/BURST or "off" (default 2/10)`)
+	fs.BoolVar(&c.LimitLoopback, "limit-loopback", false, "apply the per-IP limits to loopback clients too (off: local bots and proxies are not limited)")
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", 0, "how long a dropped player's seat is held for rooms.resume (0: each room type's own, 20s unless it says; negative: none)")
 	serverFlags := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { serverFlags[f.Name] = true })

@@ -64,17 +64,31 @@ func peerAddr(hostport string) (netip.Addr, bool) {
 	return ap.Addr().Unmap(), true
 }
 
-// clientKey names the client of a request for the per-IP limits: the TCP
-// peer's IP address, or, when the peer is a trusted proxy, the nearest
-// address of X-Forwarded-For that is not one (proxies append the address
-// they received from, so entries left of an untrusted one may be forged).
-func (t trustedProxies) clientKey(r *http.Request) string {
+// clientKey names the client of a request for the per-IP limits (see
+// clientAddr), or is "" (not limited) for a loopback client unless
+// limitLoopback.
+func (t trustedProxies) clientKey(r *http.Request, limitLoopback bool) string {
+	a, ok := t.clientAddr(r)
+	switch {
+	case !ok:
+		return r.RemoteAddr
+	case a.IsLoopback() && !limitLoopback:
+		return ""
+	}
+	return limitKey(a)
+}
+
+// clientAddr is the client of a request: the TCP peer's IP address, or,
+// when the peer is a trusted proxy, the nearest address of
+// X-Forwarded-For that is not one (proxies append the address they
+// received from, so entries left of an untrusted one may be forged).
+func (t trustedProxies) clientAddr(r *http.Request) (netip.Addr, bool) {
 	peer, ok := peerAddr(r.RemoteAddr)
 	if !ok {
-		return r.RemoteAddr
+		return netip.Addr{}, false
 	}
 	if len(t) == 0 || !t.contains(peer) {
-		return limitKey(peer)
+		return peer, true
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -83,11 +97,11 @@ func (t trustedProxies) clientKey(r *http.Request) string {
 			break // malformed: the proxy itself is the client we know
 		}
 		if a = a.Unmap(); !t.contains(a) {
-			return limitKey(a)
+			return a, true
 		}
 		peer = a
 	}
-	return limitKey(peer)
+	return peer, true
 }
 
 // connLimiter is a listener that holds at most max connections per peer
@@ -95,8 +109,9 @@ func (t trustedProxies) clientKey(r *http.Request) string {
 // answered 429 with an Engine.IO error JSON and closed.
 type connLimiter struct {
 	net.Listener
-	max     int
-	trusted trustedProxies
+	max           int
+	trusted       trustedProxies
+	limitLoopback bool
 
 	mu   sync.Mutex
 	open map[string]int // by limitKey
@@ -119,8 +134,9 @@ var tooManyConns = func() string {
 		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }()
 
-func newConnLimiter(ln net.Listener, max int, trusted trustedProxies) *connLimiter {
-	return &connLimiter{Listener: ln, max: max, trusted: trusted, open: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
+func newConnLimiter(ln net.Listener, max int, trusted trustedProxies, limitLoopback bool) *connLimiter {
+	return &connLimiter{Listener: ln, max: max, trusted: trusted, limitLoopback: limitLoopback,
+		open: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
 }
 
 // Accept returns the next connection within the limit.
@@ -131,7 +147,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip, ok := peerAddr(c.RemoteAddr().String())
-		if !ok || l.trusted.contains(ip) {
+		if !ok || l.trusted.contains(ip) || ip.IsLoopback() && !l.limitLoopback {
 			return c, nil
 		}
 		key := limitKey(ip)

@@ -93,7 +93,7 @@ func TestSlowPostClosed(t *testing.T) {
 // more is answered 429 with the Engine.IO error JSON. A trusted proxy's
 // connections are not counted.
 func TestConnsPerIP(t *testing.T) {
-	r := start(t, Config{Addr: "127.0.0.1:0", MaxConnsPerIP: 3}, defineArena)
+	r := start(t, Config{Addr: "127.0.0.1:0", MaxConnsPerIP: 3, LimitLoopback: true}, defineArena)
 	var held []*rawConn
 	for range 3 {
 		c := dialRaw(t, r.url)
@@ -122,6 +122,13 @@ func TestConnsPerIP(t *testing.T) {
 		resp, _ := c.do(t, PathHealthz, "")
 		require.Equal(t, http.StatusOK, resp.StatusCode, "a trusted proxy's connections are not limited")
 	}
+
+	local := start(t, Config{Addr: "127.0.0.1:0", MaxConnsPerIP: 1, MaxSessionsPerIP: 1, HandshakeRate: 0.001, HandshakeBurst: 1}, defineArena)
+	for range 3 {
+		c := dialRaw(t, local.url)
+		resp, body := c.do(t, handshakePath, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "loopback clients are not limited by default: %s", body)
+	}
 }
 
 // Finding 5: one client address holds at most MaxSessionsPerIP sessions
@@ -136,7 +143,7 @@ func TestSessionsAndHandshakesPerIP(t *testing.T) {
 		return resp.StatusCode, body
 	}
 	t.Run("sessions", func(t *testing.T) {
-		r := start(t, Config{Addr: "127.0.0.1:0", MaxSessionsPerIP: 2}, defineArena)
+		r := start(t, Config{Addr: "127.0.0.1:0", MaxSessionsPerIP: 2, LimitLoopback: true}, defineArena)
 		for range 2 {
 			status, body := handshake(t, r.url, "X-Forwarded-For: 192.0.2.1\r\n")
 			require.Equal(t, http.StatusOK, status, body)
@@ -155,7 +162,7 @@ func TestSessionsAndHandshakesPerIP(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, "the nearest untrusted address is the client")
 	})
 	t.Run("handshake rate", func(t *testing.T) {
-		r := start(t, Config{Addr: "127.0.0.1:0", HandshakeRate: 0.001, HandshakeBurst: 2}, defineArena)
+		r := start(t, Config{Addr: "127.0.0.1:0", HandshakeRate: 0.001, HandshakeBurst: 2, LimitLoopback: true}, defineArena)
 		for range 2 {
 			status, _ := handshake(t, r.url, "")
 			require.Equal(t, http.StatusOK, status)
@@ -208,13 +215,20 @@ func TestClientKey(t *testing.T) {
 		{"[::1]:4000", "2001:db8::1", "2001:db8::/64"}, // IPv6 counts by /64
 		{"[2001:db8:0:1:aaaa::1]:4000", "", "2001:db8:0:1::/64"},
 		{"[::ffff:192.0.2.7]:4000", "", "192.0.2.7"},
+		{"127.0.0.1:4000", "", "127.0.0.1"},
 	} {
 		r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
 		if tc.xff != "" {
 			r.Header.Set("X-Forwarded-For", tc.xff)
 		}
-		require.Equal(t, tc.want, trusted.clientKey(r), "%s %s", tc.remote, tc.xff)
+		require.Equal(t, tc.want, trusted.clientKey(r, true), "%s %s", tc.remote, tc.xff)
 	}
+	// Unless limited, a loopback client has no key (is not limited); a
+	// trusted proxy on loopback still names its clients.
+	r := &http.Request{RemoteAddr: "127.0.0.1:4000", Header: http.Header{}}
+	require.Equal(t, "", trusted.clientKey(r, false))
+	r = &http.Request{RemoteAddr: "[::1]:4000", Header: http.Header{"X-Forwarded-For": {"2001:db8::1"}}}
+	require.Equal(t, "2001:db8::/64", trusted.clientKey(r, false))
 	_, err = parseTrustedProxies([]string{"10.0.0.0/40"})
 	require.Error(t, err)
 	require.True(t, trusted.contains(netip.MustParseAddr("::ffff:10.0.0.1")))

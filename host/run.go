@@ -32,7 +32,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 		stdout = os.Stdout
 	}
 	if s.cfg.MaxConnsPerIP > 0 {
-		ln = newConnLimiter(ln, s.cfg.MaxConnsPerIP, s.trusted)
+		ln = newConnLimiter(ln, s.cfg.MaxConnsPerIP, s.trusted, s.cfg.LimitLoopback)
 	}
 	// No ReadTimeout or WriteTimeout: they would cut long-polling GETs
 	// (which wait up to PingInterval) and hijacked WebSockets. Engine.IO

@@ -86,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 		MaxSessionsPerClient: max(0, cfg.MaxSessionsPerIP),
 		HandshakeRate:        max(0, cfg.HandshakeRate),
 		HandshakeBurst:       cfg.HandshakeBurst,
-		ClientKey:            trusted.clientKey,
+		ClientKey:            func(r *http.Request) string { return trusted.clientKey(r, cfg.LimitLoopback) },
 		PostTimeout:          cfg.PostTimeout,
 		MaxPollPackets:       cfg.MaxPollPackets,
 		PollDrainWait:        cfg.PollDrainWait,

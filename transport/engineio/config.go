@@ -92,7 +92,8 @@ type Config struct {
 	// ClientKey names the client a request comes from, for
 	// MaxSessionsPerClient and HandshakeRate. Default ClientAddr (the TCP
 	// peer's IP address); behind a reverse proxy give one that reads the
-	// proxy's header (only for requests from the proxy).
+	// proxy's header (only for requests from the proxy). A request whose
+	// key is "" is not limited (e.g. a load test on loopback).
 	ClientKey func(*http.Request) string
 	// PostTimeout bounds the reading of a polling POST body: a client
 	// that sends it slower is closed with ReasonTransportError (400).

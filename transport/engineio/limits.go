@@ -47,7 +47,7 @@ func newHandshakeLimiter(rate float64, burst int) *handshakeLimiter {
 
 // allow takes a token of key's bucket, if it has one.
 func (l *handshakeLimiter) allow(key string, now time.Time) bool {
-	if l == nil {
+	if l == nil || key == "" {
 		return true
 	}
 	l.mu.Lock()

@@ -336,7 +336,7 @@ func (s *Server) register(c *Conn) (requestError, bool) {
 	if s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions {
 		return errServerFull, false
 	}
-	if s.cfg.MaxSessionsPerClient > 0 && s.perClient[c.client] >= s.cfg.MaxSessionsPerClient {
+	if s.cfg.MaxSessionsPerClient > 0 && c.client != "" && s.perClient[c.client] >= s.cfg.MaxSessionsPerClient {
 		return errClientSessions, false
 	}
 	s.sessions[c.id] = c
