@@ -7,11 +7,16 @@
 // quiet baseline, and the server's RSS and goroutines before, during and
 // after.
 //
-//	go run ./cmd/gameserver --addr 127.0.0.1:2567 &
+//	go build -o /tmp/gameserver ./cmd/gameserver
+//	/tmp/gameserver --addr 127.0.0.1:2567 --limit-loopback &
 //	go run ./cmd/attack -url http://127.0.0.1:2567 -pid $!
 //	go run ./cmd/attack -attacks idle,utf8 -size small   # a quick look
 //
-// The drain attack sends SIGTERM to -pid and so runs last, and only when
+// Every client here connects over loopback (attackers from 127.0.0.1,
+// the honest players and drain players from other 127.x addresses), so
+// run the server with --limit-loopback or its per-IP limits stay out of
+// the picture. The drain attack sends SIGTERM to -pid and so runs last,
+// and only when
 // -pid is given. Aim it only at your own server: the command refuses any
 // address that is not loopback.
 package main

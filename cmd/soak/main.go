@@ -6,7 +6,7 @@
 // goroutines and RSS at the end are within -flat (10 %) of their level
 // right after the ramp.
 //
-//	go run ./cmd/gameserver --addr 127.0.0.1:2567 &
+//	go run ./cmd/gameserver --addr 127.0.0.1:2567 --limit-loopback &
 //	go run ./cmd/soak -url http://127.0.0.1:2567                    # 1500 CCU, 10 min, 30 %/min churn
 //	go run ./cmd/soak -ccu 400 -duration 3m                         # a reduced run
 //
@@ -16,8 +16,8 @@
 // resume, on a new connection) or a leave followed by joining the same
 // room again. -polling is the share of players on HTTP long-polling; the
 // rest use WebSocket. Players come from -per-address players per source
-// address 127.0.2.x (Linux routes all of 127.0.0.0/8 to loopback), so the
-// server's per-address limits see them as players behind NATs. The exit
+// address 127.0.2.x (Linux routes all of 127.0.0.0/8 to loopback), so a
+// server run with --limit-loopback sees them as players behind NATs. The exit
 // code is 1 when a check fails.
 package main
 
