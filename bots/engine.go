@@ -87,7 +87,7 @@ type engine struct {
 	open      openPacket
 	opened    chan struct{} // closed when the open packet arrived
 	openOnce  sync.Once
-	heartbeat *time.Timer // closes the session when no ping came in time
+	heartbeat atomic.Pointer[time.Timer] // closes the session when no ping came in time; set by the read loop, stopped by closeWith from any goroutine
 	done      chan struct{}
 	upgrading atomic.Bool
 
@@ -197,9 +197,9 @@ func (e *engine) receivePacket(p eiocodec.Packet) {
 		}
 		e.openOnce.Do(func() {
 			e.open = op
-			e.heartbeat = time.AfterFunc(e.heartbeatTimeout(), func() {
+			e.heartbeat.Store(time.AfterFunc(e.heartbeatTimeout(), func() {
 				e.closeWith(ReasonPingTimeout, nil, false)
-			})
+			}))
 			close(e.opened)
 		})
 	case eiocodec.Close:
@@ -216,8 +216,8 @@ func (e *engine) heartbeatTimeout() time.Duration {
 }
 
 func (e *engine) resetHeartbeat() {
-	if e.heartbeat != nil {
-		e.heartbeat.Reset(e.heartbeatTimeout())
+	if t := e.heartbeat.Load(); t != nil {
+		t.Reset(e.heartbeatTimeout())
 	}
 }
 
@@ -242,8 +242,8 @@ func (e *engine) closeWith(reason string, err error, graceful bool) {
 	e.closed = true
 	tr := e.tr
 	e.mu.Unlock()
-	if e.heartbeat != nil {
-		e.heartbeat.Stop()
+	if t := e.heartbeat.Load(); t != nil {
+		t.Stop()
 	}
 	if tr != nil {
 		tr.close(graceful)

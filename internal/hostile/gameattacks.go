@@ -130,9 +130,8 @@ func (a RoomFlood) connection(ctx context.Context, t *tally, base string) {
 	g.Drop()
 }
 
-// connect connects g with a context of its own: the attack's deadline
-// must not cancel a handshake half-way (the bots client's handshake
-// cancellation races its heartbeat timer, a bots bug reported separately).
+// connect connects g with a context of its own, so that the attack's
+// deadline does not cancel a handshake half-way.
 func connect(g *bots.Game) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
