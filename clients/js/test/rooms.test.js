@@ -225,12 +225,16 @@ for (const [tname, topts] of Object.entries(TRANSPORTS)) {
         const b = await player(hasty);
         await eventually(
           async () => {
-            const room = (await b.request("rooms.list", { name: "arena" })).rooms.find((r) => r.roomId === seat.roomId);
+            // rooms.list is rate-limited (2/s per connection): ask at most
+            // that often, and a refusal is "not yet".
+            const list = await b.request("rooms.list", { name: "arena" });
+            if (!list.rooms) return false;
+            const room = list.rooms.find((r) => r.roomId === seat.roomId);
             return !room || Number(room.clients) === 0;
           },
           "the seat released after the grace period",
           GRACE_MS + 20_000,
-          100,
+          600,
         );
         assert.deepEqual(await b.request("rooms.resume", { token: seat.token }), {
           ok: false,
