@@ -198,6 +198,10 @@ type Game struct {
 
 	mirMu    sync.Mutex  // held while a frame is applied to cfg.Mirror and by ReadMirror
 	needSnap atomic.Bool // after a desync: deltas are skipped until a snapshot
+	// resyncDrop: resync dropped the connection on purpose; the seat is
+	// resumed even without AutoResume (a snapshot that clears needSnap
+	// before the drop is seen must not cancel the resume).
+	resyncDrop atomic.Bool
 
 	snapshots, deltas, stateBytes, mirrorErrs atomic.Int64
 	desyncs, checksums                        atomic.Int64
@@ -931,6 +935,7 @@ func (g *Game) resync() {
 	seated := g.token != ""
 	g.mu.Unlock()
 	if g.needSnap.CompareAndSwap(false, true) && seated {
+		g.resyncDrop.Store(true)
 		go g.Drop() // not on the read goroutine that is calling us
 	}
 }
@@ -1007,10 +1012,13 @@ func (g *Game) onDisconnect(c *Client, reason string, _ error) {
 		g.disconnects.Add(1)
 	}
 	g.mu.Lock()
-	resume := (g.cfg.AutoResume || g.needSnap.Load()) && !g.closing && !g.resuming && g.token != "" &&
+	resume := (g.cfg.AutoResume || g.needSnap.Load() || g.resyncDrop.Load()) && !g.closing && !g.resuming && g.token != "" &&
 		reason != ReasonClientDisconnect && reason != ReasonServerDisconnect && g.cli.Load() == c
 	if resume {
 		g.resuming = true
+		if g.resyncDrop.Swap(false) {
+			g.needSnap.Store(true) // resume without a tick: a snapshot
+		}
 	}
 	g.mu.Unlock()
 	if resume {

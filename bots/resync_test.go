@@ -28,7 +28,11 @@ func TestGame_DesyncResyncsWithSnapshot(t *testing.T) {
 	g.OnDesync(func(d Desync) { desyncs <- d })
 	jr, err := g.JoinOrCreate(ctx, "arena", nil)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return g.Stats().Snapshots == 1 }, 10*time.Second, 5*time.Millisecond)
+	// The snapshot is applied (not only counted: the read goroutine counts
+	// a frame before it applies it), so the desync below comes after it,
+	// as a real one would.
+	applied := func() (ok bool) { g.ReadMirror(func(sm StateMirror) { ok = sm.(*statesync.Mirror).Valid() }); return }
+	require.Eventually(t, func() bool { return g.Stats().Snapshots == 1 && applied() }, 10*time.Second, 5*time.Millisecond)
 	first := g.Client()
 	snaps := g.Stats().Snapshots
 
