@@ -10,7 +10,7 @@ import { startServer } from "../support/server.js";
  * graceMs, the seat grace in effect.
  */
 export async function startArena({ args = [], reconnectGrace, timeoutMs } = {}) {
-  const all = ["--demo", "arena", "--drain-grace", "2s", ...args];
+  const all = ["--demo", "arena", "--drain-grace", "10s", ...args];
   if (reconnectGrace) all.push("--reconnect-grace", reconnectGrace);
   const server = await startServer(all, { timeoutMs });
   return { ...server, graceMs: reconnectGrace ? parseDuration(reconnectGrace) : 20_000 };
