@@ -7,7 +7,9 @@ package arenatest
 import (
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -24,14 +26,30 @@ import (
 // returns its base URL; everything is shut down when the test ends.
 func Server(t testing.TB) string {
 	t.Helper()
+	return Serve(t, func(rs *rooms.Server) error {
+		return arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings())
+	}, nil)
+}
+
+// Serve starts socketio + rooms with the room types define registers (and
+// page at "/" when not nil) on 127.0.0.1 and returns its base URL;
+// everything is shut down when the test ends. internal/clickertest serves
+// the clicker with it.
+func Serve(t testing.TB, define func(*rooms.Server) error, page fs.FS) string {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sio, err := socketio.NewServer(socketio.Config{Logger: log})
 	require.NoError(t, err)
 	rs, err := rooms.NewServer(rooms.Config{Logger: log})
 	require.NoError(t, err)
-	require.NoError(t, arena.Define(rs, arena.RoomType, arena.Config{Mode: arena.ModeBench}, arena.Settings()))
+	require.NoError(t, define(rs))
 	roomsio.Attach(rs, sio.Of("/"))
-	hs := httptest.NewServer(sio)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", sio)
+	if page != nil {
+		mux.Handle("/", http.FileServerFS(page))
+	}
+	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -5,20 +5,11 @@
 package clickertest
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/examples/clicker"
+	"github.com/roomcast/roomcast/internal/arenatest"
 	"github.com/roomcast/roomcast/rooms"
-	"github.com/roomcast/roomcast/rooms/roomsio"
-	"github.com/roomcast/roomcast/transport/socketio"
 )
 
 // Server starts socketio + rooms + the clicker (clicker.Settings) on
@@ -26,23 +17,7 @@ import (
 // shut down when the test ends.
 func Server(t testing.TB) string {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sio, err := socketio.NewServer(socketio.Config{Logger: log})
-	require.NoError(t, err)
-	rs, err := rooms.NewServer(rooms.Config{Logger: log})
-	require.NoError(t, err)
-	require.NoError(t, rs.Define(clicker.RoomType, clicker.NewGame, clicker.Settings()))
-	roomsio.Attach(rs, sio.Of("/"))
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", sio)
-	mux.Handle("/", http.FileServerFS(clicker.Web()))
-	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = rs.Shutdown(ctx)
-		_ = sio.Shutdown(ctx)
-		hs.Close()
-	})
-	return hs.URL
+	return arenatest.Serve(t, func(rs *rooms.Server) error {
+		return rs.Define(clicker.RoomType, clicker.NewGame, clicker.Settings())
+	}, clicker.Web())
 }
