@@ -35,12 +35,18 @@ test-long: export STATESYNC_PROPERTY_SCRIPTS ?= 2000
 test-long: test
 
 ## deps: check the toolchain and install what the tests need. Each need is
-## one prerequisite line here plus its rule, e.g. (for redis-server)
-##   deps: /usr/bin/redis-server
-##   /usr/bin/redis-server: ; apt-get update && apt-get install -y redis-server
+## one prerequisite line here plus its rule.
 deps: tools $(JS)/node_modules/.package-lock.json
 deps: /usr/bin/chromium
 deps: $(PY_MODULES)
+deps: /usr/bin/redis-server
+
+# Debian's redis-server for the cluster tests (internal/redistest starts its
+# own on a free loopback port; the packaged service is not used).
+/usr/bin/redis-server:
+	@echo "make test: /usr/bin/redis-server missing, installing Debian's redis-server"
+	apt-get update && apt-get install -y --no-install-recommends redis-server || \
+	  { echo "make test: could not install redis-server (needs root and apt); install it and rerun" >&2; exit 1; }
 
 # Debian's Chromium for clients/js/test/browser.test.js (playwright-core drives it).
 /usr/bin/chromium:
