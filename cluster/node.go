@@ -44,7 +44,8 @@ type Config struct {
 	// Default: 8 random characters.
 	NodeID string
 	// URL is this node's base URL as clients reach it
-	// (http://10.0.0.5:2567): redirects send clients there. Required.
+	// (http://10.0.0.5:2567): redirects send clients there. Required by
+	// Start (SetURL sets it once the listen address is known).
 	URL string
 	// Prefix starts every Redis key and channel. Default "roomcast".
 	Prefix string
@@ -121,8 +122,6 @@ func New(cfg Config) (*Node, error) {
 	switch {
 	case cfg.RedisURL == "":
 		return nil, errors.New("cluster: Config.RedisURL is required")
-	case cfg.URL == "":
-		return nil, errors.New("cluster: Config.URL (this node's public URL) is required")
 	case !ValidNodeID(cfg.NodeID):
 		return nil, fmt.Errorf("cluster: node id %q: use 1..32 letters, digits, '-' or '_'", cfg.NodeID)
 	case cfg.Beat < 0 || cfg.TTL < 2*cfg.Beat:
@@ -158,6 +157,9 @@ func (n *Node) NodeID() string { return n.cfg.NodeID }
 // URL is this node's public URL.
 func (n *Node) URL() string { return n.cfg.URL }
 
+// SetURL sets this node's public URL (before Start).
+func (n *Node) SetURL(url string) { n.cfg.URL = url }
+
 // Commands is the number of Redis commands this node sent.
 func (n *Node) Commands() uint64 { return n.cmds.Load() }
 
@@ -172,6 +174,9 @@ func (n *Node) Bind(l rooms.LocalRooms) { n.local = l }
 func (n *Node) Start() error {
 	if n.local == nil {
 		return errors.New("cluster: Start before rooms.NewServer bound the node")
+	}
+	if n.cfg.URL == "" {
+		return errors.New("cluster: Start without this node's public URL (Config.URL or SetURL)")
 	}
 	n.beat()
 	n.wg.Add(3)
