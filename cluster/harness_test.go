@@ -40,7 +40,7 @@ func startNode(t *testing.T, r *redistest.Server, id string, o nodeOpts) *testNo
 	}
 	node, err := cluster.New(cluster.Config{
 		RedisURL: r.URL(), NodeID: id, URL: "http://" + id + ".test", Prefix: "t",
-		Beat: 50 * time.Millisecond, TTL: 300 * time.Millisecond, ClaimTTL: o.claimTTL,
+		Beat: 100 * time.Millisecond, TTL: time.Second, ClaimTTL: o.claimTTL,
 		RedisTimeout: 500 * time.Millisecond,
 	})
 	require.NoError(t, err)

@@ -65,26 +65,28 @@ func (q *opQueue) push(o op) {
 	}
 }
 
-// next returns the first queued op (nil if none) without removing it.
-func (q *opQueue) next() *op {
+// next returns (a copy of) the first queued op, or false if none. Once
+// returned, a put is no longer replaced by newer ones (they queue after
+// it).
+func (q *opQueue) next() (op, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.ops) == 0 {
-		return nil
+		return op{}, false
 	}
-	return q.ops[0]
-}
-
-// pop removes the first op.
-func (q *opQueue) pop() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	o := q.ops[0]
-	q.ops[0] = nil
-	q.ops = q.ops[1:]
 	if o.kind == opPut && q.puts[o.id] == o {
 		delete(q.puts, o.id)
 	}
+	return *o, true
+}
+
+// pop removes the first op (the one next returned).
+func (q *opQueue) pop() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ops[0] = nil
+	q.ops = q.ops[1:]
 	if len(q.ops) == 0 {
 		select {
 		case q.emptied <- struct{}{}:
@@ -98,8 +100,8 @@ func (q *opQueue) pop() {
 func (n *Node) runOps() {
 	backoff := 50 * time.Millisecond
 	for {
-		o := n.ops.next()
-		if o == nil {
+		o, ok := n.ops.next()
+		if !ok {
 			select {
 			case <-n.ctx.Done():
 				return
@@ -107,7 +109,7 @@ func (n *Node) runOps() {
 			}
 			continue
 		}
-		if err := n.do(n.ctx, o); err != nil {
+		if err := n.do(n.ctx, &o); err != nil {
 			if n.ctx.Err() != nil {
 				return
 			}
@@ -126,12 +128,18 @@ func (n *Node) runOps() {
 	}
 }
 
+func (q *opQueue) pending() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.ops) > 0
+}
+
 // waitEmpty waits until runOps has run everything queued, for at most d
 // (Close).
 func (q *opQueue) waitEmpty(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	for q.next() != nil {
+	for q.pending() {
 		select {
 		case <-q.emptied:
 		case <-t.C:
