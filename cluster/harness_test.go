@@ -41,7 +41,7 @@ func startNode(t *testing.T, r *redistest.Server, id string, o nodeOpts) *testNo
 	node, err := cluster.New(cluster.Config{
 		RedisURL: r.URL(), NodeID: id, URL: "http://" + id + ".test", Prefix: "t",
 		Beat: 100 * time.Millisecond, TTL: time.Second, ClaimTTL: o.claimTTL,
-		RedisTimeout: 500 * time.Millisecond,
+		RedisTimeout: time.Second,
 	})
 	require.NoError(t, err)
 	rs, err := rooms.NewServer(rooms.Config{

@@ -220,9 +220,15 @@ func (n *Node) StopHeartbeat() {
 	n.wg.Wait()
 }
 
+// run runs a script, within ctx's deadline (a client's request: rooms
+// gives it a few seconds, so a burst of joins waits for a pooled
+// connection) or else within Config.RedisTimeout (the node's own work).
 func (n *Node) run(ctx context.Context, s *redis.Script, args ...any) *redis.Cmd {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.RedisTimeout)
-	defer cancel()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.cfg.RedisTimeout)
+		defer cancel()
+	}
 	return s.Run(ctx, n.rdb, nil, append([]any{n.cfg.Prefix, n.cfg.NodeID}, args...)...)
 }
 

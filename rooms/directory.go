@@ -109,8 +109,6 @@ type LocalRooms interface {
 	// creation options (to publish them again after the directory lost
 	// them, e.g. a Redis restart).
 	Placed() []PlacedRoom
-	// Load is this node's number of rooms.
-	Load() int
 	// Capacity is the most rooms this node takes (Config.MaxRooms; 0:
 	// no bound).
 	Capacity() int
@@ -161,12 +159,6 @@ func (l serverLocal) Placed() []PlacedRoom {
 		out = append(out, p)
 	}
 	return out
-}
-
-func (l serverLocal) Load() int {
-	l.s.mu.RLock()
-	defer l.s.mu.RUnlock()
-	return len(l.s.rooms)
 }
 
 func (l serverLocal) Capacity() int             { return l.s.cfg.MaxRooms }

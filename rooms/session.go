@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -223,7 +224,7 @@ func (s *Session) List(req ListRequest) (ListPage, error) {
 	q.IncludePrivate = false
 	ls, err := s.srv.registry.List(s.srv.ctx, q)
 	if err != nil {
-		return ListPage{}, errorf(CodeInternal, "listing rooms: %v", err)
+		return ListPage{}, asError(fmt.Errorf("listing rooms: %w", err), CodeInternal)
 	}
 	if req.Cursor != "" {
 		i := 0
