@@ -13,7 +13,7 @@ import (
 
 func TestListingRoundTrip(t *testing.T) {
 	l := rooms.Listing{ID: "r1", Name: "arena", Clients: 3, MaxClients: 8, Locked: true, Private: false,
-		Metadata: map[string]any{"mode": "ctf", "level": int64(2), "bin": []byte{1, 2}},
+		Metadata:  map[string]any{"mode": "ctf", "level": int64(2), "bin": []byte{1, 2}},
 		CreatedAt: time.Unix(0, 1_700_000_000_123_456_789)}
 	enc, err := encodeListing(l)
 	require.NoError(t, err)
