@@ -10,8 +10,9 @@ export const BUCKETS = 32 * SUB;
 /** bucketOf maps whole microseconds to a bucket index. */
 export function bucketOf(us) {
   if (us < SUB) return us < 0 ? 0 : us;
-  const exp = 31 - Math.clz32(us); // floor(log2 us), us < 2^31 here
-  const sub = (us >>> (exp - SUB_BITS)) & (SUB - 1);
+  // floor(log2 us), also past 32 bits (clz32 sees 32 bits only)
+  const exp = us < 2 ** 31 ? 31 - Math.clz32(us) : 31 + (31 - Math.clz32(Math.floor(us / 2 ** 31)));
+  const sub = Math.floor(us / 2 ** (exp - SUB_BITS)) & (SUB - 1);
   const b = (exp - SUB_BITS + 1) * SUB + sub;
   return b >= BUCKETS ? BUCKETS - 1 : b;
 }
@@ -36,7 +37,7 @@ export class Histogram {
   record(ms) {
     let us = Math.floor(ms * 1000);
     if (!(us >= 0)) us = 0; // negative or NaN
-    if (us > 0x7fffffff) us = 0x7fffffff;
+    if (us > 2 ** 40) us = 2 ** 40; // past the last bucket (about 68 minutes) anyway
     this.counts[bucketOf(us)]++;
     this.total++;
     this.sumUS += us;
