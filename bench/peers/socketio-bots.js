@@ -2,6 +2,7 @@
 // 4.8 with the msgpack parser (lib/loadgen.js runs them and reports).
 //
 //   node bench/peers/socketio-bots.js -url http://127.0.0.1:2567 -clients 800 -duration 15s [-transport polling]
+import http from 'node:http';
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
@@ -11,10 +12,16 @@ import { AckTracker, main } from './lib/loadgen.js';
 
 const size = (d) => (typeof d === 'string' ? d.length : d.byteLength);
 
+// Long-polling over kept-alive connections, as browsers and cmd/bots poll:
+// engine.io-client in Node opens a new TCP connection per request unless
+// given an agent. One agent per worker thread, as cmd/bots shares one pool.
+const keepAlive = new http.Agent({ keepAlive: true });
+
 export function connectBot({ url, id, transport, counters, index }) {
   return new Promise((resolve, reject) => {
     const socket = io(url, {
       transports: [transport], parser: msgpackParser, reconnection: false, forceNew: true, timeout: 60000,
+      ...(transport === 'polling' ? { agent: keepAlive } : {}),
     });
     const acks = new AckTracker(counters.ack);
     const dir = new BotDirection();
