@@ -33,6 +33,7 @@ trap cleanup EXIT INT TERM
 peers=()
 if [[ "${1:-}" == "--peers" ]]; then
 	shift
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # node does not raise its open-file limit itself, as Go does
 	lock=bench/peers/package-lock.json stamp=bench/peers/node_modules/.package-lock.json
 	if [[ ! -f "$stamp" || "$lock" -nt "$stamp" ]]; then
 		(cd bench/peers && npm ci --no-audit --no-fund)

@@ -62,12 +62,20 @@ function parseArgs(argv, defaults) {
   return o;
 }
 
-// parseDuration reads "5s", "500ms", "2m" (as seconds) or a plain number.
-function parseDuration(v, k) {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
-  if (!m) throw new Error(`flag -${k}: bad value ${JSON.stringify(v)}`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+const UNIT_S = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, 'µs': 1e-6 };
+
+// parseDuration reads a plain number or a Go duration ("5s", "500ms",
+// "1m30s", as bench/sweep passes them) and returns seconds.
+export function parseDuration(v, k) {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const re = /(\d+(?:\.\d+)?)(h|ms|us|µs|m|s)/gy;
+  let total = 0, m, end = 0;
+  while ((m = re.exec(v)) !== null) {
+    total += Number(m[1]) * UNIT_S[m[2]];
+    end = re.lastIndex;
+  }
+  if (end === 0 || end !== v.length) throw new Error(`flag -${k}: bad value ${JSON.stringify(v)}`);
+  return total;
 }
 
 function checkLocal(url) {

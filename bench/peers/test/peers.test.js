@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BUCKETS, Histogram, bucketOf, bucketUpper, quantileMs, sub } from '../lib/histogram.js';
 import { BotDirection, move, snapAxis } from '../lib/arena.js';
-import { AckTracker } from '../lib/loadgen.js';
+import { AckTracker, parseDuration } from '../lib/loadgen.js';
 import { listenAddr } from '../lib/serverstats.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
@@ -67,6 +67,18 @@ test('ack tracker records every input up to the ack', () => {
   assert.equal(h.total, 2, 'an ack seen before records nothing');
   a.onAck(3, 45);
   assert.equal(h.total, 3);
+});
+
+test('load generator flags take numbers and Go durations', () => {
+  assert.equal(parseDuration('800', 'clients'), 800);
+  assert.equal(parseDuration('1.5', 'ramp'), 1.5);
+  assert.equal(parseDuration('5s', 'warmup'), 5);
+  assert.equal(parseDuration('500ms', 'warmup'), 0.5);
+  assert.equal(parseDuration('1m30s', 'duration'), 90);
+  assert.equal(parseDuration('1h0m0s', 'duration'), 3600);
+  assert.throws(() => parseDuration('5x', 'duration'), /bad value/);
+  assert.throws(() => parseDuration('s', 'duration'), /bad value/);
+  assert.throws(() => parseDuration('5s junk', 'duration'), /bad value/);
 });
 
 test('servers listen on loopback only', () => {
