@@ -22,7 +22,7 @@
 import http from 'node:http';
 import { Server } from 'socket.io';
 import msgpackParser from 'socket.io-msgpack-parser';
-import { ROOM_SIZE, TICK_MS, botName, move, snapAxis, spawn } from './lib/arena.js';
+import { ROOM_SIZE, TICK_MS, move, snapAxis, spawn } from './lib/arena.js';
 import { TickStats, listenAddr } from './lib/serverstats.js';
 
 const stats = new TickStats();
@@ -113,7 +113,7 @@ function main() {
       if (player !== null || typeof reply !== 'function') return;
       if (filling === null || filling.full()) filling = new Room(io, ++rooms);
       room = filling;
-      player = room.add(socket, cleanName(opts?.name ?? botName(0)));
+      player = room.add(socket, cleanName(opts?.name));
       reply({ slot: player.slot, tick: room.tick, players: room.snapshot() });
     });
     socket.on('input', (seq, move) => {
