@@ -398,6 +398,10 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 			row.Error = "server said " + line
 			return row
 		}
+		go func() { // a server that writes more to stdout must not block on it
+			for range srv.lines {
+			}
+		}()
 	case <-time.After(startWait):
 		row.Error = "server did not start"
 		return row
