@@ -42,6 +42,8 @@ class ArenaRoom extends Room {
   maxClients = ROOM_SIZE;
   state = new ArenaState();
   inputs = this.defineInput(MoveInput);
+  dirs = new Map(); // sessionId → {dx, dy} of the latest input, snapped
+  scratch = { x: 0, y: 0 };
 
   onCreate() {
     this.patchRate = null; // one patch per tick, sent by step()
@@ -65,9 +67,6 @@ class ArenaRoom extends Room {
   onDispose() {
     stats.rooms--;
   }
-
-  dirs = new Map(); // sessionId → the direction of the latest input
-  scratch = { x: 0, y: 0 };
 
   step() {
     for (const [sid, p] of this.state.players) {
