@@ -13,6 +13,17 @@
 //   - The game protocol (game.go): matchmaking calls, inputs with sequence
 //     numbers, the state mirror from sync/, input-ack latency, lobby, and
 //     automatic rooms.resume after a dropped connection.
+//   - Several nodes (redirect.go): a join or resume answered with a
+//     redirect is followed by itself: a new connection to the named node
+//     with the same options (a URL path there is a reverse proxy's prefix,
+//     put before Config.Path), rooms.claim({claim}) for a join, the same
+//     rooms.resume for a resume, at most MaxRedirects per call; the first
+//     connection is then closed. JoinResult.URL and Game.NodeURL name the
+//     node the seat is on; claim_invalid, node_gone, unavailable and
+//     redirect_loop are ProtocolErrors that match ErrClaimInvalid,
+//     ErrNodeGone, ErrUnavailable and ErrRedirectLoop with errors.Is. An
+//     automatic resume dials the seat's node, and the configured one when
+//     that node cannot be reached.
 //   - Checksums: a state frame may carry a third argument,
 //     event(state, ack, checksum), the statesync checksum (FNV-1a 64 of
 //     the canonical state, Mirror.Checksum) after the frame as 16

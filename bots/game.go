@@ -124,6 +124,9 @@ type JoinResult struct {
 	SessionID string
 	Token     string
 	TickRate  int
+	// URL is the base URL of the node the seat is on: the configured URL,
+	// or the URL of the redirect the call followed.
+	URL string
 }
 
 // RoomInfo is one room of rooms.list or the lobby.
@@ -137,13 +140,23 @@ type RoomInfo struct {
 }
 
 // ProtocolError is a request's {ok:false, error:{code, message}} answer.
+// errors.Is(err, target) holds for a target *ProtocolError with the same
+// Code and an empty Message, such as ErrNodeGone.
 type ProtocolError struct {
 	Code    string
 	Message string
+	// Redirect is set when Code is CodeRedirect and the answer said where.
+	Redirect *Redirect
 }
 
 func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("bots: server error %s: %s", e.Code, e.Message)
+}
+
+// Is matches a target ProtocolError without a message by its code.
+func (e *ProtocolError) Is(target error) bool {
+	t, ok := target.(*ProtocolError)
+	return ok && t.Message == "" && t.Redirect == nil && t.Code == e.Code
 }
 
 // LobbyEvent is one lobby push: Kind is EventLobbyRooms (Rooms is the full
@@ -177,7 +190,8 @@ type Game struct {
 	cfg GameConfig
 	cli atomic.Pointer[Client]
 
-	mu       sync.Mutex // guards seat fields, pending ring, closing
+	mu       sync.Mutex // guards seat fields, at, pending ring, closing
+	at       node       // where the current connection goes
 	roomID   string
 	session  string
 	token    string
@@ -238,12 +252,13 @@ func NewGame(cfg GameConfig) (*Game, error) {
 	if cfg.ResumeBackoff == 0 {
 		cfg.ResumeBackoff = 100 * time.Millisecond
 	}
-	return &Game{cfg: cfg, rd: mpack.NewReader(nil, mpack.Limits{}), done: make(chan struct{})}, nil
+	return &Game{cfg: cfg, at: node{url: cfg.Client.URL, cfg: cfg.Client},
+		rd: mpack.NewReader(nil, mpack.Limits{}), done: make(chan struct{})}, nil
 }
 
 // Connect opens the connection.
 func (g *Game) Connect(ctx context.Context) error {
-	c, err := g.dial(ctx)
+	c, err := g.dial(ctx, g.cfg.Client)
 	if err != nil {
 		return err
 	}
@@ -251,8 +266,10 @@ func (g *Game) Connect(ctx context.Context) error {
 	return nil
 }
 
-func (g *Game) dial(ctx context.Context) (*Client, error) {
-	c, err := New(g.cfg.Client)
+// dial connects a client with cfg (GameConfig.Client or a redirect's
+// variant of it) and the Game's handlers.
+func (g *Game) dial(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +369,9 @@ func requestOn(ctx context.Context, c *Client, event string, args ...any) (map[s
 			pe.Code, _ = e["code"].(string)
 			pe.Message, _ = e["message"].(string)
 		}
+		if pe.Code == CodeRedirect {
+			pe.Redirect = parseRedirect(m)
+		}
 		return nil, fmt.Errorf("bots: %s: %w", event, pe)
 	}
 	return m, nil
@@ -384,14 +404,34 @@ func (g *Game) join(ctx context.Context, event, target string, options map[strin
 	if options == nil {
 		options = map[string]any{}
 	}
-	m, err := g.request(ctx, event, target, options)
+	return g.seat(ctx, event, target, options)
+}
+
+// seat sends a join or resume on the current connection, follows
+// redirects, and takes the seat: a connection a redirect opened becomes
+// the Game's, and the first one is closed.
+func (g *Game) seat(ctx context.Context, event string, args ...any) (JoinResult, error) {
+	c := g.cli.Load()
+	if c == nil {
+		return JoinResult{}, ErrNotConnected
+	}
+	g.mu.Lock()
+	at := g.at
+	g.mu.Unlock()
+	m, seated, seatedAt, err := g.seatRequest(ctx, c, at, event, args...)
 	if err != nil {
 		return JoinResult{}, err
 	}
 	jr := parseJoin(m)
+	jr.URL = seatedAt.url
 	g.mu.Lock()
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.at = seatedAt
 	g.mu.Unlock()
+	if seated != c {
+		g.cli.Store(seated)
+		g.retire(c)
+	}
 	return jr, nil
 }
 
@@ -416,17 +456,10 @@ func (g *Game) JoinByID(ctx context.Context, roomID string, options map[string]a
 }
 
 // Resume takes back a seat with its reconnection token (the seat gets a
-// fresh token).
+// fresh token). When the seat is on another node, it follows the redirect
+// there, as a join does.
 func (g *Game) Resume(ctx context.Context, token string) (JoinResult, error) {
-	m, err := g.request(ctx, EventResume, g.resumeArg(token))
-	if err != nil {
-		return JoinResult{}, err
-	}
-	jr := parseJoin(m)
-	g.mu.Lock()
-	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
-	g.mu.Unlock()
-	return jr, nil
+	return g.seat(ctx, EventResume, g.resumeArg(token))
 }
 
 // Leave frees the seat at once.
@@ -1070,8 +1103,19 @@ func (g *Game) resumeLoop() {
 	g.notifyResumed(JoinResult{}, lastErr)
 }
 
+// resumeOnce reconnects to the node the seat is on and resumes it there,
+// following redirects. When that node cannot be reached and it is not the
+// configured one, it asks the configured node, which redirects to the
+// seat's node or answers node_gone.
 func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
-	c, err := g.dial(ctx)
+	g.mu.Lock()
+	at := g.at
+	g.mu.Unlock()
+	c, err := g.dial(ctx, at.cfg)
+	if err != nil && at.url != g.cfg.Client.URL {
+		at = node{url: g.cfg.Client.URL, cfg: g.cfg.Client}
+		c, err = g.dial(ctx, at.cfg)
+	}
 	if err != nil {
 		return JoinResult{}, err
 	}
@@ -1084,7 +1128,10 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 		return JoinResult{}, ErrClosed
 	}
 	g.cli.Store(c) // only one resume runs at a time (g.resuming)
-	m, err := requestOn(ctx, c, EventResume, g.resumeArg(token))
+	g.mu.Lock()
+	g.at = at
+	g.mu.Unlock()
+	m, seated, seatedAt, err := g.seatRequest(ctx, c, at, EventResume, g.resumeArg(token))
 	if err != nil {
 		var pe *ProtocolError
 		if !errors.As(err, &pe) {
@@ -1093,9 +1140,15 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 		return JoinResult{}, err
 	}
 	jr := parseJoin(m)
+	jr.URL = seatedAt.url
 	g.mu.Lock()
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.at = seatedAt
 	g.mu.Unlock()
+	if seated != c {
+		g.cli.Store(seated)
+		g.retire(c)
+	}
 	return jr, nil
 }
 
