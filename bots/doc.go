@@ -15,8 +15,8 @@
 //     automatic rooms.resume after a dropped connection.
 //   - Several nodes (redirect.go): a join or resume answered with a
 //     redirect is followed by itself: a new connection to the named node
-//     with the same options (a URL path there is a reverse proxy's prefix,
-//     put before Config.Path), rooms.claim({claim}) for a join, the same
+//     with the same options (a path in its URL is a reverse proxy's prefix,
+//     put before Config.Path, as in Config.URL), rooms.claim({claim}) for a join, the same
 //     rooms.resume for a resume, at most MaxRedirects per call; the first
 //     connection is then closed. JoinResult.URL and Game.NodeURL name the
 //     node the seat is on; claim_invalid, node_gone, unavailable and

@@ -191,7 +191,7 @@ type Game struct {
 	cli atomic.Pointer[Client]
 
 	mu       sync.Mutex // guards seat fields, at, pending ring, closing
-	at       node       // where the current connection goes
+	at       Config     // the current connection's (its URL names the node)
 	roomID   string
 	session  string
 	token    string
@@ -252,7 +252,7 @@ func NewGame(cfg GameConfig) (*Game, error) {
 	if cfg.ResumeBackoff == 0 {
 		cfg.ResumeBackoff = 100 * time.Millisecond
 	}
-	return &Game{cfg: cfg, at: node{url: cfg.Client.URL, cfg: cfg.Client},
+	return &Game{cfg: cfg, at: cfg.Client,
 		rd: mpack.NewReader(nil, mpack.Limits{}), done: make(chan struct{})}, nil
 }
 
@@ -423,7 +423,7 @@ func (g *Game) seat(ctx context.Context, event string, args ...any) (JoinResult,
 		return JoinResult{}, err
 	}
 	jr := parseJoin(m)
-	jr.URL = seatedAt.url
+	jr.URL = seatedAt.URL
 	g.mu.Lock()
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
 	g.at = seatedAt
@@ -1111,10 +1111,10 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 	g.mu.Lock()
 	at := g.at
 	g.mu.Unlock()
-	c, err := g.dial(ctx, at.cfg)
-	if err != nil && at.url != g.cfg.Client.URL {
-		at = node{url: g.cfg.Client.URL, cfg: g.cfg.Client}
-		c, err = g.dial(ctx, at.cfg)
+	c, err := g.dial(ctx, at)
+	if err != nil && at.URL != g.cfg.Client.URL {
+		at = g.cfg.Client
+		c, err = g.dial(ctx, at)
 	}
 	if err != nil {
 		return JoinResult{}, err
@@ -1140,7 +1140,7 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 		return JoinResult{}, err
 	}
 	jr := parseJoin(m)
-	jr.URL = seatedAt.url
+	jr.URL = seatedAt.URL
 	g.mu.Lock()
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
 	g.at = seatedAt

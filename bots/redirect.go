@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 )
 
 // EventClaim takes a seat another node reserved (PROTOCOL.md, "Several
@@ -64,19 +63,10 @@ func parseRedirect(m map[string]any) *Redirect {
 	return rd
 }
 
-// node is where a connection goes: the base URL as the server named it
-// (the configured one, or a redirect's) and the client configuration that
-// reaches it.
-type node struct {
-	url string
-	cfg Config
-}
-
-// redirectConfig returns base aimed at the node whose base URL is nodeURL:
-// same transport, parser, namespace, auth and headers; nodeURL's scheme and
-// host; nodeURL's path (a reverse proxy's per-node prefix) put before the
-// Engine.IO path, so "https://play.example.com/n2" with the default path
-// reaches https://play.example.com/n2/socket.io/.
+// redirectConfig returns base aimed at the node whose base URL is nodeURL,
+// with the same path, transport, parser, namespace, auth and headers. A
+// path in nodeURL (a reverse proxy's per-node prefix) goes before the
+// Engine.IO path, as in Config.URL.
 func redirectConfig(base Config, nodeURL string) (Config, error) {
 	u, err := url.Parse(nodeURL)
 	if err != nil {
@@ -90,13 +80,8 @@ func redirectConfig(base Config, nodeURL string) (Config, error) {
 	if u.Host == "" {
 		return Config{}, fmt.Errorf("bots: redirect url %q has no host", nodeURL)
 	}
-	path := base.Path
-	if path == "" {
-		path = DefaultPath
-	}
 	cfg := base
-	cfg.URL = u.Scheme + "://" + u.Host
-	cfg.Path = strings.TrimSuffix(u.Path, "/") + path
+	cfg.URL = nodeURL
 	return cfg, nil
 }
 
@@ -106,13 +91,13 @@ func redirectConfig(base Config, nodeURL string) (Config, error) {
 // the same request there. It returns the seat answer with the connection
 // and node it came from (c and at when there was no redirect). Connections
 // it opened and does not return are closed; c is left to the caller.
-func (g *Game) seatRequest(ctx context.Context, c *Client, at node, event string, args ...any) (map[string]any, *Client, node, error) {
+func (g *Game) seatRequest(ctx context.Context, c *Client, at Config, event string, args ...any) (map[string]any, *Client, Config, error) {
 	cur, curAt := c, at
-	fail := func(err error) (map[string]any, *Client, node, error) {
+	fail := func(err error) (map[string]any, *Client, Config, error) {
 		if cur != c {
 			g.retire(cur)
 		}
-		return nil, nil, node{}, err
+		return nil, nil, Config{}, err
 	}
 	for hops := 0; ; hops++ {
 		m, err := requestOn(ctx, cur, event, args...)
@@ -127,13 +112,13 @@ func (g *Game) seatRequest(ctx context.Context, c *Client, at node, event string
 			return fail(fmt.Errorf("bots: %s: %w", event, &ProtocolError{Code: CodeRedirectLoop,
 				Message: fmt.Sprintf("redirected %d times; the last to %s", hops+1, pe.Redirect.URL)}))
 		}
-		next, err := g.followTo(ctx, curAt.cfg, pe.Redirect.URL)
+		next, err := g.followTo(ctx, curAt, pe.Redirect.URL)
 		if cur != c {
 			g.retire(cur)
 		}
 		cur = nil
 		if err != nil {
-			return nil, nil, node{}, err
+			return nil, nil, Config{}, err
 		}
 		cur, curAt = next.cli, next.at
 		if pe.Redirect.Claim != "" {
@@ -144,7 +129,7 @@ func (g *Game) seatRequest(ctx context.Context, c *Client, at node, event string
 
 type followed struct {
 	cli *Client
-	at  node
+	at  Config
 }
 
 // followTo connects to the node at nodeURL with from's options.
@@ -157,7 +142,7 @@ func (g *Game) followTo(ctx context.Context, from Config, nodeURL string) (follo
 	if err != nil {
 		return followed{}, fmt.Errorf("bots: follow redirect to %s: %w", nodeURL, err)
 	}
-	return followed{cli: c, at: node{url: nodeURL, cfg: cfg}}, nil
+	return followed{cli: c, at: cfg}, nil
 }
 
 // retire closes a connection the Game no longer uses and keeps its wire
@@ -181,5 +166,5 @@ func (g *Game) retire(c *Client) {
 func (g *Game) NodeURL() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.at.url
+	return g.at.URL
 }
