@@ -97,6 +97,7 @@ type node struct {
 	served chan struct{}
 	dead   atomic.Bool
 	stop   sync.Once
+	ln     *trackingListener
 
 	mu     sync.Mutex // guards the fields below
 	conns  []Conn
@@ -129,7 +130,8 @@ func (c *Cluster) startNode(name string) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redirectstub: node %s: listen: %w", name, err)
 	}
-	n := &node{name: name, cl: c, sio: sio, claims: map[string]string{}, served: make(chan struct{})}
+	n := &node{name: name, cl: c, sio: sio, claims: map[string]string{}, served: make(chan struct{}),
+		ln: &trackingListener{Listener: ln, conns: map[net.Conn]struct{}{}}}
 	n.url = "http://" + ln.Addr().String()
 	var h http.Handler = sio
 	if name == NodeC { // as a reverse proxy that strips a per-node prefix
@@ -140,7 +142,7 @@ func (c *Cluster) startNode(name string) (*node, error) {
 	n.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(n.served)
-		_ = n.srv.Serve(ln)
+		_ = n.srv.Serve(n.ln)
 	}()
 	return n, nil
 }
@@ -153,8 +155,8 @@ func (c *Cluster) Stats(name string) Stats {
 	n := c.nodes[name]
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return Stats{URL: n.url, Conns: append([]Conn(nil), n.conns...),
-		Events: append([]string(nil), n.events...), Seats: append([]string(nil), n.seats...)}
+	return Stats{URL: n.url, Conns: append([]Conn{}, n.conns...),
+		Events: append([]string{}, n.events...), Seats: append([]string{}, n.seats...)}
 }
 
 // NodeOfURL names the node whose base URL is url ("" if none).
@@ -167,8 +169,9 @@ func (c *Cluster) NodeOfURL(url string) string {
 	return ""
 }
 
-// StopNode stops node name, as a killed node: its connections end, its
-// port refuses, and the other nodes answer node_gone for its seats.
+// StopNode stops node name, as a killed node: its TCP connections are cut
+// without a goodbye, its port refuses, and the other nodes answer
+// node_gone for its seats.
 func (c *Cluster) StopNode(name string) { c.nodes[name].shutdown() }
 
 // Close stops every node.
@@ -182,6 +185,7 @@ func (n *node) shutdown() {
 	n.stop.Do(func() {
 		n.dead.Store(true)
 		_ = n.srv.Close()
+		n.ln.cutAll()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = n.sio.Shutdown(ctx)
@@ -313,4 +317,32 @@ func firstArg(args []any) any {
 		return nil
 	}
 	return args[0]
+}
+
+// trackingListener remembers its connections so that StopNode can cut
+// them (http.Server.Close leaves hijacked WebSockets open).
+type trackingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.conns[c] = struct{}{}
+	l.mu.Unlock()
+	return c, nil
+}
+
+func (l *trackingListener) cutAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		_ = c.Close()
+	}
+	clear(l.conns)
 }

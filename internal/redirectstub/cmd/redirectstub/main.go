@@ -1,7 +1,8 @@
 // Command redirectstub serves internal/redirectstub's three stub nodes for
 // the Node and Python client tests. It prints one JSON line,
 // {"A":url,"B":url,"C":url,"stats":url}, serves every node's Stats as JSON
-// at GET <stats>, and exits when stdin closes or on SIGTERM/SIGINT.
+// at GET <stats>, stops node N (Cluster.StopNode) at POST <stats>?stop=N,
+// and exits when stdin closes or on SIGTERM/SIGINT.
 package main
 
 import (
@@ -13,6 +14,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -36,9 +39,18 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen for stats: %w", err)
 	}
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	names := []string{redirectstub.NodeA, redirectstub.NodeB, redirectstub.NodeC}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			stop := r.URL.Query().Get("stop")
+			if !slices.Contains(names, stop) {
+				http.Error(w, "stop: unknown node "+strconv.Quote(stop), http.StatusBadRequest)
+				return
+			}
+			c.StopNode(stop)
+		}
 		out := map[string]redirectstub.Stats{}
-		for _, name := range []string{redirectstub.NodeA, redirectstub.NodeB, redirectstub.NodeC} {
+		for _, name := range names {
 			out[name] = c.Stats(name)
 		}
 		w.Header().Set("Content-Type", "application/json")
