@@ -23,7 +23,8 @@
 // node's name and a dot ("B.3"), answers a redirect without claim to the
 // node named by the prefix when that is another node, and node_gone for
 // "X." and for the tokens of a node stopped with StopNode (a dead node). A seat's token is "<node>.<n>". After a seat the node
-// emits msg("seated", {node}).
+// emits msg("seated", {node}). lobby.subscribe is acked and answered with
+// lobby.rooms holding one room, "lobby-<node>".
 //
 // The package also records what each node saw (Stats), which tests read to
 // check that a client moved with the same options and closed its first
@@ -228,6 +229,10 @@ func (n *node) onConnection(s *socketio.Socket) {
 				return
 			}
 			n.answer(s, target, ack)
+		case "lobby.subscribe":
+			ack(map[string]any{"ok": true})
+			_ = s.Emit("lobby.rooms", []any{map[string]any{"roomId": "lobby-" + n.name, "name": "stub",
+				"clients": int64(0), "maxClients": int64(8), "locked": false}})
 		case "rooms.resume":
 			m, _ := firstArg(args).(map[string]any)
 			token, _ := m["token"].(string)

@@ -135,10 +135,14 @@ test("redirect_loop, claim_invalid and unavailable reject with their code; the c
 
 test("a lobby subscription is made again on the node a redirect moved to", async () => {
   await settle();
+  const base = await stub.stats();
   const c = await client();
-  await assert.rejects(c.lobby({}), (err) => err.code === "unknown_event"); // the stub has no lobby
+  const lobby = await c.lobby({});
+  await eventually(() => lobby.rooms.has("lobby-A"), "node A's lobby list");
   const room = await c.joinOrCreate("toB");
   assert.equal(room.url, stub.B);
+  await eventually(() => lobby.live && lobby.rooms.has("lobby-B"), "the lobby list from node B");
+  assert.deepEqual(await eventsSince(base), { A: ["lobby.subscribe", "rooms.joinOrCreate"], B: ["rooms.claim", "lobby.subscribe"], C: [] });
   c.close();
 });
 
