@@ -95,9 +95,9 @@ js-test: deps $(GAMESERVER) $(CLICKER) $(REDIRECTSTUB)
 	  $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
 
 ## py-test: the Python client (Debian's python3-socketio) plays against the server; see clients/python/README.md
-py-test: deps $(GAMESERVER)
-	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" PYTHONDONTWRITEBYTECODE=1 \
-	  $(PYTHON) -m unittest -v test_mirror test_frames test_play
+py-test: deps $(GAMESERVER) $(REDIRECTSTUB)
+	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" ROOMCAST_REDIRECTSTUB="$(abspath $(REDIRECTSTUB))" \
+	  PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest -v test_mirror test_frames test_play test_redirect
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps

@@ -22,8 +22,10 @@
 // claim_invalid. rooms.resume({token}) seats when the token starts with this
 // node's name and a dot ("B.3"), answers a redirect without claim to the
 // node named by the prefix when that is another node, and node_gone for
-// "X." and for the tokens of a node stopped with StopNode (a dead node). A seat's token is "<node>.<n>". After a seat the node
-// emits msg("seated", {node}). lobby.subscribe is acked and answered with
+// "X." and for the tokens of a node stopped with StopNode (a dead node). A
+// seat's session id is "<node>-s<n>" and its token "<node>.<n>.<k>"; a
+// resume keeps n (token "C.5" resumes session "C-s5"). After a seat the
+// node emits msg("seated", {node}). lobby.subscribe is acked and answered with
 // lobby.rooms holding one room, "lobby-<node>".
 //
 // The package also records what each node saw (Stats), which tests read to
@@ -247,7 +249,7 @@ func (n *node) onConnection(s *socketio.Socket) {
 func (n *node) answer(s *socketio.Socket, target string, ack func(...any)) {
 	switch target {
 	case "here":
-		n.seat(s, "room-"+n.name, ack)
+		n.seat(s, "", ack)
 	case "toB":
 		ack(n.cl.redirect(NodeB, "here"))
 	case "toC":
@@ -261,7 +263,7 @@ func (n *node) answer(s *socketio.Socket, target string, ack func(...any)) {
 			"redirect": map[string]any{"url": n.cl.URL(NodeB), "claim": "never-issued", "roomId": "room-B"}})
 	case "toBnoclaim":
 		if n.name == NodeB {
-			n.seat(s, "room-"+n.name, ack)
+			n.seat(s, "", ack)
 			return
 		}
 		ack(map[string]any{"ok": false, "error": map[string]any{"code": "redirect", "message": "ask B"},
@@ -286,12 +288,13 @@ func (c *Cluster) redirect(to, target string) map[string]any {
 }
 
 func (n *node) resume(s *socketio.Socket, token string, ack func(...any)) {
-	owner, _, ok := strings.Cut(token, ".")
+	owner, rest, ok := strings.Cut(token, ".")
+	num, _, _ := strings.Cut(rest, ".")
 	switch {
 	case !ok:
 		ack(failure("invalid_token", "no such seat"))
 	case owner == n.name:
-		n.seat(s, "room-"+n.name, ack)
+		n.seat(s, num, ack)
 	case owner == "X" || (n.cl.nodes[owner] != nil && n.cl.nodes[owner].dead.Load()):
 		ack(failure("node_gone", "the seat's node is gone"))
 	case n.cl.nodes[owner] != nil:
@@ -302,14 +305,19 @@ func (n *node) resume(s *socketio.Socket, token string, ack func(...any)) {
 	}
 }
 
-func (n *node) seat(s *socketio.Socket, roomID string, ack func(...any)) {
+// seat seats s on this node: as session number num, or a new one if
+// num is "".
+func (n *node) seat(s *socketio.Socket, num string, ack func(...any)) {
 	n.mu.Lock()
 	n.next++
-	session := n.name + "-s" + strconv.Itoa(n.next)
-	token := n.name + "." + strconv.Itoa(n.next)
+	if num == "" {
+		num = strconv.Itoa(n.next)
+	}
+	session := n.name + "-s" + num
+	token := n.name + "." + num + "." + strconv.Itoa(n.next)
 	n.seats = append(n.seats, session)
 	n.mu.Unlock()
-	ack(map[string]any{"ok": true, "roomId": roomID, "sessionId": session, "token": token, "tickRate": int64(20), "name": "stub"})
+	ack(map[string]any{"ok": true, "roomId": "room-" + n.name, "sessionId": session, "token": token, "tickRate": int64(20), "name": "stub"})
 	_ = s.Emit("msg", "seated", map[string]any{"node": n.name})
 }
 

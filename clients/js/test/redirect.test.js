@@ -82,7 +82,7 @@ for (const transports of [["websocket"], ["polling"]]) {
         assert.equal(room.url, stub[node], "the seat's node");
         assert.equal(c.url, stub[node]);
         assert.equal(room.id, `room-${node}`);
-        assert.match(room.token, new RegExp(`^${node}\\.\\d+$`));
+        assert.match(room.token, new RegExp(`^${node}\\.\\d+\\.\\d+$`));
         assert.equal(c.connected, true);
         assert.equal(c.transport, transports[0]);
 
