@@ -196,6 +196,7 @@ type Game struct {
 	session  string
 	token    string
 	closing  bool
+	lobbySub bool // SubscribeLobby succeeded (and no UnsubscribeLobby since)
 	pending  [pendingRing]pendingInput
 	head     int // oldest pending
 	count    int
@@ -429,8 +430,7 @@ func (g *Game) seat(ctx context.Context, event string, args ...any) (JoinResult,
 	g.at = seatedAt
 	g.mu.Unlock()
 	if seated != c {
-		g.cli.Store(seated)
-		g.retire(c)
+		g.moveTo(ctx, c, seated)
 	}
 	return jr, nil
 }
@@ -516,15 +516,26 @@ func parseRoom(m map[string]any) RoomInfo {
 }
 
 // SubscribeLobby subscribes to the live room list; fn gets the full list
-// first, then updates and removals.
+// first, then updates and removals. The subscription belongs to the
+// connection: a join or resume that a redirect moves to another node
+// subscribes again there (fn then gets that node's full list, which shows
+// the same rooms).
 func (g *Game) SubscribeLobby(ctx context.Context, fn func(LobbyEvent)) error {
 	g.setCB(func() { g.onLobby = fn })
 	_, err := g.request(ctx, EventLobbySub)
+	if err == nil {
+		g.mu.Lock()
+		g.lobbySub = true
+		g.mu.Unlock()
+	}
 	return err
 }
 
 // UnsubscribeLobby stops lobby pushes.
 func (g *Game) UnsubscribeLobby(ctx context.Context) error {
+	g.mu.Lock()
+	g.lobbySub = false
+	g.mu.Unlock()
 	_, err := g.request(ctx, EventLobbyUnsub)
 	return err
 }
@@ -1146,8 +1157,7 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 	g.at = seatedAt
 	g.mu.Unlock()
 	if seated != c {
-		g.cli.Store(seated)
-		g.retire(c)
+		g.moveTo(ctx, c, seated)
 	}
 	return jr, nil
 }

@@ -145,6 +145,23 @@ func (g *Game) followTo(ctx context.Context, from Config, nodeURL string) (follo
 	return followed{cli: c, at: cfg}, nil
 }
 
+// moveTo makes seated, a connection a redirect opened, the Game's
+// connection in place of old, which it closes, and subscribes the lobby
+// again there if the Game had subscribed it.
+func (g *Game) moveTo(ctx context.Context, old, seated *Client) {
+	g.cli.Store(seated)
+	g.retire(old)
+	g.mu.Lock()
+	sub := g.lobbySub
+	g.mu.Unlock()
+	if sub {
+		// the seat is taken either way; a lost lobby is not worth failing it
+		if _, err := requestOn(ctx, seated, EventLobbySub); err != nil {
+			seated.cfg.Logger.Warn("bots: lobby.subscribe after a redirect", "url", seated.cfg.URL, "err", err)
+		}
+	}
+}
+
 // retire closes a connection the Game no longer uses and keeps its wire
 // counters (onDisconnect keeps only the current connection's).
 func (g *Game) retire(c *Client) {

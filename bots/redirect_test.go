@@ -241,3 +241,31 @@ func TestGame_AutoResumeOnTheSeatsNode(t *testing.T) {
 	roomID, _, _ := g.Seat()
 	require.Empty(t, roomID)
 }
+
+func TestGame_LobbySubscribedAgainAfterRedirect(t *testing.T) {
+	t.Parallel()
+	c := stubCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g, _ := stubGame(t, ctx, c, bots.TransportWebSocket, bots.ParserMsgpack, false)
+	lists := make(chan string, 4)
+	require.NoError(t, g.SubscribeLobby(ctx, func(ev bots.LobbyEvent) {
+		if ev.Kind == bots.EventLobbyRooms && len(ev.Rooms) == 1 {
+			lists <- ev.Rooms[0].ID
+		}
+	}))
+	nextList := func() string {
+		select {
+		case id := <-lists:
+			return id
+		case <-time.After(30 * time.Second):
+			t.Fatal("no lobby list")
+			return ""
+		}
+	}
+	require.Equal(t, "lobby-A", nextList())
+	_, err := g.JoinOrCreate(ctx, "toB", nil)
+	require.NoError(t, err)
+	require.Equal(t, "lobby-B", nextList(), "the list of node B")
+	require.Equal(t, []string{"rooms.claim", "lobby.subscribe"}, c.Stats(redirectstub.NodeB).Events)
+}
