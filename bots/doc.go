@@ -18,8 +18,9 @@
 //     with the same options (a path in its URL is a reverse proxy's prefix,
 //     put before Config.Path, as in Config.URL), rooms.claim({claim}) for a join, the same
 //     rooms.resume for a resume, at most MaxRedirects per call; the first
-//     connection is then closed. JoinResult.URL and Game.NodeURL name the
-//     node the seat is on; claim_invalid, node_gone, unavailable and
+//     connection is then closed (a lobby subscription is made again on the
+//     new one). JoinResult.URL, Game.NodeURL and SwarmSample.SeatsByNode
+//     name the node a seat is on; claim_invalid, node_gone, unavailable and
 //     redirect_loop are ProtocolErrors that match ErrClaimInvalid,
 //     ErrNodeGone, ErrUnavailable and ErrRedirectLoop with errors.Is. An
 //     automatic resume dials the seat's node, and the configured one when
@@ -80,7 +81,11 @@
 // constants moved to scenario.go with ScenarioClicker added. New:
 // Game.ReadMirror, Game.OnDesync, Desync, GameStats.{Checksums, Desyncs},
 // SwarmSample.{TickRate, Checksums, Desyncs, CheckFailures}, Swarm.Plan,
-// Swarm.Scenario, IsConnectionRefused, ClickInput.
+// Swarm.Scenario, IsConnectionRefused, ClickInput; for clusters
+// JoinResult.URL, Game.NodeURL, SwarmSample.SeatsByNode,
+// ProtocolError.Redirect, EventClaim, MaxRedirects, the Code* constants
+// and ErrClaimInvalid, ErrNodeGone, ErrUnavailable, ErrRedirectLoop. A
+// path in Config.URL is now a prefix before Config.Path (it was ignored).
 //
 // Cost matters more than usual here: the swarm must load a server to its
 // limit from the same machine, so the hot paths (sending an input, receiving
