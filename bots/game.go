@@ -116,6 +116,10 @@ type GameConfig struct {
 	// ResumeBackoff is the pause before the first attempt, doubled after
 	// each failure; default 100 ms.
 	ResumeBackoff time.Duration
+	// CheckRedirect, if set, vets the URL of every redirect before it is
+	// followed; an error fails the call with it (nil: every redirect is
+	// followed). The swarm sets CheckLocal when its own URL is local.
+	CheckRedirect func(url string) error
 }
 
 // JoinResult is a successful join's (or resume's) answer.

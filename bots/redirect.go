@@ -134,6 +134,11 @@ type followed struct {
 
 // followTo connects to the node at nodeURL with from's options.
 func (g *Game) followTo(ctx context.Context, from Config, nodeURL string) (followed, error) {
+	if g.cfg.CheckRedirect != nil {
+		if err := g.cfg.CheckRedirect(nodeURL); err != nil {
+			return followed{}, fmt.Errorf("bots: redirect to %s refused: %w", nodeURL, err)
+		}
+	}
 	cfg, err := redirectConfig(from, nodeURL)
 	if err != nil {
 		return followed{}, err

@@ -269,3 +269,35 @@ func TestGame_LobbySubscribedAgainAfterRedirect(t *testing.T) {
 	require.Equal(t, "lobby-B", nextList(), "the list of node B")
 	require.Equal(t, []string{"rooms.claim", "lobby.subscribe"}, c.Stats(redirectstub.NodeB).Events)
 }
+
+func TestGame_CheckRedirectRefuses(t *testing.T) {
+	t.Parallel()
+	c := stubCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errRefused := errors.New("not there")
+	var asked []string
+	g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: c.URL(redirectstub.NodeA)},
+		CheckRedirect: func(url string) error {
+			asked = append(asked, url)
+			if url == c.URL(redirectstub.NodeC) {
+				return errRefused
+			}
+			return nil
+		}})
+	require.NoError(t, err)
+	require.NoError(t, g.Connect(ctx))
+	defer g.Close()
+
+	_, err = g.JoinOrCreate(ctx, "hop", nil) // A → B → C
+	require.ErrorIs(t, err, errRefused)
+	require.Equal(t, []string{c.URL(redirectstub.NodeB), c.URL(redirectstub.NodeC)}, asked)
+	require.Equal(t, c.URL(redirectstub.NodeA), g.NodeURL())
+	require.Eventually(t, func() bool { return c.Stats(redirectstub.NodeB).OpenConns() == 0 }, 30*time.Second, 10*time.Millisecond)
+	require.Empty(t, c.Stats(redirectstub.NodeC).Conns, "never dialled")
+
+	jr, err := g.JoinOrCreate(ctx, "toB", nil)
+	require.NoError(t, err)
+	require.Equal(t, c.URL(redirectstub.NodeB), jr.URL)
+	require.NoError(t, bots.CheckLocal(jr.URL), "the stub's nodes are local")
+}

@@ -325,8 +325,11 @@ func (r *roomSlot) set(id string) {
 }
 
 func (s *Swarm) startBot(ctx context.Context, b *bot, creator bool, room *roomSlot) {
-	g, err := NewGame(GameConfig{Client: s.cfg.Client, AckLatency: &s.latency,
-		AutoResume: s.plan.AutoResume, Mirror: s.mirror()})
+	gc := GameConfig{Client: s.cfg.Client, AckLatency: &s.latency, AutoResume: s.plan.AutoResume, Mirror: s.mirror()}
+	if CheckLocal(s.cfg.Client.URL) == nil {
+		gc.CheckRedirect = CheckLocal // a local swarm is not redirected to another machine
+	}
+	g, err := NewGame(gc)
 	if err != nil {
 		s.connectErrs.Add(1)
 		return
