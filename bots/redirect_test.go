@@ -146,6 +146,7 @@ func TestGame_RedirectFailures(t *testing.T) {
 		{"loop", bots.ErrRedirectLoop, bots.CodeRedirectLoop},
 		{"badclaim", bots.ErrClaimInvalid, bots.CodeClaimInvalid},
 		{"unavailable", bots.ErrUnavailable, bots.CodeUnavailable},
+		{"badurl", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.target, func(t *testing.T) {
@@ -157,11 +158,16 @@ func TestGame_RedirectFailures(t *testing.T) {
 			first := g.Client()
 
 			_, err := g.JoinOrCreate(ctx, tc.target, nil)
-			require.ErrorIs(t, err, tc.want)
-			var pe *bots.ProtocolError
-			require.True(t, errors.As(err, &pe))
-			require.Equal(t, tc.code, pe.Code)
-			require.NotErrorIs(t, err, bots.ErrNodeGone)
+			require.Error(t, err)
+			if tc.want == nil { // not a node URL: refused before any dial
+				require.ErrorContains(t, err, "ftp://nowhere")
+			} else {
+				require.ErrorIs(t, err, tc.want)
+				var pe *bots.ProtocolError
+				require.True(t, errors.As(err, &pe))
+				require.Equal(t, tc.code, pe.Code)
+				require.NotErrorIs(t, err, bots.ErrNodeGone)
+			}
 
 			// the Game keeps its first connection, and nothing else stays open
 			require.Same(t, first, g.Client())

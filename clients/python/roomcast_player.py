@@ -200,6 +200,10 @@ class Player:
                     self._give_back(conn, cur)
                     raise RequestError(event, {"code": "redirect_loop", "message":
                                                f"redirected {hops + 1} times, the last to {exc.redirect['url']}"}) from exc
+                if urllib.parse.urlparse(exc.redirect["url"]).scheme not in ("http", "https", "ws", "wss"):
+                    self._give_back(conn, cur)
+                    raise RequestError(event, {"code": "bad_reply", "message":
+                                               f"redirect to {exc.redirect['url']!r}, not an http(s) or ws(s) URL"}) from exc
                 nxt = Connection(self, cur.transport, cur.serializer, url=exc.redirect["url"])
                 try:
                     nxt.open()

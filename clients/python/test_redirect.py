@@ -118,7 +118,8 @@ class Redirect(unittest.TestCase):
                 p.conn.close()
 
     def test_failures_keep_the_first_connection(self):
-        for target, code in (("loop", "redirect_loop"), ("badclaim", "claim_invalid"), ("unavailable", "unavailable")):
+        for target, code in (("loop", "redirect_loop"), ("badclaim", "claim_invalid"), ("unavailable", "unavailable"),
+                             ("badurl", "bad_reply")):
             with self.subTest(target=target):
                 self.setUp()
                 p = Player(stub.urls["A"], "py")

@@ -17,6 +17,7 @@
 //   - "toBnoclaim": a redirect to B without a claim (the client repeats the
 //     request there, and B seats)
 //   - "unavailable": {ok:false, error:{code:"unavailable"}}
+//   - "badurl": a redirect to "ftp://nowhere" (not a node URL)
 //
 // rooms.claim({claim}) answers a claim issued for this node once, then
 // claim_invalid. rooms.resume({token}) seats when the token starts with this
@@ -270,6 +271,9 @@ func (n *node) answer(s *socketio.Socket, target string, ack func(...any)) {
 			"redirect": map[string]any{"url": n.cl.URL(NodeB)}})
 	case "unavailable":
 		ack(failure("unavailable", "the cluster store is unreachable"))
+	case "badurl":
+		ack(map[string]any{"ok": false, "error": map[string]any{"code": "redirect", "message": "elsewhere"},
+			"redirect": map[string]any{"url": "ftp://nowhere", "claim": "c"}})
 	default:
 		ack(failure("unknown_room_type", target))
 	}

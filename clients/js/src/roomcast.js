@@ -267,6 +267,10 @@ export class Client extends Emitter {
         drop();
         throw new RoomcastError("redirect_loop", `${event}: redirected ${hops + 1} times, the last to ${rd.url}`);
       }
+      if (!isNodeUrl(rd.url)) {
+        drop();
+        throw new RoomcastError("bad_reply", `${event}: redirect to ${JSON.stringify(rd.url)}, not an http(s) or ws(s) URL`);
+      }
       drop();
       s = this._open(rd.url);
       url = rd.url;
@@ -394,6 +398,15 @@ function socketConnected(s, ms) {
       resolve();
     });
   });
+}
+
+// isNodeUrl reports whether url is an absolute http, https, ws or wss URL.
+function isNodeUrl(url) {
+  try {
+    return ["http:", "https:", "ws:", "wss:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 // pathPrefix returns the path of a node's base URL without its trailing

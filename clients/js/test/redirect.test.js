@@ -115,6 +115,7 @@ test("redirect_loop, claim_invalid and unavailable reject with their code; the c
     ["loop", "redirect_loop"],
     ["badclaim", "claim_invalid"],
     ["unavailable", "unavailable"],
+    ["badurl", "bad_reply"],
   ]) {
     await settle();
     const before = (await stub.stats()).A.conns.length;
