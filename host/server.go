@@ -98,7 +98,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("host: socket.io server: %w", err)
 	}
 	rs, err := rooms.NewServer(rooms.Config{Logger: s.log, MaxRooms: cfg.MaxRooms,
-		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate})
+		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate,
+		LimitLoopback: cfg.LimitLoopback})
 	if err != nil {
 		return nil, fmt.Errorf("host: rooms server: %w", err)
 	}

@@ -45,6 +45,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Disconnect asks the transport to close the connection once it has
+	// sent this answer: the client kept asking after its refusals
+	// (Config.ListAbuse). rooms/roomsio does so.
+	Disconnect bool
 }
 
 func (e *Error) Error() string { return "rooms: " + e.Code + ": " + e.Message }
