@@ -70,7 +70,8 @@ func TestBar(t *testing.T) {
 		{"late", row{name: "list", honest: good, latP99: 0.0092}, "FAIL: lateness p99 4.6× the quiet baseline"},
 		{"slow frames and a gap", row{name: "rooms", honest: hostile.HonestSample{FramesPerS: 16.2, MaxGap: 2013 * time.Millisecond}, latP99: 0.001},
 			"FAIL: 16.2 frames/s < 18, gap 2.013s > 1 s"},
-		{"goroutines stay", row{name: "idle", honest: good, before: proc{goroutines: 20}, after: proc{goroutines: 274}}, "FAIL: goroutines 20 → 274"},
+		{"goroutines stay", row{name: "idle", honest: good, before: proc{goroutines: 20}, after: proc{goroutines: 274}, settled: true}, "FAIL: goroutines 20 → 274"},
+		{"not waited for", row{name: "rooms", honest: good, before: proc{goroutines: 20}, after: proc{goroutines: 140}}, "ok"},
 		{"drain disconnects are expected", row{name: "drain", honest: hostile.HonestSample{Disconnects: 7}, latP99: 0.003}, "ok"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -214,12 +214,15 @@ func (a ListLoop) connection(ctx context.Context, t *tally, base string) bool {
 			if strings.Contains(pe.Message, "closing the connection") {
 				t.add(func(r *Result) { r.Extra["closing_notices"]++ })
 			}
-		case g.Client().Err() != nil: // the server closed it
-			t.closed()
-			t.code("disconnected")
+		default: // no answer: the connection is closed, or closing
+			select {
+			case <-g.Client().Done():
+				t.closed()
+				t.code("disconnected")
+			case <-time.After(2 * time.Second):
+				t.countErr(err)
+			}
 			return true
-		default:
-			t.countErr(err)
 		}
 	}
 	t.open()
