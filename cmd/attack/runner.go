@@ -36,6 +36,7 @@ type row struct {
 	honest              hostile.HonestSample
 	latP99, latP50      float64 // seconds, arena tick lateness over the window
 	skipped             float64 // skipped ticks over the window
+	cpu                 float64 // the server's CPU seconds per second over the window
 	before, peak, after proc
 	settled             bool // after was taken once goroutines settled
 	elapsed             time.Duration
@@ -164,6 +165,7 @@ func (r *runner) measure(ctx context.Context, name string, fn func(context.Conte
 		m1.Histogram("roomcast_tick_lateness_seconds", `type="arena"`))
 	rw.latP99, rw.latP50 = hostile.Quantile(0.99, lat), hostile.Quantile(0.5, lat)
 	rw.skipped = m1.Sum("roomcast_ticks_skipped_total") - m0.Sum("roomcast_ticks_skipped_total")
+	rw.cpu = (m1.Sum("process_cpu_seconds_total") - m0.Sum("process_cpu_seconds_total")) / rw.elapsed.Seconds()
 	rw.after = readProc(m1)
 	if settle {
 		rw.settled = true
@@ -290,9 +292,9 @@ func ms(s float64) string {
 }
 
 func (r *runner) print(rw row) {
-	fmt.Fprintf(r.out, "\n== %s (%v)\n  server: %s\n  honest: %v\n  arena tick lateness p50 %s p99 %s (quiet p99 %s), %0.f skipped ticks\n"+
+	fmt.Fprintf(r.out, "\n== %s (%v)\n  server: %s\n  honest: %v\n  arena tick lateness p50 %s p99 %s (quiet p99 %s), %0.f skipped ticks; server CPU %.0f %%\n"+
 		"  RSS %s → peak %s → after %s; goroutines %.0f → %.0f → %.0f; rooms %.0f → %.0f → %.0f; sessions %.0f → %.0f → %.0f\n  bar: %s\n",
-		rw.name, rw.elapsed.Round(time.Millisecond), rw.what, rw.honest, ms(rw.latP50), ms(rw.latP99), ms(r.quiet.latP99), rw.skipped,
+		rw.name, rw.elapsed.Round(time.Millisecond), rw.what, rw.honest, ms(rw.latP50), ms(rw.latP99), ms(r.quiet.latP99), rw.skipped, 100*rw.cpu,
 		mb(rw.before.rss), mb(rw.peak.rss), mb(rw.after.rss), rw.before.goroutines, rw.peak.goroutines, rw.after.goroutines,
 		rw.before.rooms, rw.peak.rooms, rw.after.rooms, rw.before.sessions, rw.peak.sessions, rw.after.sessions, r.bar(rw))
 }
@@ -331,12 +333,12 @@ func (r *runner) bar(rw row) string {
 
 // table prints the rows as a Markdown table for BENCHMARKS.md.
 func (r *runner) table() {
-	fmt.Fprintf(r.out, "\n| attack | honest disconnects | frames/s | max gap | lateness p99 (quiet %s) | skipped ticks | RSS before → peak → after | goroutines before → peak → after | bar |\n",
+	fmt.Fprintf(r.out, "\n| attack | honest disconnects | frames/s | max gap | lateness p99 (quiet %s) | skipped ticks | server CPU | RSS before → peak → after | goroutines before → peak → after | bar |\n",
 		ms(r.quiet.latP99))
-	fmt.Fprintln(r.out, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(r.out, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, rw := range append([]row{r.quiet}, r.rows...) {
-		fmt.Fprintf(r.out, "| %s | %d | %.1f | %v | %s | %.0f | %s → %s → %s | %.0f → %.0f → %.0f | %s |\n",
-			rw.name, rw.honest.Disconnects, rw.honest.FramesPerS, rw.honest.MaxGap.Round(time.Millisecond), ms(rw.latP99), rw.skipped,
+		fmt.Fprintf(r.out, "| %s | %d | %.1f | %v | %s | %.0f | %.0f %% | %s → %s → %s | %.0f → %.0f → %.0f | %s |\n",
+			rw.name, rw.honest.Disconnects, rw.honest.FramesPerS, rw.honest.MaxGap.Round(time.Millisecond), ms(rw.latP99), rw.skipped, 100*rw.cpu,
 			mb(rw.before.rss), mb(rw.peak.rss), mb(rw.after.rss), rw.before.goroutines, rw.peak.goroutines, rw.after.goroutines, r.bar(rw))
 	}
 }
