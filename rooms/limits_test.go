@@ -43,6 +43,7 @@ func TestCreateRatePerConnection(t *testing.T) {
 			c.mustJoin(EventCreate, "counter", nil)
 			require.Equal(t, true, c.call(EventLeave)["ok"])
 		}
+		synctest.Wait() // the rooms left empty are disposed: joinOrCreate below has none to join
 		assert.Equal(t, CodeRateLimited, errCode(c.call(EventCreate, "counter", nil)))
 		assert.Equal(t, CodeRateLimited, errCode(c.call(EventJoinOrCreate, "counter", nil)), "joinOrCreate that creates")
 		synctest.Wait()
