@@ -160,3 +160,61 @@ func TestListCacheDoesNotKeepErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, e.ls, 1)
 }
+
+// BenchmarkListPage is one rooms.list call of the first page (100 rooms)
+// with 5 000 public rooms listed, as a listing loop makes it: "snapshot"
+// is the server's path (a snapshot per query shape and tick, the wire
+// form built once), "read each call" copies and sorts the registry and
+// builds the page's wire form every time (the path before snapshots).
+func BenchmarkListPage(b *testing.B) {
+	srv, err := NewServer(Config{Logger: discardLogger(), ListRate: Rate{PerSecond: -1}})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	created := time.Unix(1_700_000_000, 0)
+	for i := range 5000 {
+		require.NoError(b, srv.registry.Put(context.Background(), Listing{
+			ID: fmt.Sprintf("room%05d", i), Name: "arena", Clients: i % 8, MaxClients: 8,
+			Metadata: map[string]any{"mode": "duel"}, CreatedAt: created.Add(time.Duration(i) * time.Millisecond),
+		}))
+	}
+	build := func(l *Listing) any {
+		return map[string]any{"roomId": l.ID, "name": l.Name, "clients": int64(l.Clients), "maxClients": int64(l.MaxClients), "metadata": l.Metadata}
+	}
+	q := Query{Name: "arena"}
+	b.Run("snapshot", func(b *testing.B) {
+		sess := srv.Connect(&nullConn{}, ConnInfo{})
+		b.ReportAllocs()
+		for b.Loop() {
+			page, err := sess.List(ListRequest{Query: q})
+			if err != nil || len(page.Wire(build)) != 100 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read each call", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			page := readSnapshot(q, time.Now(), srv.readListings).page(listCursor{}, false, 100)
+			page.snap = nil // build the wire form anew, as every call did
+			if len(page.Wire(build)) != 100 {
+				b.Fatal("short page")
+			}
+		}
+	})
+}
+
+// BenchmarkListRefused is a rooms.list over the connection's rate: the
+// refusal a listing loop gets (no allocation, no registry read).
+func BenchmarkListRefused(b *testing.B) {
+	srv, err := NewServer(Config{Logger: discardLogger(), ListRate: Rate{PerSecond: 0.001, Burst: 1}, ListAbuse: -1})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	sess := srv.Connect(&nullConn{}, ConnInfo{})
+	_, _ = sess.List(ListRequest{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sess.List(ListRequest{}); err == nil {
+			b.Fatal("not refused")
+		}
+	}
+}
