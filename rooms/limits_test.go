@@ -43,6 +43,7 @@ func TestCreateRatePerConnection(t *testing.T) {
 			c.mustJoin(EventCreate, "counter", nil)
 			require.Equal(t, true, c.call(EventLeave)["ok"])
 		}
+		synctest.Wait() // the rooms left empty are disposed: joinOrCreate below has none to join
 		assert.Equal(t, CodeRateLimited, errCode(c.call(EventCreate, "counter", nil)))
 		assert.Equal(t, CodeRateLimited, errCode(c.call(EventJoinOrCreate, "counter", nil)), "joinOrCreate that creates")
 		synctest.Wait()
@@ -139,6 +140,81 @@ func TestListRate(t *testing.T) {
 		assert.Equal(t, true, clientFrom(t, srv, "b", "").call(EventList, nil)["ok"], "per connection")
 		time.Sleep(500 * time.Millisecond)
 		assert.Equal(t, true, c.call(EventList, nil)["ok"])
+	})
+}
+
+// A connection that keeps calling rooms.list after its refusals (more than
+// ListAbuse refused within a second) gets one last rate_limited answer
+// that asks for the close, and is closed; one that keeps within that is
+// refused but stays connected.
+func TestListAbuseDisconnects(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{ListRate: Rate{PerSecond: 2, Burst: 2}, ListAbuse: 5})
+		c := clientFrom(t, srv, "a", "")
+		for range 2 {
+			require.Equal(t, true, c.call(EventList, nil)["ok"])
+		}
+		for range 5 {
+			m := c.call(EventList, nil)
+			require.Equal(t, CodeRateLimited, errCode(m))
+			require.False(t, c.conn.isClosed())
+		}
+		m := c.call(EventLobbySubscribe, nil) // shares the rule
+		require.Equal(t, CodeRateLimited, errCode(m))
+		assert.Contains(t, m["error"].(map[string]any)["message"], "closing the connection")
+		assert.True(t, c.conn.isClosed(), "closed after the sixth refusal in a second")
+		synctest.Wait()
+		assert.Equal(t, uint64(1), srv.Stats().AbuseDisconnects)
+		assert.Equal(t, uint64(6), srv.Stats().ListsLimited)
+
+		// Four refusals a second for five seconds: refused, never closed.
+		p := clientFrom(t, srv, "patient", "")
+		refused := 0
+		for range 5 {
+			for range 6 {
+				if errCode(p.call(EventList, nil)) == CodeRateLimited {
+					refused++
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		assert.Positive(t, refused)
+		assert.False(t, p.conn.isClosed())
+		assert.Equal(t, uint64(1), srv.Stats().AbuseDisconnects)
+
+		// ListAbuse < 0: never closed.
+		never := limitServer(t, Config{ListRate: Rate{PerSecond: 1, Burst: 1}, ListAbuse: -1})
+		n := clientFrom(t, never, "n", "")
+		for range 50 {
+			n.call(EventList, nil)
+		}
+		assert.False(t, n.conn.isClosed())
+	})
+}
+
+// The per-address creation rate counts the client the transport named
+// (ConnInfo.ClientKey: the address behind a trusted proxy), not the TCP
+// peer; without a key, the peer's host. Loopback is limited only with
+// LimitLoopback.
+func TestCreateRateByClientKey(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{IPCreateRate: Rate{PerSecond: 0.001, Burst: 1}})
+		proxy := "10.0.0.1:1000"
+		from := func(id, key string) *tclient {
+			fc := &fakeConn{id: id}
+			s := srv.Connect(fc, ConnInfo{RemoteAddr: proxy, ClientKey: key})
+			fc.sess = s
+			return &tclient{t: t, conn: fc, sess: s}
+		}
+		from("a1", "198.51.100.1").mustJoin(EventCreate, "counter", nil)
+		from("b1", "198.51.100.2").mustJoin(EventCreate, "counter", nil)
+		assert.Equal(t, CodeRateLimited, errCode(from("a2", "198.51.100.1").call(EventCreate, "counter", nil)), "same client")
+		from("p1", "").mustJoin(EventCreate, "counter", nil) // the peer's own bucket
+		assert.Equal(t, CodeRateLimited, errCode(clientFrom(t, srv, "p2", "10.0.0.1:2000").call(EventCreate, "counter", nil)))
+
+		lo := limitServer(t, Config{IPCreateRate: Rate{PerSecond: 0.001, Burst: 1}, LimitLoopback: true})
+		clientFrom(t, lo, "l1", "127.0.0.1:1").mustJoin(EventCreate, "counter", nil)
+		assert.Equal(t, CodeRateLimited, errCode(clientFrom(t, lo, "l2", "127.0.0.1:2").call(EventCreate, "counter", nil)))
 	})
 }
 
