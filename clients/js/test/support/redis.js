@@ -77,6 +77,10 @@ export async function startRedis({ timeoutMs = 30_000 } = {}) {
   const exited = new Promise((res) => proc.once("exit", (code, signal) => res({ code, signal })));
   let gone = false;
   exited.then(() => (gone = true));
+  // Never outlive the test process (a test that times out skips its after hooks).
+  const killOnExit = () => proc.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  exited.then(() => process.off("exit", killOnExit));
 
   const deadline = Date.now() + timeoutMs;
   while (!(await ping(port))) {
