@@ -379,7 +379,7 @@ func testKilledNode(t *testing.T, bin string) {
 				j.close()
 			}
 			require.Error(t, err, "joinById on %s of a dead node's room", n.ID)
-			require.Equal(t, "room_not_found", errCode(err), "joinById on %s of a dead node's room: %v", n.ID, err)
+			require.Contains(t, []string{"room_not_found", codeNodeGone}, errCode(err), "joinById on %s of a dead node's room: %v", n.ID, err)
 		}
 		lister.close()
 	}
