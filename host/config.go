@@ -8,8 +8,12 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/roomcast/roomcast/cluster"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/transport/engineio"
 )
@@ -166,6 +170,21 @@ type Config struct {
 	// room type defined with Server.Define: how long a dropped player's
 	// seat is held; negative holds none. Default 0: each room type's own.
 	ReconnectGrace time.Duration
+	// Redis, when set (redis://host:port/db), makes this server one node
+	// of several that act as one (package cluster): joins reserve their
+	// seats in Redis and are redirected to the node holding the room,
+	// lists and lobbies show every node's rooms. Default "": one process.
+	Redis string
+	// PublicURL is this node's base URL as clients reach it (with Redis):
+	// redirects name it. Default "http://" + the listen address.
+	PublicURL string
+	// NodeID names this node (with Redis). Default 8 random characters.
+	NodeID string
+	// RedisPrefix starts every Redis key and channel. Default "roomcast".
+	RedisPrefix string
+	// ClusterBeat, ClusterTTL and ClaimTTL override the cluster's
+	// heartbeat period (1 s), heartbeat TTL (5 s) and claim time (10 s).
+	ClusterBeat, ClusterTTL, ClaimTTL time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -255,6 +274,9 @@ func (c Config) Validate() error {
 	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
 		return err
 	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
 	for _, tr := range c.Transports {
 		if tr != engineio.TransportPolling && tr != engineio.TransportWebSocket {
 			return fmt.Errorf("host: --transports: %q is not %q or %q", tr, engineio.TransportPolling, engineio.TransportWebSocket)
@@ -288,4 +310,33 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// validateCluster checks the flags of several nodes.
+func (c Config) validateCluster() error {
+	if c.Redis == "" {
+		for flag, v := range map[string]string{"--public-url": c.PublicURL, "--node-id": c.NodeID, "--redis-prefix": c.RedisPrefix} {
+			if v != "" {
+				return fmt.Errorf("host: %s needs --redis", flag)
+			}
+		}
+		return nil
+	}
+	if _, err := redis.ParseURL(c.Redis); err != nil {
+		return fmt.Errorf("host: --redis %q: want redis://host:port/db: %w", c.Redis, err)
+	}
+	if c.NodeID != "" && !cluster.ValidNodeID(c.NodeID) {
+		return fmt.Errorf("host: --node-id %q: use 1..32 letters, digits, '-' or '_'", c.NodeID)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(u.Path, "/") ||
+			u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Path, "/socket.io") {
+			return fmt.Errorf("host: --public-url %q: want http(s)://host:port or a path prefix without a trailing slash (no /socket.io/)", c.PublicURL)
+		}
+	}
+	if c.ClusterBeat < 0 || c.ClusterTTL < 0 || c.ClaimTTL < 0 {
+		return fmt.Errorf("host: negative cluster beat, TTL or claim TTL")
+	}
+	return nil
 }

@@ -109,6 +109,10 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.Var(rateFlag{&c.ListRate}, "list-rate", `rooms.list and lobby.subscribe requests per connection: RATE/BURST or "off" (default 2/10)`)
 	fs.BoolVar(&c.LimitLoopback, "limit-loopback", false, "apply the per-IP limits to loopback clients too (off: local bots and proxies are not limited)")
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", 0, "how long a dropped player's seat is held for rooms.resume (0: each room type's own, 20s unless it says; negative: none)")
+	fs.StringVar(&c.Redis, "redis", "", "redis://host:port/db of the Redis that makes several nodes one server (default none: one process)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "with --redis: this node's base URL as clients reach it, e.g. http://10.0.0.5:2567 (default http:// + the listen address)")
+	fs.StringVar(&c.NodeID, "node-id", "", "with --redis: this node's id, 1..32 of A-Z a-z 0-9 - _ (default 8 random characters)")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", "", "with --redis: prefix of every Redis key and channel, to share one Redis between clusters (default roomcast)")
 	serverFlags := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { serverFlags[f.Name] = true })
 	for _, register := range o.flags {

@@ -191,6 +191,29 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad game env", env: envOf("ROOMCAST_LEVEL", "0"), wantErr: `ROOMCAST_LEVEL="0": want 1..3`},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: `unexpected argument "serve"`},
+		{name: "cluster", args: []string{"--redis", "redis://127.0.0.1:6379/0", "--public-url", "http://10.0.0.5:2567",
+			"--node-id", "n1"}, env: envOf("ROOMCAST_REDIS_PREFIX", "game"),
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Equal(t, "redis://127.0.0.1:6379/0", c.Redis)
+				require.Equal(t, "http://10.0.0.5:2567", c.PublicURL)
+				require.Equal(t, "n1", c.NodeID)
+				require.Equal(t, "game", c.RedisPrefix)
+			}},
+		{name: "cluster from the environment", env: envOf("ROOMCAST_REDIS", "redis://r:6379/1", "ROOMCAST_NODE_ID", "x_2",
+			"ROOMCAST_PUBLIC_URL", "https://game.example/n2"),
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Equal(t, "redis://r:6379/1", c.Redis)
+				require.Equal(t, "x_2", c.NodeID)
+				require.Equal(t, "https://game.example/n2", c.PublicURL, "a path prefix per node behind a proxy")
+			}},
+		{name: "no redis by default", check: func(t *testing.T, c Config, _ gameFlags) { require.Empty(t, c.Redis) }},
+		{name: "node id without redis", args: []string{"--node-id", "a"}, wantErr: "--node-id needs --redis"},
+		{name: "bad redis url", args: []string{"--redis", "http://x"}, wantErr: `--redis "http://x"`},
+		{name: "bad node id", args: []string{"--redis", "redis://r:1/0", "--node-id", "a.b"}, wantErr: `--node-id "a.b"`},
+		{name: "public url with socket.io", args: []string{"--redis", "redis://r:1/0", "--public-url", "http://h:1/socket.io"},
+			wantErr: "--public-url"},
+		{name: "public url with trailing slash", args: []string{"--redis", "redis://r:1/0", "--public-url", "http://h:1/"},
+			wantErr: "--public-url"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,7 +279,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	_, _ = ParseFlags([]string{"-h"}, nil, io.Discard, Flags(func(set *flag.FlagSet) { fs = set }))
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	require.Len(t, names, 31, "the server's flags")
+	require.Len(t, names, 35, "the server's flags")
 	lines := strings.Split(out, "\n")
 	for _, name := range append(names, "motd", "level") {
 		found := false

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/roomcast/roomcast/cluster"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/tick"
 	"github.com/roomcast/roomcast/transport/engineio"
@@ -37,6 +38,9 @@ const (
 	MetricDraining         = "roomcast_draining"                        // gauge 0/1
 	MetricRateLimited      = "roomcast_rate_limited_total"              // counter {request}
 	MetricRoomPauses       = "roomcast_room_pauses_total"               // counter
+	// With --redis only.
+	MetricRedisCommands = "roomcast_redis_commands_total" // counter
+	MetricClusterUp     = "roomcast_cluster_up"           // gauge 0/1: the last heartbeat reached Redis
 )
 
 // metrics is the server's Prometheus registry and the instruments fed
@@ -193,4 +197,23 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRateLimited, r.CreatesLimited, "create")
 	counter(descRateLimited, r.ListsLimited, "list")
 	counter(descRoomPauses, r.RoomPauses)
+}
+
+// clusterCollectors are the metrics of a cluster node.
+func clusterCollectors(n *cluster.Node) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: MetricRedisCommands,
+			Help: "Redis commands this node sent (scripts count one each; the benchmark divides by joins and seconds).",
+		}, func() float64 { return float64(n.Commands()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: MetricClusterUp,
+			Help: "1 while this node's last heartbeat reached Redis (0: joins answer unavailable).",
+		}, func() float64 {
+			if n.Healthy() {
+				return 1
+			}
+			return 0
+		}),
+	}
 }

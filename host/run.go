@@ -44,6 +44,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if s.node != nil {
+		if s.node.URL() == "" {
+			s.node.SetURL("http://" + ln.Addr().String())
+		}
+		if err := s.node.Start(); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("host: %w", err)
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	if _, err := fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr()); err != nil {
@@ -57,6 +66,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 		"max_conns_per_ip", s.cfg.MaxConnsPerIP, "max_sessions_per_ip", s.cfg.MaxSessionsPerIP,
 		"handshake_rate", s.cfg.HandshakeRate, "handshake_burst", s.cfg.HandshakeBurst,
 		"trusted_proxies", s.cfg.TrustedProxies, "origins", s.cfg.Origins())
+	if s.node != nil {
+		s.log.Info("cluster node", "node_id", s.node.NodeID(), "public_url", s.node.URL())
+	}
 
 	select {
 	case err := <-served:
@@ -93,10 +105,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 func (s *Server) Drain(ctx context.Context) error {
 	s.draining.Store(true)
 	s.rooms.Drain() // matchmaking answers server_shutting_down from now on
+	if s.node != nil {
+		s.node.Drain() // no node places rooms or seats here any more
+	}
 	s.waitRooms(ctx)
 	var err error
 	if e := s.rooms.Shutdown(ctx); e != nil {
 		err = fmt.Errorf("rooms: %w", e)
+	}
+	if s.node != nil {
+		// The rooms are gone: the node leaves the cluster (its listings
+		// at once, not after the heartbeat's TTL).
+		if e := s.node.Close(); e != nil {
+			err = errors.Join(err, e)
+		}
 	}
 	s.mu.Lock()
 	hooks := slices.Clone(s.onDrain)

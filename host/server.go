@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/roomcast/roomcast/cluster"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	"github.com/roomcast/roomcast/tick"
@@ -50,6 +51,7 @@ type Server struct {
 	metrics *metrics
 	sio     *socketio.Server
 	rooms   *rooms.Server
+	node    *cluster.Node // nil: one process (no --redis)
 
 	page atomic.Pointer[http.Handler] // served at "/"; nil: placeholder
 
@@ -97,13 +99,25 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host: socket.io server: %w", err)
 	}
-	rs, err := rooms.NewServer(rooms.Config{Logger: s.log, MaxRooms: cfg.MaxRooms,
-		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate})
+	rcfg := rooms.Config{Logger: s.log, MaxRooms: cfg.MaxRooms,
+		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate}
+	if cfg.Redis != "" {
+		node, err := cluster.New(cluster.Config{RedisURL: cfg.Redis, NodeID: cfg.NodeID, URL: cfg.PublicURL,
+			Prefix: cfg.RedisPrefix, Beat: cfg.ClusterBeat, TTL: cfg.ClusterTTL, ClaimTTL: cfg.ClaimTTL, Logger: s.log})
+		if err != nil {
+			return nil, fmt.Errorf("host: %w", err)
+		}
+		s.node, rcfg.Directory = node, node
+	}
+	rs, err := rooms.NewServer(rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("host: rooms server: %w", err)
 	}
 	s.sio, s.rooms = sio, rs
 	s.metrics = newMetrics(sio.Engine().Stats, rs, s.RoomTypes, s.draining.Load)
+	if s.node != nil {
+		s.metrics.reg.MustRegister(clusterCollectors(s.node)...)
+	}
 	sio.Of("/").OnConnection(s.countSocket)
 	s.routes()
 	return s, nil
@@ -250,6 +264,9 @@ func (s *Server) Config() Config { return s.cfg }
 // Registry returns the Prometheus registry behind /metrics; register the
 // game's own collectors on it.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+// Node returns the cluster node (nil without Config.Redis).
+func (s *Server) Node() *cluster.Node { return s.node }
 
 // Rooms returns the rooms server.
 func (s *Server) Rooms() *rooms.Server { return s.rooms }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/roomcast/roomcast/tick"
@@ -190,6 +191,10 @@ type Config struct {
 	// Registry lists rooms for rooms.list, joinById and the lobby. Default
 	// NewMemoryRegistry().
 	Registry Registry
+	// Directory makes this Server one node of several that act as one
+	// (see Directory; package cluster implements it on Redis). It is then
+	// the Registry too (leave Registry nil). Default nil: one process.
+	Directory Directory
 	// Clock is the time source of ticks, grace periods, rate limits and the
 	// lobby. Default tick.RealClock{} (follows testing/synctest bubbles).
 	Clock tick.Clock
@@ -228,7 +233,11 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.Registry == nil {
-		c.Registry = NewMemoryRegistry()
+		if c.Directory != nil {
+			c.Registry = c.Directory
+		} else {
+			c.Registry = NewMemoryRegistry()
+		}
 	}
 	if c.Clock == nil {
 		c.Clock = tick.RealClock{}
@@ -262,6 +271,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rooms: Config.MaxRooms %d is negative", c.MaxRooms)
 	case c.MaxListRooms < 1:
 		return fmt.Errorf("rooms: Config.MaxListRooms %d < 1", c.MaxListRooms)
+	case c.Directory != nil && c.Registry != Registry(c.Directory):
+		return fmt.Errorf("rooms: Config.Registry must be nil with a Directory (it lists the rooms)")
+	case c.Directory != nil && (c.Directory.NodeID() == "" || strings.Contains(c.Directory.NodeID(), ".")):
+		return fmt.Errorf("rooms: Directory.NodeID %q must be non-empty, without '.'", c.Directory.NodeID())
 	}
 	return nil
 }

@@ -27,6 +27,11 @@ const (
 	CodeUnknownEvent    = "unknown_event"
 	CodeMessageRefused  = "message_refused" // the game refused a msg
 	CodeNoSuchMessage   = "unknown_message" // reserved for games
+	// Several nodes (Config.Directory).
+	CodeRedirect     = "redirect"      // the seat is on another node: Error.Redirect says where
+	CodeClaimInvalid = "claim_invalid" // rooms.claim: unknown, used, expired, or for another node
+	CodeUnavailable  = "unavailable"   // the cluster directory (Redis) is unreachable; retry later
+	CodeNodeGone     = "node_gone"     // resume: the node holding the seat is dead
 )
 
 // room.left codes (server → client, {code, reason}).
@@ -45,6 +50,8 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Redirect is set with code redirect: the node to go to.
+	Redirect *Redirect
 }
 
 func (e *Error) Error() string { return "rooms: " + e.Code + ": " + e.Message }

@@ -333,7 +333,7 @@ func (r *Room) stop(reqErr *Error) {
 	t.mu.Unlock()
 	r.inbox.close(reqErr, func(m *inboxMsg) { r.reject(m, reqErr) })
 	r.srv.forget(r)
-	if r.listed {
+	if r.listed || r.srv.dir != nil {
 		if err := r.srv.registry.Remove(context.WithoutCancel(r.srv.ctx), r.id); err != nil {
 			r.log.Warn("rooms: registry remove failed", "err", err)
 		}

@@ -12,6 +12,7 @@ type matchEntry struct {
 	private   bool // only joinById reaches it
 	disposing bool // going away: never picked again
 	inOpen    bool // in roomType.open
+	clients   int  // clients in the last flushed listing
 	meta      map[string]any
 }
 
@@ -86,7 +87,7 @@ func (s *Server) reserve(name string, opts Options, mode JoinMode, mayCreate fun
 	if err := mayCreate(); err != nil {
 		return nil, err
 	}
-	r, err := s.createRoomLocked(t, opts)
+	r, err := s.createRoomLocked(t, s.randomID(9), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func (s *Server) reserveByID(id string) (*Room, error) {
 
 // createRoomLocked creates and starts a room (t.mu held). The room runs
 // OnCreate on its goroutine before anything else.
-func (s *Server) createRoomLocked(t *roomType, opts Options) (*Room, error) {
+func (s *Server) createRoomLocked(t *roomType, id string, opts Options) (*Room, error) {
 	s.mu.Lock()
 	if s.shuttingDown {
 		s.mu.Unlock()
@@ -134,7 +135,7 @@ func (s *Server) createRoomLocked(t *roomType, opts Options) (*Room, error) {
 		s.mu.Unlock()
 		return nil, errorf(CodeCreateFailed, "too many rooms (%d)", s.cfg.MaxRooms)
 	}
-	r := newRoom(s, t, s.randomID(9), opts)
+	r := newRoom(s, t, id, opts)
 	s.rooms[r.id] = r
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -162,12 +163,19 @@ func (r *Room) releaseSeat() {
 	r.match.seats--
 	t.openLocked(r)
 	t.mu.Unlock()
+	if r.srv.dir != nil {
+		r.srv.dir.Release(r.id)
+	}
 }
 
 // autoDisposeDue marks an empty room disposing (so matchmaking skips it)
 // and reports whether to dispose it now.
 func (r *Room) autoDisposeDue() bool {
 	if r.settings.KeepWhenEmpty {
+		return false
+	}
+	if r.srv.dir != nil {
+		r.clusterDisposeDue()
 		return false
 	}
 	t := r.typ
@@ -199,6 +207,7 @@ func (r *Room) flushListing() {
 	t := r.typ
 	t.mu.Lock()
 	l := r.listingLocked(len(r.clients))
+	r.match.clients = len(r.clients)
 	t.mu.Unlock()
 	if err := r.srv.registry.Put(r.srv.ctx, l); err != nil {
 		r.log.Warn("rooms: registry put failed", "err", err)

@@ -40,9 +40,11 @@ type Room struct {
 	disposeReason LeaveReason // set: dispose after this step
 	pendingKicks  []kick
 	deadConns     []*Client
-	stopped       bool     // stop ran
-	current       inboxMsg // the message being handled (answered if the room fails)
-	inHandle      bool     // current is set
+	stopped       bool      // stop ran
+	current       inboxMsg  // the message being handled (answered if the room fails)
+	inHandle      bool      // current is set
+	disposeAsked  bool      // guarded by typ.mu: a Directory.DisposeIfEmpty is in flight
+	disposeNext   time.Time // not before: ask the Directory again
 }
 
 func newRoom(s *Server, t *roomType, id string, opts Options) *Room {

@@ -36,7 +36,7 @@ func (r *Room) handleJoin(m *inboxMsg) {
 		return
 	}
 	r.clients = append(r.clients, c)
-	c.token = r.srv.randomID(16)
+	c.token = r.srv.newToken()
 	r.srv.tokens.issue(c.token, r, c)
 	c.needsSnapshot = true
 	r.listingDirty = true
@@ -73,7 +73,7 @@ func (r *Room) handleResume(m *inboxMsg) {
 	}
 	c.attach(sess)
 	c.dropped = false
-	c.token = r.srv.randomID(16)
+	c.token = r.srv.newToken()
 	r.srv.tokens.issue(c.token, r, c)
 	c.resumeFrom = m.seq // the client's last tick
 	if m.seq == 0 || r.fan.state == nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/roomcast/roomcast/tick"
 )
@@ -18,6 +19,7 @@ type Server struct {
 	log      *slog.Logger
 	clock    tick.Clock
 	registry Registry
+	dir      Directory // nil: one process
 	tokens   *tokenTable
 	lobby    *lobby
 	stats    counters
@@ -31,9 +33,10 @@ type Server struct {
 	randMu sync.Mutex // guards cfg.Rand
 	rnd    io.Reader
 
-	mu           sync.RWMutex // guards types, rooms, shuttingDown
+	mu           sync.RWMutex // guards types, rooms, stopped, shuttingDown
 	types        map[string]*roomType
 	rooms        map[string]*Room
+	stopped      map[string]time.Time // with a Directory: ids of stopped rooms (noteStoppedLocked)
 	shuttingDown bool
 }
 
@@ -45,18 +48,22 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, registry: cfg.Registry,
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, registry: cfg.Registry, dir: cfg.Directory,
 		tokens: newTokenTable(cfg.TokenMemory),
 		ctx:    ctx, cancel: cancel,
 		rnd:       cfg.Rand,
 		ipCreates: newIPBuckets(cfg.IPCreateRate),
 		types:     map[string]*roomType{},
 		rooms:     map[string]*Room{},
+		stopped:   map[string]time.Time{},
 	}
 	if s.rnd == nil {
 		s.rnd = rand.Reader
 	}
 	s.lobby = newLobby(s)
+	if s.dir != nil {
+		s.dir.Bind(serverLocal{s})
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -145,6 +152,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
+// draining reports whether Drain or Shutdown was called.
+func (s *Server) draining() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.shuttingDown
+}
+
 func (s *Server) randomID(n int) string {
 	s.randMu.Lock()
 	defer s.randMu.Unlock()
@@ -168,6 +182,7 @@ func (s *Server) roomType(name string) (*roomType, error) {
 func (s *Server) forget(r *Room) {
 	s.mu.Lock()
 	delete(s.rooms, r.id)
+	s.noteStoppedLocked(r.id)
 	s.mu.Unlock()
 }
 

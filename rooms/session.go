@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -49,6 +50,19 @@ func (s *Session) Join(req JoinRequest, done func(Seat, error)) {
 	if req.Options == nil {
 		req.Options = Options{}
 	}
+	if s.srv.dir != nil {
+		switch {
+		case req.Mode == JoinByID && req.RoomID == "":
+			done(Seat{}, errorf(CodeBadRequest, "%s: the room id must be a non-empty string", req.Mode))
+		case req.Mode != JoinByID && req.Name == "":
+			done(Seat{}, errorf(CodeBadRequest, "%s: the room type name must be a non-empty string", req.Mode))
+		case req.Mode > JoinByID:
+			done(Seat{}, errorf(CodeBadRequest, "unknown join mode %d", req.Mode))
+		default:
+			s.joinPlaced(req, done)
+		}
+		return
+	}
 	var reserve func() (*Room, error)
 	switch req.Mode {
 	case JoinOrCreate, Create, JoinExisting:
@@ -92,6 +106,10 @@ func (s *Session) Resume(req ResumeRequest, done func(Seat, error)) {
 	done = onceSeat(done)
 	if req.Token == "" {
 		done(Seat{}, errorf(CodeBadRequest, "resume: the token must be a non-empty string"))
+		return
+	}
+	if node := tokenNode(req.Token); s.srv.dir != nil && node != "" && node != s.srv.dir.NodeID() {
+		s.resumeElsewhere(node, done)
 		return
 	}
 	if !s.startPending() {
@@ -206,7 +224,7 @@ func (s *Session) List(req ListRequest) (ListPage, error) {
 	q.IncludePrivate = false
 	ls, err := s.srv.registry.List(s.srv.ctx, q)
 	if err != nil {
-		return ListPage{}, errorf(CodeInternal, "listing rooms: %v", err)
+		return ListPage{}, asError(fmt.Errorf("listing rooms: %w", err), CodeInternal)
 	}
 	if req.Cursor != "" {
 		i := 0

@@ -17,6 +17,7 @@ const (
 	EventList             = "rooms.list"
 	EventLeave            = "rooms.leave"
 	EventResume           = "rooms.resume"
+	EventClaim            = "rooms.claim"
 	EventInput            = "input"
 	EventMsg              = "msg"
 	EventLobbySubscribe   = "lobby.subscribe"
@@ -97,6 +98,14 @@ func Dispatch(sess *rooms.Session, event string, args []any, ack func(args ...an
 			req.Tick = t
 		}
 		sess.Resume(req, seatReply)
+	case EventClaim:
+		m, _ := argAt(args, 0).(map[string]any)
+		claim, _ := m["claim"].(string)
+		if claim == "" {
+			reply(badRequest("rooms.claim({claim}): claim must be a non-empty string"))
+			return
+		}
+		sess.Claim(claim, seatReply)
 	case EventLeave:
 		sess.Leave(func(err error) {
 			if err != nil {
@@ -180,14 +189,26 @@ func okAck(fields map[string]any) map[string]any {
 	return fields
 }
 
-// errorAck is {ok:false, error:{code, message}}; an error that is not a
-// *rooms.Error is code internal.
+// errorAck is {ok:false, error:{code, message}}, with redirect:{url,
+// claim?, roomId?} for code redirect; an error that is not a *rooms.Error
+// is code internal.
 func errorAck(err error) map[string]any {
 	var e *rooms.Error
 	if !errors.As(err, &e) {
 		e = &rooms.Error{Code: rooms.CodeInternal, Message: err.Error()}
 	}
-	return map[string]any{"ok": false, "error": map[string]any{"code": e.Code, "message": e.Message}}
+	ack := map[string]any{"ok": false, "error": map[string]any{"code": e.Code, "message": e.Message}}
+	if r := e.Redirect; r != nil {
+		to := map[string]any{"url": r.URL}
+		if r.Claim != "" {
+			to["claim"] = r.Claim
+		}
+		if r.RoomID != "" {
+			to["roomId"] = r.RoomID
+		}
+		ack["redirect"] = to
+	}
+	return ack
 }
 
 func seatAck(s rooms.Seat) map[string]any {
