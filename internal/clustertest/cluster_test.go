@@ -193,7 +193,7 @@ func testThousandJoins(t *testing.T, bin string) {
 	for _, n := range c.Nodes {
 		lister, err := dial(ctx, n.URL)
 		require.NoError(t, err)
-		eventually(t, settle, "rooms.list on "+n.ID, func() error {
+		eventuallyEvery(t, settle, listPoll, "rooms.list on "+n.ID, func() error {
 			rooms, err := listAll(ctx, lister)
 			if err != nil {
 				return err
@@ -351,7 +351,7 @@ func testKilledNode(t *testing.T, bin string) {
 	for _, n := range alive {
 		lister, err := dial(ctx, n.URL)
 		require.NoError(t, err)
-		eventually(t, deadNodeGone, "rooms.list on "+n.ID, func() error {
+		eventuallyEvery(t, deadNodeGone, listPoll, "rooms.list on "+n.ID, func() error {
 			rooms, err := listAll(ctx, lister)
 			if err != nil {
 				return err
@@ -432,7 +432,7 @@ func testRedisRestart(t *testing.T, bin string) {
 	for _, n := range c.Nodes {
 		lister, err := dial(ctx, n.URL)
 		require.NoError(t, err)
-		eventually(t, settle, "rooms.list on "+n.ID+" after the restart", func() error {
+		eventuallyEvery(t, settle, listPoll, "rooms.list on "+n.ID+" after the restart", func() error {
 			rooms, err := listAll(ctx, lister)
 			if err != nil {
 				return err
@@ -451,7 +451,7 @@ func testRedisRestart(t *testing.T, bin string) {
 	// re-registered) and land in the live rooms: their seat counts were
 	// re-published, so no new room is made while they have free seats.
 	var joined []*seat
-	eventually(t, settle, "joinOrCreate after the restart", func() error {
+	eventuallyEvery(t, settle, 250*time.Millisecond, "joinOrCreate after the restart", func() error {
 		s, err := join(ctx, c.Nodes[1].URL, "rooms.joinOrCreate", arena.RoomType, map[string]any{})
 		if err != nil {
 			return err
@@ -471,11 +471,16 @@ func testRedisRestart(t *testing.T, bin string) {
 		require.NoError(t, s.waitFrame(ctx))
 	}
 
-	// The players played on through it.
+	// The players play on: they move, and their rooms send the changes.
 	for i, s := range owners {
+		seq := 0
 		eventually(t, settle, fmt.Sprintf("frames of player %d after the restart", i), func() error {
+			seq++
+			if err := s.cli.Emit("input", seq, map[string]any{"dx": 1, "dy": 0}); err != nil {
+				return err
+			}
 			if s.frames.Load() <= framesAt[i] {
-				return fmt.Errorf("no frame since the restart")
+				return fmt.Errorf("no frame since the restart (%d inputs sent)", seq)
 			}
 			return nil
 		})

@@ -270,11 +270,11 @@ func (n *Node) waitReady(ctx context.Context) error {
 	}
 }
 
-// metricLine matches an unlabelled sample: name value.
-var metricLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*) ([0-9.eE+-]+)$`)
+// metricLine matches a sample: name, optional {labels}, value.
+var metricLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? ([0-9.eE+-]+|NaN|[+-]Inf)$`)
 
-// Metrics reads the node's /metrics and returns its unlabelled samples
-// (e.g. roomcast_rooms).
+// Metrics reads the node's /metrics and returns each metric's samples
+// summed over their labels (e.g. roomcast_rooms: the rooms of every type).
 func (n *Node) Metrics(ctx context.Context) (map[string]float64, error) {
 	code, body, err := get(ctx, &http.Client{Timeout: 10 * time.Second}, n.URL+"/metrics")
 	if err != nil {
@@ -292,7 +292,7 @@ func (n *Node) Metrics(ctx context.Context) (map[string]float64, error) {
 			continue
 		}
 		if v, err := strconv.ParseFloat(m[2], 64); err == nil {
-			out[m[1]] = v
+			out[m[1]] += v
 		}
 	}
 	return out, sc.Err()

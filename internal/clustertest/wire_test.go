@@ -303,6 +303,17 @@ func toInt(v any) int {
 // test with its last error after d.
 func eventually(t *testing.T, d time.Duration, what string, check func() error) {
 	t.Helper()
+	eventuallyEvery(t, d, 50*time.Millisecond, what, check)
+}
+
+// listPoll is how often a test polls rooms.list: the server allows a
+// connection 2 list requests a second (bursts of 10), and listAll may
+// read several pages.
+const listPoll = 1500 * time.Millisecond
+
+// eventuallyEvery is eventually polling every interval.
+func eventuallyEvery(t *testing.T, d, every time.Duration, what string, check func() error) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
 		err := check()
@@ -312,6 +323,6 @@ func eventually(t *testing.T, d time.Duration, what string, check func() error) 
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within %v: %v", what, d, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
