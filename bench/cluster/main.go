@@ -75,13 +75,14 @@ type Row struct {
 	RedisCPUPct   float64 `json:"redis_cpu_pct,omitempty"`
 	RedisCommands string  `json:"redis_commands,omitempty"` // the join phase's commands by name
 
-	Joined                int     `json:"joined"`
-	ServerCPUPct          float64 `json:"server_cpu_pct"`             // all nodes
-	ServerCPUUsPerClientS float64 `json:"server_cpu_us_per_client_s"` // all nodes
-	FramesPerClientS      float64 `json:"frames_per_client_s"`
-	AckP99Ms              float64 `json:"ack_p99_ms"`
-	KeptUp                bool    `json:"kept_up"`
-	Error                 string  `json:"error,omitempty"`
+	Joined                int      `json:"joined"`
+	ServerCPUPct          float64  `json:"server_cpu_pct"`             // all nodes
+	ServerCPUUsPerClientS float64  `json:"server_cpu_us_per_client_s"` // all nodes
+	FramesPerClientS      float64  `json:"frames_per_client_s"`
+	AckP99Ms              float64  `json:"ack_p99_ms"`
+	KeptUp                bool     `json:"kept_up"`
+	Behind                []string `json:"behind,omitempty"` // what the swarms found behind (cmd/bots)
+	Error                 string   `json:"error,omitempty"`
 }
 
 func main() {
@@ -205,6 +206,7 @@ func runSetup(ctx context.Context, c config, setup string) (row Row) {
 		row.FramesPerClientS += r.FramesPerClientS * float64(r.Joined)
 		row.AckP99Ms = math.Max(row.AckP99Ms, r.AckP99Ms)
 		row.KeptUp = row.KeptUp && r.KeptUp
+		row.Behind = append(row.Behind, r.Behind...)
 	}
 	if row.Joined > 0 {
 		row.ServerCPUUsPerClientS /= float64(row.Joined)
@@ -341,12 +343,13 @@ func joinPhase(ctx context.Context, c config, nodes []*node) (lat []time.Duratio
 
 // swarmResult is the part of cmd/bots' JSON line used here.
 type swarmResult struct {
-	Joined                int     `json:"joined"`
-	ServerCPUPct          float64 `json:"server_cpu_pct"`
-	ServerCPUUsPerClientS float64 `json:"server_cpu_us_per_client_s"`
-	FramesPerClientS      float64 `json:"frames_per_client_s"`
-	AckP99Ms              float64 `json:"ack_p99_ms"`
-	KeptUp                bool    `json:"kept_up"`
+	Joined                int      `json:"joined"`
+	ServerCPUPct          float64  `json:"server_cpu_pct"`
+	ServerCPUUsPerClientS float64  `json:"server_cpu_us_per_client_s"`
+	FramesPerClientS      float64  `json:"frames_per_client_s"`
+	AckP99Ms              float64  `json:"ack_p99_ms"`
+	KeptUp                bool     `json:"kept_up"`
+	Behind                []string `json:"behind"`
 }
 
 // steady is Redis at steady state, over the swarms' common window.
@@ -472,6 +475,9 @@ func printTable(w io.Writer, rows []Row) {
 		}
 		if r.Error != "" {
 			fmt.Fprintf(w, "\n%s: error: %s", r.Setup, r.Error)
+		}
+		if len(r.Behind) > 0 {
+			fmt.Fprintf(w, "\n%s: behind: %s", r.Setup, strings.Join(r.Behind, "; "))
 		}
 		if r.JoinErrors > 0 {
 			fmt.Fprintf(w, "\n%s: %d of %d joins failed", r.Setup, r.JoinErrors, r.JoinErrors+r.Joins)
