@@ -113,7 +113,9 @@ describe("redirects between two nodes", () => {
     assert.equal(room.status, "connected");
     await eventually(() => room.state?.players?.get(room.sessionId), "the guest in its own state");
     await eventually(() => home.state?.players?.get(room.sessionId), "the guest in the owner's state on node B");
-    assert.ok(guest.connected, "the client is connected (to node B)");
+    assert.equal(guest.url, nodeB.url, "the client moved to node B");
+    assert.equal(room.url, nodeB.url, "the room names its node");
+    assert.ok(guest.connected, "connected to node B");
 
     await room.leave();
     await home.leave();
