@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/internal/clustertest"
 )
@@ -67,10 +68,11 @@ func create(t *testing.T, ctx context.Context, url string) *seat {
 }
 
 // 1000 clients, spread over the three nodes, call rooms.joinOrCreate at
-// once. Seat counts live in Redis, changed only by atomic scripts: exactly
-// 125 arena rooms of 8, every client seated (after at most a redirect) on
-// the node the reply named, and every node holds exactly the rooms its
-// clients were sent to.
+// once; half follow redirects by hand, half are Go bots (bots.Game). Seat
+// counts live in Redis, changed only by atomic scripts: exactly 125 arena
+// rooms of 8, every client seated (after at most a redirect) on the node
+// the reply named, and every node holds exactly the rooms its clients were
+// sent to.
 func testThousandJoins(t *testing.T, bin string) {
 	const (
 		clients  = 1000
@@ -81,8 +83,9 @@ func testThousandJoins(t *testing.T, bin string) {
 	c := clustertest.Start(t, clustertest.Config{Bin: bin, Args: []string{"--tick-rate", "5", "--arena-mode", "bench"}})
 	ctx := testContext(t, 5*time.Minute)
 
-	// Connect everyone first, so the joins below race each other.
-	conns := make([]*conn, clients)
+	// Connect everyone first, so the joins below race each other. Even
+	// clients follow redirects by hand, odd ones are Go bots (bots.Game).
+	players := make([]*player, clients)
 	sem := make(chan struct{}, dialers)
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -90,19 +93,19 @@ func testThousandJoins(t *testing.T, bin string) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			cn, err := dial(ctx, c.Nodes[i%len(c.Nodes)].URL)
+			p, err := connectPlayer(ctx, c.Nodes[i%len(c.Nodes)].URL, i%2 == 1)
 			if err != nil {
 				errs <- err
 				return
 			}
-			conns[i] = cn
+			players[i] = p
 		})
 	}
 	wg.Wait()
 	t.Cleanup(func() {
-		for _, cn := range conns {
-			if cn != nil {
-				cn.close()
+		for _, p := range players {
+			if p != nil {
+				p.close()
 			}
 		}
 	})
@@ -113,30 +116,19 @@ func testThousandJoins(t *testing.T, bin string) {
 
 	// Every client asks at once; redirected clients claim on the named node.
 	start := make(chan struct{})
-	seats := make([]*seat, clients)
 	joinErrs := make(chan error, clients)
-	for i, cn := range conns {
+	for i, p := range players {
 		wg.Go(func() {
 			<-start
-			s, err := joinFrom(ctx, cn, "rooms.joinOrCreate", arena.RoomType, map[string]any{})
-			if err != nil {
+			if err := p.joinOrCreate(ctx); err != nil {
 				joinErrs <- fmt.Errorf("client %d: %w", i, err)
-				return
 			}
-			seats[i] = s
 		})
 	}
 	began := time.Now()
 	close(start)
 	wg.Wait()
 	t.Logf("1000 joinOrCreate took %v", time.Since(began))
-	t.Cleanup(func() {
-		for _, s := range seats {
-			if s != nil {
-				s.close()
-			}
-		}
-	})
 	close(joinErrs)
 	for err := range joinErrs {
 		require.NoError(t, err)
@@ -146,16 +138,17 @@ func testThousandJoins(t *testing.T, bin string) {
 	roomNode := map[string]string{}
 	perRoom := map[string]int{}
 	redirected := 0
-	for i, s := range seats {
-		perRoom[s.roomID]++
-		if len(s.hops) > 1 {
+	for i, p := range players {
+		perRoom[p.roomID]++
+		require.NotEmpty(t, p.node, "client %d: no node named", i)
+		if p.node != p.asked {
 			redirected++
-			require.Len(t, s.hops, 2, "client %d: one redirect at most (the reserve picks the room's node)", i)
 		}
-		if n, ok := roomNode[s.roomID]; ok {
-			require.Equal(t, n, s.node, "client %d: room %s seated on two nodes", i, s.roomID)
+		require.LessOrEqual(t, p.hops, 2, "client %d: one redirect at most (the reserve picks the room's node)", i)
+		if n, ok := roomNode[p.roomID]; ok {
+			require.Equal(t, n, p.node, "client %d: room %s seated on two nodes", i, p.roomID)
 		}
-		roomNode[s.roomID] = s.node
+		roomNode[p.roomID] = p.node
 	}
 	t.Logf("%d of %d clients were redirected", redirected, clients)
 	notFull := map[string]int{}
@@ -185,8 +178,8 @@ func testThousandJoins(t *testing.T, bin string) {
 			return nil
 		})
 	}
-	for i, s := range seats {
-		require.NoError(t, s.waitFrame(ctx), "client %d", i)
+	for i, p := range players {
+		require.NoError(t, p.waitFrame(ctx), "client %d", i)
 	}
 
 	// Every node lists the same 125 full rooms.
@@ -309,6 +302,31 @@ func testResumeElsewhere(t *testing.T, bin string) {
 	require.Equal(t, owner.sessionID, a.str("sessionId"), "the same seat")
 	require.NotEqual(t, owner.token, a.str("token"), "a fresh token")
 	require.NoError(t, home.waitFrame(ctx))
+
+	// The Go bots do the same by themselves: a token given to node3 comes
+	// back seated on node1.
+	second := create(t, ctx, c.Nodes[0].URL)
+	second.close()
+	g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: c.Nodes[2].URL, AckTimeout: requestTimout}})
+	require.NoError(t, err)
+	defer g.Close()
+	frames := make(chan struct{}, 1)
+	g.OnState(func(string, uint64) {
+		select {
+		case frames <- struct{}{}:
+		default:
+		}
+	})
+	require.NoError(t, g.Connect(ctx))
+	jr, err := g.Resume(ctx, second.token)
+	require.NoError(t, err)
+	require.Equal(t, c.Nodes[0].URL, jr.URL, "bots.Game resumed on the seat's node")
+	require.Equal(t, second.sessionID, jr.SessionID)
+	select {
+	case <-frames:
+	case <-ctx.Done():
+		t.Fatal("bots.Game: no state frame after the resume")
+	}
 	c.CheckAlive()
 }
 
@@ -366,12 +384,19 @@ func testKilledNode(t *testing.T, bin string) {
 			return nil
 		})
 
-		// Its seats: node_gone, not a redirect to a dead URL.
+		// Its seats: node_gone, not a redirect to a dead URL; the Go bots
+		// report it as bots.ErrNodeGone.
 		for _, s := range doomed {
 			a, err := lister.request(ctx, "rooms.resume", map[string]any{"token": s.token})
 			require.NoError(t, err)
 			require.Equal(t, codeNodeGone, a.code(), "resume on %s of a seat on the dead node: %v", n.ID, a)
 		}
+		g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: n.URL, AckTimeout: requestTimout}})
+		require.NoError(t, err)
+		require.NoError(t, g.Connect(ctx))
+		_, err = g.Resume(ctx, doomed[0].token)
+		require.ErrorIs(t, err, bots.ErrNodeGone, "bots.Game resume on %s of a seat on the dead node", n.ID)
+		_ = g.Close()
 		// Its rooms: no seat.
 		for _, s := range doomed {
 			j, err := join(ctx, n.URL, "rooms.joinById", s.roomID, map[string]any{})

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/examples/arena"
 )
 
 // The game protocol at the wire, with the redirects of PROTOCOL.md
@@ -324,5 +325,82 @@ func eventuallyEvery(t *testing.T, d, every time.Duration, what string, check fu
 			t.Fatalf("%s: not within %v: %v", what, d, err)
 		}
 		time.Sleep(every)
+	}
+}
+
+// player is one client of the 1000-join test: a wire client (redirects
+// followed by hand, every hop seen) or a bots.Game (redirects followed by
+// the Go bots package).
+type player struct {
+	asked string // the node it connected to first
+	wire  *conn
+	game  *bots.Game
+	first chan struct{} // game: closed at its first state frame
+	once  sync.Once
+
+	// After the join.
+	node   string // the node that seated it
+	roomID string
+	hops   int // nodes the join went through (0: not known, a bots.Game)
+	seat   *seat
+}
+
+// connectPlayer connects a wire client (useGame false) or a bots.Game to url.
+func connectPlayer(ctx context.Context, url string, useGame bool) (*player, error) {
+	p := &player{asked: url, first: make(chan struct{})}
+	if !useGame {
+		c, err := dial(ctx, url)
+		p.wire = c
+		return p, err
+	}
+	g, err := bots.NewGame(bots.GameConfig{Client: bots.Config{URL: url, AckTimeout: requestTimout, ConnectTimeout: requestTimout}})
+	if err != nil {
+		return nil, err
+	}
+	g.OnState(func(string, uint64) { p.once.Do(func() { close(p.first) }) })
+	if err := g.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("connect %s: %w", url, err)
+	}
+	p.game = g
+	return p, nil
+}
+
+func (p *player) joinOrCreate(ctx context.Context) error {
+	if p.wire != nil {
+		s, err := joinFrom(ctx, p.wire, "rooms.joinOrCreate", arena.RoomType, map[string]any{})
+		if err != nil {
+			return err
+		}
+		p.seat, p.node, p.roomID, p.hops = s, s.node, s.roomID, len(s.hops)
+		return nil
+	}
+	jr, err := p.game.JoinOrCreate(ctx, arena.RoomType, map[string]any{})
+	if err != nil {
+		return fmt.Errorf("bots.Game via %s: %w", p.asked, err)
+	}
+	p.node, p.roomID = jr.URL, jr.RoomID
+	return nil
+}
+
+func (p *player) waitFrame(ctx context.Context) error {
+	if p.seat != nil {
+		return p.seat.waitFrame(ctx)
+	}
+	select {
+	case <-p.first:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("no state frame on %s: %w", p.node, ctx.Err())
+	}
+}
+
+func (p *player) close() {
+	switch {
+	case p.seat != nil:
+		p.seat.close()
+	case p.wire != nil:
+		p.wire.close()
+	case p.game != nil:
+		_ = p.game.Close()
 	}
 }
