@@ -321,10 +321,9 @@ func joinPhase(ctx context.Context, c config, nodes []*node) (lat []time.Duratio
 		wg.Go(func() {
 			asked := nodes[i%len(nodes)].url
 			t := time.Now()
-			_, err := g.JoinOrCreate(ctx, "arena", map[string]any{"mode": "bench"})
+			jr, err := g.JoinOrCreate(ctx, "arena", map[string]any{"mode": "bench"})
 			d := time.Since(t)
-			moved := false // TODO(redirect): jr.URL != asked once bots reports the seat's node
-			_ = asked
+			moved := err == nil && jr.URL != asked
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
