@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -226,6 +228,15 @@ func (s *Session) List(req ListRequest) (ListPage, error) {
 	if err != nil {
 		return ListPage{}, asError(fmt.Errorf("listing rooms: %w", err), CodeInternal)
 	}
+	// The cursor's order, whatever the registry's (a Redis sorted set
+	// orders by milliseconds, then id): otherwise a page could skip rooms
+	// created in the same millisecond as its cursor.
+	slices.SortFunc(ls, func(a, b Listing) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	if req.Cursor != "" {
 		i := 0
 		for i < len(ls) && !after.before(&ls[i]) {
