@@ -192,7 +192,13 @@ func testThousandJoins(t *testing.T, bin string) {
 				return err
 			}
 			if len(rooms) != wantRoom {
-				return fmt.Errorf("%d rooms listed", len(rooms))
+				var missing []string
+				for id := range perRoom {
+					if _, ok := rooms[id]; !ok {
+						missing = append(missing, fmt.Sprintf("%s on %s, in Redis: %v", id, roomNode[id], c.RedisKeys(ctx, id)))
+					}
+				}
+				return fmt.Errorf("%d rooms listed; missing: %v", len(rooms), missing)
 			}
 			for id, r := range rooms {
 				if perRoom[id] == 0 || r.Clients != arena.MaxClients || r.MaxClients != arena.MaxClients {

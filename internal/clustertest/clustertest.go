@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/roomcast/roomcast/internal/redistest"
 )
 
@@ -180,6 +182,34 @@ func (c *Cluster) cleanup() {
 			c.t.Logf("clustertest: output of %s (%s), last %d bytes:\n%s", n.ID, n.URL, outputTail, n.Output())
 		}
 	}
+}
+
+// RedisKeys returns every key of the cluster's Redis whose name contains
+// part, with its value (hashes as field=value pairs), for failure messages.
+func (c *Cluster) RedisKeys(ctx context.Context, part string) map[string]string {
+	opt, err := redis.ParseURL(c.Redis.URL())
+	if err != nil {
+		return map[string]string{"error": err.Error()}
+	}
+	rc := redis.NewClient(opt)
+	defer rc.Close()
+	out := map[string]string{}
+	iter := rc.Scan(ctx, 0, "*"+part+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		switch typ, _ := rc.Type(ctx, key).Result(); typ {
+		case "hash":
+			out[key] = fmt.Sprint(rc.HGetAll(ctx, key).Val())
+		case "string":
+			out[key] = rc.Get(ctx, key).Val()
+		default:
+			out[key] = typ
+		}
+	}
+	if err := iter.Err(); err != nil {
+		out["error"] = err.Error()
+	}
+	return out
 }
 
 // CheckAlive fails the test if a node that was not killed has exited, or
