@@ -459,10 +459,13 @@ func pct(d []time.Duration, q float64) float64 {
 func printTable(w io.Writer, rows []Row) {
 	fmt.Fprintln(w, "| setup | nodes | CCU held | server CPU % | CPU µs/client·s | frames/client·s | join p50 ms | join p99 ms | redirected | Redis cmds/join | Redis cmds/s | Redis CPU % |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
-	var single float64
+	var single, split float64
 	for _, r := range rows {
-		if r.Setup == "single" {
+		switch r.Setup {
+		case "single":
 			single = r.ServerCPUUsPerClientS
+		case "split":
+			split = r.ServerCPUUsPerClientS
 		}
 		fmt.Fprintf(w, "| %s | %d | %d/%d | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %.1f | %.1f | %.1f |\n",
 			r.Setup, r.Nodes, r.Joined, r.CCU, r.ServerCPUPct, r.ServerCPUUsPerClientS, r.FramesPerClientS,
@@ -471,6 +474,9 @@ func printTable(w io.Writer, rows []Row) {
 	for _, r := range rows {
 		if r.Setup != "single" && single > 0 && r.ServerCPUUsPerClientS > 0 {
 			fmt.Fprintf(w, "\n%s: server CPU per client %+.1f %% against single", r.Setup, 100*(r.ServerCPUUsPerClientS/single-1))
+		}
+		if r.Setup == "cluster" && split > 0 && r.ServerCPUUsPerClientS > 0 {
+			fmt.Fprintf(w, "\ncluster: server CPU per client %+.1f %% against split (what Redis adds to three processes)", 100*(r.ServerCPUUsPerClientS/split-1))
 		}
 		if r.Error != "" {
 			fmt.Fprintf(w, "\n%s: error: %s", r.Setup, r.Error)
