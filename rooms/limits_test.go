@@ -1,8 +1,11 @@
 package rooms
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -123,6 +126,56 @@ func TestListPages(t *testing.T) {
 		assert.Len(t, m["rooms"], 4, "capped at MaxListRooms")
 		assert.NotEmpty(t, m["next"])
 		assert.Equal(t, CodeBadRequest, errCode(c.call(EventList, map[string]any{"cursor": "nope"})))
+	})
+}
+
+// msOrderRegistry lists like a registry that orders by creation time in
+// milliseconds, then by id (package cluster's Redis sorted set).
+type msOrderRegistry struct{ *MemoryRegistry }
+
+func (r msOrderRegistry) List(ctx context.Context, q Query) ([]Listing, error) {
+	ls, err := r.MemoryRegistry.List(ctx, q)
+	slices.SortStableFunc(ls, func(a, b Listing) int {
+		if c := cmp.Compare(a.CreatedAt.UnixMilli(), b.CreatedAt.UnixMilli()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return ls, err
+}
+
+// The pages of rooms.list walk every room exactly once even when the
+// registry orders rooms created in the same millisecond differently from
+// the cursor (creation time in nanoseconds, then id).
+func TestListPagesAnyRegistryOrder(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{Registry: msOrderRegistry{NewMemoryRegistry()},
+			CreateRate: Rate{PerSecond: -1}, IPCreateRate: Rate{PerSecond: -1}, ListRate: Rate{PerSecond: -1}})
+		var ids []string
+		for i := range 12 {
+			ack := clientFrom(t, srv, fmt.Sprint(i), "").mustJoin(EventCreate, "counter", nil)
+			ids = append(ids, ack["roomId"].(string))
+			time.Sleep(time.Microsecond) // distinct times within one millisecond
+		}
+		synctest.Wait()
+		c := clientFrom(t, srv, "lister", "")
+		var got []string
+		cursor := ""
+		for range len(ids) {
+			arg := map[string]any{"limit": int64(5)}
+			if cursor != "" {
+				arg["cursor"] = cursor
+			}
+			m := c.call(EventList, arg)
+			require.Equal(t, true, m["ok"], "%v", m)
+			for _, r := range m["rooms"].([]any) {
+				got = append(got, r.(map[string]any)["roomId"].(string))
+			}
+			if cursor, _ = m["next"].(string); cursor == "" {
+				break
+			}
+		}
+		assert.Equal(t, ids, got, "every room once, oldest first")
 	})
 }
 
