@@ -8,8 +8,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/roomcast/roomcast/codec/mpack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -233,20 +235,29 @@ func TestViewMirrorsEqualFilteredState(t *testing.T) {
 				w.nextID++
 				w.root.Items.Set(w.nextID, w.newItem(true))
 			}
-			clients := make([]*viewClient, 4)
+			// Clients 4 and 5 are twins of 0 and 1: they follow their
+			// groups (at once or a tick later), so they often get the same
+			// delta and share it (ShareViewDelta).
+			clients := make([]*viewClient, 6)
 			for i := range clients {
 				clients[i] = &viewClient{v: enc.NewView(randomGroups(rng)...), m: NewMirror(MirrorLimits{})}
 			}
 			clients[3].v.Set() // public only
 			var frame []byte
+			var made [][]byte // this tick's deltas by ShareViewDelta's index (nil: no change)
+			shared := 0
 			for tick := uint32(1); tick <= 300; tick++ {
 				w.step()
-				for _, c := range clients[:3] {
+				for i, c := range clients[:3] {
 					if rng.IntN(8) == 0 {
 						c.v.Set(randomGroups(rng)...)
 					}
+					if i < 2 && rng.IntN(4) > 0 {
+						clients[4+i].v.Set(c.v.Groups()...)
+					}
 				}
 				enc.EncodeViews(tick)
+				made = made[:0]
 				for i, c := range clients {
 					if c.offline > 0 {
 						c.offline--
@@ -257,8 +268,19 @@ func TestViewMirrorsEqualFilteredState(t *testing.T) {
 						continue
 					}
 					groups := c.v.Groups()
-					var changed, ok bool
-					frame, changed, ok = enc.AppendViewDelta(frame[:0], c.v, tick)
+					idx, changed, ok := enc.ShareViewDelta(c.v, tick)
+					if ok {
+						shared++
+						frame = append(frame[:0], made[idx]...)
+						require.Equal(t, changed, made[idx] != nil)
+					} else {
+						frame, changed, ok = enc.AppendViewDelta(frame[:0], c.v, tick)
+						if ok && changed {
+							made = append(made, slices.Clone(frame))
+						} else if ok {
+							made = append(made, nil)
+						}
+					}
 					if !ok {
 						frame = enc.AppendViewSnapshot(frame[:0], c.v, tick)
 						assertNoForeignSecret(t, frame, groups, "snapshot")
@@ -273,6 +295,7 @@ func TestViewMirrorsEqualFilteredState(t *testing.T) {
 				}
 				enc.FinishViews()
 			}
+			require.Greater(t, shared, 50, "twins shared few deltas")
 		})
 	}
 }
@@ -428,5 +451,15 @@ func TestRecordedViewTraffic(t *testing.T) {
 		want, err := os.ReadFile(name)
 		require.NoError(t, err, "run with STATESYNC_WRITE_TRAFFIC=1 to create it")
 		require.JSONEq(t, string(want), string(got), "%s changed: the view wire output moved", name)
+	}
+}
+
+func TestFixArrayHeader(t *testing.T) {
+	for _, n := range []int{0, 15, 16, 65535, 65536} {
+		body := []byte{0xAA, 0xBB, 0xCC}
+		b := append([]byte{0x01, 0, 0, 0}, body...)
+		got := fixArrayHeader(b, 1, n)
+		want := append(mpack.AppendArrayHeader([]byte{0x01}, n), body...)
+		require.Equal(t, want, got, "n=%d", n)
 	}
 }
