@@ -58,3 +58,29 @@ func (g Grid) Around(dst []Group, c Group, r int) []Group {
 	}
 	return dst
 }
+
+// Window appends to dst the (2r+1)² cells of the square of cells centred on
+// cell c, moved inside the grid where c is within r cells of an edge (like
+// a camera that stops at the map's edges), and returns it: a View's groups
+// that cover as much of the map wherever the client stands, so that a
+// client near an edge sees as many neighbours as one in the middle. On a
+// grid narrower than 2r+1 cells the square is clipped to it.
+func (g Grid) Window(dst []Group, c Group, r int) []Group {
+	i := int(c) - int(g.Base)
+	if i < 0 || i >= g.Cols*g.Rows {
+		return dst
+	}
+	col0 := windowStart(i%g.Cols, r, g.Cols)
+	row0 := windowStart(i/g.Cols, r, g.Rows)
+	for y := row0; y < min(g.Rows, row0+2*r+1); y++ {
+		for x := col0; x < min(g.Cols, col0+2*r+1); x++ {
+			dst = append(dst, g.Base+Group(y*g.Cols+x))
+		}
+	}
+	return dst
+}
+
+// windowStart is the first of 2r+1 cells around cell i, kept within n.
+func windowStart(i, r, n int) int {
+	return max(0, min(i-r, n-(2*r+1)))
+}

@@ -386,6 +386,25 @@ func TestGrid(t *testing.T) {
 	require.Empty(t, g.Around(nil, 5, 1))
 }
 
+func TestGridWindow(t *testing.T) {
+	g := Grid{Cell: 10, Cols: 4, Rows: 3, Base: 1000}
+	for _, tc := range []struct {
+		c    Group
+		r    int
+		want []Group
+	}{
+		{1000, 1, []Group{1000, 1001, 1002, 1004, 1005, 1006, 1008, 1009, 1010}}, // corner: moved in
+		{1005, 1, []Group{1000, 1001, 1002, 1004, 1005, 1006, 1008, 1009, 1010}}, // inside: centred
+		{1011, 1, []Group{1001, 1002, 1003, 1005, 1006, 1007, 1009, 1010, 1011}}, // far corner
+		{1007, 0, []Group{1007}},
+		{1005, 2, []Group{1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011}}, // wider than the grid: clipped
+		{999, 1, nil},  // not a cell
+		{1012, 1, nil}, // not a cell
+	} {
+		require.Equal(t, tc.want, g.Window(nil, tc.c, tc.r), "cell %d r %d", tc.c, tc.r)
+	}
+}
+
 // recordViewTraffic records the frames one view's client receives over the
 // view test world (entities entering and leaving, private fields, a
 // reconnect's snapshot), for the mirrors of other languages
