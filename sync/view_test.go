@@ -386,6 +386,32 @@ func TestGrid(t *testing.T) {
 	require.Empty(t, g.Around(nil, 5, 1))
 }
 
+func TestGridNear(t *testing.T) {
+	g := Grid{Cell: 10, Cols: 5, Rows: 5, Base: 100}
+	for _, tc := range []struct {
+		name string
+		held []Group
+		x, y float64
+		want []Group
+	}{
+		// (15, 15): the middle of cell (1, 1); r = 6 reaches the 4
+		// neighbours sharing a side (5 away) but no corner (7.07 away).
+		{"middle", nil, 15, 15, []Group{101, 105, 106, 107, 111}},
+		// A held corner cell stays while within r+h = 8.
+		{"held corner kept", []Group{0, 100, 101, 105, 106}, 15, 15, []Group{100, 101, 105, 106, 107, 111}},
+		// Moved to (17, 17): cell (0, 0)'s corner is 9.9 away, beyond r+h:
+		// dropped although held; held sides 7 away are kept; cell (2, 2)'s
+		// corner is 4.2 away: entered; cell (2, 0) is 7.6 away and was not
+		// held: not entered.
+		{"held corner dropped", []Group{0, 100, 101, 105, 106}, 17, 17, []Group{101, 105, 106, 107, 111, 112}},
+		// Outside the map: the nearest cells only.
+		{"outside", nil, -3, -3, []Group{100}},
+	} {
+		got := g.Near(nil, tc.held, tc.x, tc.y, 6, 2)
+		require.Equal(t, tc.want, got, tc.name)
+	}
+}
+
 func TestGridWindow(t *testing.T) {
 	g := Grid{Cell: 10, Cols: 4, Rows: 3, Base: 1000}
 	for _, tc := range []struct {
