@@ -124,3 +124,60 @@ for (const transport of ["websocket", "polling"]) {
     });
   }
 }
+
+// Entities entering and leaving a view: in the bigworld room (each client
+// sees the players in the 3×3 cells around its own) 60 players stand still
+// while one walks diagonally towards the middle of the map, 400 units on
+// each axis. Its
+// room's mirror gets players entering its view as adds with every field
+// and players leaving it as removes, never a player more than two cells
+// (plus the hysteresis) away on an axis, and its checksums (every 20
+// ticks, of its view) always match.
+test("bigworld: players enter a view whole and leave it as removes", async (t) => {
+  const { connect } = await import("../src/roomcast.js");
+  const clients = [];
+  t.after(() => clients.forEach((c) => c.close()));
+  for (let i = 0; i < 60; i++) {
+    const c = await connect(server.url, { transports: ["websocket"] });
+    clients.push(c);
+    await c.joinOrCreate("bigworld", { name: `still${i}` });
+  }
+  const walker = await connect(server.url, { transports: ["websocket"] });
+  clients.push(walker);
+  const room = await walker.joinOrCreate("bigworld", { name: "walker" });
+  const adds = [];
+  const removes = [];
+  let far = null;
+  room.on("add", (e, info) => {
+    if (info?.field === "players") adds.push(e);
+  });
+  room.on("remove", (e, info) => {
+    if (info?.field === "players") removes.push(e);
+  });
+  const cell = 1024 / 12;
+  room.on("state", () => {
+    const me = room.state?.players?.get(room.sessionId);
+    if (!me) return;
+    for (const p of room.state.players.values()) {
+      const reach = 2 * cell + 4 + cell; // two cells past the own one's edge, plus hysteresis
+      if (Math.abs(p.x - me.x) > reach || Math.abs(p.y - me.y) > reach) far ??= { me: { x: me.x, y: me.y }, p: { x: p.x, y: p.y } };
+    }
+  });
+  const me = await eventually(() => room.state?.players?.get(room.sessionId), "the walker's own entity");
+  const x0 = me.x;
+  room.send({ dx: me.x < 512 ? 1 : -1, dy: me.y < 512 ? 1 : -1 });
+  // 400 units on each axis (about 5 cells; never past the map's edge, since
+  // it walks towards the middle) take about 5 s.
+  await eventually(() => Math.abs(room.state.players.get(room.sessionId).x - x0) >= 400, "the walk", 60_000);
+  room.send({ dx: 0, dy: 0 });
+  await eventually(() => room.stats.verified > 0, "a verified checksum");
+
+  assert.equal(room.stats.desyncs, 0, "checksum mismatches");
+  assert.equal(far, null, `a player outside the view: ${JSON.stringify(far)}`);
+  assert.ok(adds.length > 0, "no player entered the view");
+  assert.ok(removes.length > 0, "no player left the view");
+  for (const e of adds) {
+    for (const f of ["x", "y", "hp", "score", "name", "online"]) assert.notEqual(e[f], undefined, `an added player without ${f}`);
+    assert.match(e.name, /^(still\d+|walker)$/);
+  }
+});
