@@ -28,6 +28,7 @@ type fanout struct {
 
 	viewHint  int            // the largest view frame seen (views.go)
 	viewTotal int            // bytes of last tick's view frames
+	viewPkts  int            // packets of last tick's view frames
 	shared    []*StatePacket // this tick's view deltas, by statesync's index (nil: no change)
 }
 

@@ -72,8 +72,8 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 	f.shared = f.shared[:0]
 	var buf []byte
 	var pkts []StatePacket
-	total := 0
-	defer func() { f.viewTotal = total }()
+	total, npkts := 0, 0
+	defer func() { f.viewTotal, f.viewPkts = total, npkts }()
 	for _, c := range r.clients {
 		if c.conn == nil {
 			continue // its view misses this tick: it gets a snapshot when back
@@ -126,8 +126,10 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 			event = EventSnapshot
 		}
 		if len(pkts) == cap(pkts) {
-			pkts = make([]StatePacket, 0, len(r.clients))
+			// Sized by last tick's count (clients sharing a frame need none).
+			pkts = make([]StatePacket, 0, max(f.viewPkts-npkts+f.viewPkts/8, 8))
 		}
+		npkts++
 		pkts = pkts[:len(pkts)+1]
 		p := &pkts[len(pkts)-1]
 		p.Event, p.Tick, p.State = event, T, buf[start:len(buf):len(buf)]

@@ -41,8 +41,7 @@ type View struct {
 	moved      bool          // cur may differ from sent
 	tick, base uint32        // tick of the last frame; tick of the last non-empty one
 	live       bool          // a frame was produced
-	key        uint64        // frameKey, computed at keyTick
-	keyTick    uint32
+	key        uint64        // hash of cur and sent (frameKey), valid while keyOK
 	keyOK      bool
 	parts      bool // the encoder's own view for shared parts: nothing grouped or private
 }
@@ -76,6 +75,7 @@ func (v *View) commitSent() {
 	if v.moved {
 		v.sent = append(v.sent[:0], v.cur...)
 		v.sentGS = append(v.sentGS[:0], v.curGS...)
+		v.keyOK = false
 		v.sentMask = v.curMask
 		v.moved = false
 	}
@@ -680,23 +680,22 @@ func (enc *Encoder) AppendViewDelta(dst []byte, v *View, tick uint32) (out []byt
 }
 
 // frameKey hashes what v's delta this tick depends on besides the state:
-// its base, the groups it holds and those it held at its last frame.
-func (v *View) frameKey(tick uint32) uint64 {
-	if v.keyOK && v.keyTick == tick {
-		return v.key
+// its base, the groups it holds and those it held at its last frame (their
+// hash is kept until they change).
+func (v *View) frameKey() uint64 {
+	const prime = 0x100000001b3
+	if !v.keyOK {
+		h := uint64(0xcbf29ce484222325)
+		h = (h ^ uint64(len(v.cur))) * prime
+		for _, g := range v.cur {
+			h = (h ^ uint64(g)) * prime
+		}
+		for _, g := range v.sent {
+			h = (h ^ uint64(g)) * prime
+		}
+		v.key, v.keyOK = h, true
 	}
-	h := uint64(0xcbf29ce484222325)
-	mix := func(x uint32) { h = (h ^ uint64(x)) * 0x100000001b3 }
-	mix(v.base)
-	mix(uint32(len(v.cur)))
-	for _, g := range v.cur {
-		mix(uint32(g))
-	}
-	for _, g := range v.sent {
-		mix(uint32(g))
-	}
-	v.key, v.keyTick, v.keyOK = h, tick, true
-	return h
+	return (v.key ^ uint64(v.base)) * prime
 }
 
 // record notes the delta just made for v (before v moves on), for views
@@ -705,7 +704,7 @@ func (vs *viewState) record(v *View, changed bool) {
 	if vs.frames == nil {
 		vs.frames = map[uint64]int32{}
 	}
-	key := v.frameKey(vs.tick)
+	key := v.frameKey()
 	next, found := vs.frames[key]
 	if !found {
 		next = -1
@@ -733,7 +732,7 @@ func (enc *Encoder) ShareViewDelta(v *View, tick uint32) (index int, changed, ok
 	if v.enc != enc || !v.live || v.tick != vs.prev || tick != vs.tick || len(vs.recs) == 0 {
 		return 0, false, false
 	}
-	i, found := vs.frames[v.frameKey(tick)]
+	i, found := vs.frames[v.frameKey()]
 	for ; found && i >= 0; i = vs.recs[i].next {
 		r := &vs.recs[i]
 		if r.base == v.base && slices.Equal(vs.arena[r.cur0:r.sent0], v.cur) && slices.Equal(vs.arena[r.sent0:r.sent1], v.sent) {
