@@ -10,7 +10,9 @@ import (
 // (*statesync.Encoder does once it uses views: ViewsOn). Per tick the
 // fanout encodes the state once per view group (EncodeViews), assembles
 // every connected client's frame from the parts its View sees
-// (AppendViewDelta), and ends the tick (FinishViews). Snapshots, resumes
+// (AppendViewDelta) unless a client with the same view got its frame
+// already (ShareViewDelta: then the same packet goes to both), and ends
+// the tick (FinishViews). Snapshots, resumes
 // and checksums are per View: a client never receives a byte of what its
 // View does not hold. A resume with views always brings a snapshot of the
 // client's view.

@@ -29,8 +29,8 @@ var ErrView = errors.New("statesync: view")
 //
 // The encoder also remembers, per View, what its client was last sent (the
 // groups, the tick): the frames for a View must be produced every tick, in
-// order (AppendViewDelta or AppendViewSnapshot); a View that missed one
-// needs a snapshot.
+// order (AppendViewDelta, ShareViewDelta or AppendViewSnapshot); a View
+// that missed one needs a snapshot.
 type View struct {
 	enc        *Encoder
 	cur, sent  []Group // sorted, without duplicates, both holding Public
@@ -448,8 +448,8 @@ func (enc *Encoder) privPatch(e *Entity, mask uint64) {
 // assemble their frames from: the public part, one part per view group,
 // one per entity that changed group, one per owner of changed private
 // fields. It clears the change set like EncodeDelta. Call it once per tick,
-// then AppendViewDelta or AppendViewSnapshot for every View, then
-// FinishViews.
+// then ShareViewDelta, AppendViewDelta or AppendViewSnapshot for every
+// View, then FinishViews.
 func (enc *Encoder) EncodeViews(tick uint32) {
 	vs := &enc.vs
 	vs.on = true
