@@ -27,7 +27,7 @@ func DecodeMove(r rooms.ValueReader) (any, error) {
 		if err := r.Skip(); err != nil {
 			return nil, fmt.Errorf("arena: input: %w", err)
 		}
-		return m, nil
+		return boxMove(m), nil
 	}
 	n, err := r.ReadMapHeader()
 	if err != nil {
@@ -64,7 +64,41 @@ func DecodeMove(r rooms.ValueReader) (any, error) {
 			return nil, fmt.Errorf("arena: input value: %w", err)
 		}
 	}
-	return m, nil
+	return boxMove(m), nil
+}
+
+// unitMoves are the nine moves whose axes are each -1, 0 or 1 (what a
+// keyboard client sends), already in interfaces: boxing one of these
+// compile-time constants costs no allocation, so the usual input crosses
+// rooms' inbox (an any) without garbage. Read-only.
+var unitMoves = [3][3]any{
+	{Move{-1, -1}, Move{-1, 0}, Move{-1, 1}},
+	{Move{0, -1}, Move{0, 0}, Move{0, 1}},
+	{Move{1, -1}, Move{1, 0}, Move{1, 1}},
+}
+
+// boxMove returns m as an any: from unitMoves when both axes are -1, 0 or
+// 1 (a negative zero is returned as 0, which compares equal), else boxed
+// (one small allocation, e.g. for an analog stick's fractions).
+func boxMove(m Move) any {
+	i, iok := unitIndex(m.DX)
+	j, jok := unitIndex(m.DY)
+	if iok && jok {
+		return unitMoves[i][j]
+	}
+	return m
+}
+
+func unitIndex(v float64) (int, bool) {
+	switch v {
+	case -1:
+		return 0, true
+	case 0:
+		return 1, true
+	case 1:
+		return 2, true
+	}
+	return 0, false
 }
 
 // moveOf returns in's Move: decoded by DecodeMove, or read from a generic

@@ -62,7 +62,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 		c.parser.Store(int32(parser))
 	}
 	var (
-		p   siocodec.Packet
+		p   siocodec.Packet // stays on the stack: dispatchPacket copies it
 		err error
 	)
 	switch parser {
@@ -92,6 +92,13 @@ func (c *client) onMessage(data []byte, binary bool) {
 		c.closeWith(ReasonParseError, engineio.ReasonParseError)
 		return
 	}
+	c.dispatchPacket(p)
+}
+
+// dispatchPacket runs dispatch in the handler sequence; p is its own copy
+// (the closure that may be queued holds it), so onMessage's packet
+// variable does not move to the heap for the packets the raw path takes.
+func (c *client) dispatchPacket(p siocodec.Packet) {
 	c.exec.runInline(func() { c.dispatch(&p) })
 }
 

@@ -43,9 +43,22 @@ func (e *executor) empty() bool {
 // runInline queues fn and runs the queue on the calling goroutine, waiting
 // for any other drainer to finish first.
 func (e *executor) runInline(fn func()) {
-	e.push(fn)
-	e.run.Lock()
+	if e.lockIdle() {
+		fn()
+	} else {
+		e.push(fn)
+	}
 	e.drainAndUnlock()
+}
+
+// lockIdle takes the run lock (waiting for any other drainer to finish)
+// and reports whether the queue is empty: then every task queued before
+// has run, and the caller may run its task directly, without queueing it
+// (no closure on the heap: the per-packet path). Either way the caller
+// then calls drainAndUnlock, which runs what was queued meanwhile.
+func (e *executor) lockIdle() bool {
+	e.run.Lock()
+	return e.empty()
 }
 
 // submit queues fn; if nobody is draining, a new goroutine drains. Safe to

@@ -220,7 +220,12 @@ func (c *client) runRaw(ev rawEvent, depth int) bool {
 	if h == nil {
 		return false
 	}
-	c.exec.runInline(func() { s.onRawEvent(h, ev, depth) }) // ev copied into the closure
+	if c.exec.lockIdle() { // the usual case: no closure to allocate
+		s.onRawEvent(h, ev, depth)
+	} else {
+		c.exec.push(func() { s.onRawEvent(h, ev, depth) }) // ev copied into the closure
+	}
+	c.exec.drainAndUnlock()
 	return true
 }
 
