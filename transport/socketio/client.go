@@ -24,6 +24,7 @@ type client struct {
 
 	mu           sync.Mutex // guards sockets, closed, connectTimer
 	sockets      map[string]*Socket
+	root         atomic.Pointer[Socket] // sockets["/"], written under mu, read without it
 	closed       bool
 	everConnect  bool
 	connectTimer *time.Timer
@@ -172,6 +173,9 @@ func (c *client) connect(nsp string, auth any) {
 		return
 	}
 	c.sockets[nsp] = s
+	if nsp == "/" {
+		c.root.Store(s)
+	}
 	c.everConnect = true
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
@@ -283,6 +287,9 @@ func (c *client) removeSocket(s *Socket) (remaining int) {
 	defer c.mu.Unlock()
 	if c.sockets[s.ns.name] == s {
 		delete(c.sockets, s.ns.name)
+		if s.ns.name == "/" {
+			c.root.Store(nil)
+		}
 	}
 	return len(c.sockets)
 }
