@@ -42,8 +42,9 @@ type Client struct {
 	raw      atomic.Pointer[RawHandler]
 	onDisc   atomic.Pointer[func(reason string, err error)]
 
-	wmu  sync.Mutex // guards wbuf
-	wbuf []byte
+	wmu    sync.Mutex // guards wbuf and wframe
+	wbuf   []byte
+	wframe [1]frame // sendWith's frame: passing a slice of it allocates nothing
 
 	dec *siocodec.Decoder // read goroutine only
 
@@ -438,8 +439,12 @@ func (c *Client) sendWith(fn func(dst []byte, p Parser) []byte) error {
 	defer c.wmu.Unlock()
 	if c.cfg.Parser == ParserMsgpack {
 		c.wbuf = fn(c.wbuf[:0], ParserMsgpack)
-		return c.e.send(frame{data: c.wbuf, binary: true})
+		c.wframe[0] = frame{data: c.wbuf, binary: true}
+	} else {
+		c.wbuf = fn(append(c.wbuf[:0], eioMessage), ParserDefault)
+		c.wframe[0] = frame{data: c.wbuf}
 	}
-	c.wbuf = fn(append(c.wbuf[:0], eioMessage), ParserDefault)
-	return c.e.send(frame{data: c.wbuf})
+	err := c.e.send(c.wframe[:]...)
+	c.wframe[0] = frame{}
+	return err
 }
