@@ -174,7 +174,7 @@ func (s *Session) RejectInput() {
 
 // queueInput applies the rate limit and queues the input on r.
 func (s *Session) queueInput(c *Client, r *Room, seq uint64, payload any) {
-	if !s.limiter.take(s.srv.clock.Now(), float64(r.settings.MaxInputsPerSecond)) {
+	if !s.limiter.take(s.srv.inputNow(), float64(r.settings.MaxInputsPerSecond)) {
 		s.dropInput(r)
 		return
 	}
@@ -187,7 +187,7 @@ func (s *Session) queueInput(c *Client, r *Room, seq uint64, payload any) {
 // rate allows disconnects the client.
 func (s *Session) dropInput(r *Room) {
 	s.srv.stats.inputsDropped.Add(1)
-	if s.limiter.abused(s.srv.clock.Now(), r.settings.MaxInputsPerSecond) {
+	if s.limiter.abused(s.srv.inputNow(), r.settings.MaxInputsPerSecond) {
 		s.srv.stats.abuseDisconnects.Add(1)
 		s.srv.log.Warn("rooms: disconnecting client flooding inputs", "conn", s.conn.ID(), "room", r.id)
 		s.conn.Close()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/roomcast/roomcast/tick"
 )
@@ -23,6 +24,11 @@ type Server struct {
 	stats    counters
 	// ipCreates rate-limits room creation per remote address.
 	ipCreates *ipBuckets
+
+	// realClock: clock is tick.RealClock, so inputNow may read only the
+	// monotonic clock, from epoch.
+	realClock bool
+	epoch     time.Time
 
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
@@ -53,6 +59,8 @@ func NewServer(cfg Config) (*Server, error) {
 		types:     map[string]*roomType{},
 		rooms:     map[string]*Room{},
 	}
+	_, s.realClock = cfg.Clock.(tick.RealClock)
+	s.epoch = cfg.Clock.Now()
 	if s.rnd == nil {
 		s.rnd = rand.Reader
 	}
@@ -226,4 +234,16 @@ func (s *Server) Stats() Stats {
 		ResumeReplays: c.resumeReplays.Load(), ResumeSnapshots: c.resumeSnapshots.Load(), ResumeFailures: c.resumeFailures.Load(),
 		RoomPauses: c.roomPauses.Load(), CreatesLimited: c.createsLimited.Load(), ListsLimited: c.listsLimited.Load(),
 	}
+}
+
+// inputNow is the clock's time for the per-input rate limit. With
+// tick.RealClock it reads only the monotonic clock (time.Since, which
+// follows testing/synctest bubbles too): one clock read per input instead
+// of time.Now's two. Its wall reading may drift from time.Now's; the
+// limiter only subtracts.
+func (s *Server) inputNow() time.Time {
+	if s.realClock {
+		return s.epoch.Add(time.Since(s.epoch))
+	}
+	return s.clock.Now()
 }
