@@ -85,7 +85,11 @@ var _ ValueReader = (*mpack.Reader)(nil)
 // piece by piece from r (Settings.Input). It runs on the transport's
 // goroutine, before the input is queued for the room; an error drops the
 // input (counted as malformed). It must read exactly one value and keep
-// nothing of r.
+// nothing of r. Returning a struct value boxes it into the any (one small
+// allocation per input); a decoder that returns values boxed in advance
+// (a small table of them, as examples/arena's DecodeMove does with its
+// nine directions) or pointer-shaped values makes the input path
+// allocation-free.
 type InputDecoder func(r ValueReader) (any, error)
 
 // Input hands input(seq, payload) to the seated room, payload in the
