@@ -34,16 +34,21 @@ type Stats struct {
 // New, register handlers, then Connect (or use Dial). All methods are safe
 // for concurrent use.
 type Client struct {
+	// The fields every input and state frame touch come first (a swarm's
+	// memory is cold at each tick; see Game).
+	e         *engine
+	raw       atomic.Pointer[RawHandler]
+	parser    Parser     // cfg.Parser
+	namespace string     // cfg.Namespace
+	wmu       sync.Mutex // guards wbuf and wframe
+	wbuf      []byte
+	wframe    [1]frame // sendWith's frame: passing a slice of it allocates nothing
+
 	cfg Config
-	e   *engine
 
 	handlers atomic.Pointer[map[string]Handler]
 	hmu      sync.Mutex // serializes copy-on-write of handlers
-	raw      atomic.Pointer[RawHandler]
 	onDisc   atomic.Pointer[func(reason string, err error)]
-
-	wmu  sync.Mutex // guards wbuf
-	wbuf []byte
 
 	dec *siocodec.Decoder // read goroutine only
 
@@ -68,6 +73,8 @@ func New(cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
 	c := &Client{
 		cfg:       cfg,
+		parser:    cfg.Parser,
+		namespace: cfg.Namespace,
 		dec:       siocodec.NewDecoder(siocodec.Limits{}),
 		acks:      map[uint64]chan []any{},
 		connected: make(chan struct{}),
@@ -436,10 +443,14 @@ func (c *Client) sendWith(fn func(dst []byte, p Parser) []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.cfg.Parser == ParserMsgpack {
+	if c.parser == ParserMsgpack {
 		c.wbuf = fn(c.wbuf[:0], ParserMsgpack)
-		return c.e.send(frame{data: c.wbuf, binary: true})
+		c.wframe[0] = frame{data: c.wbuf, binary: true}
+	} else {
+		c.wbuf = fn(append(c.wbuf[:0], eioMessage), ParserDefault)
+		c.wframe[0] = frame{data: c.wbuf}
 	}
-	c.wbuf = fn(append(c.wbuf[:0], eioMessage), ParserDefault)
-	return c.e.send(frame{data: c.wbuf})
+	err := c.e.send(c.wframe[:]...)
+	c.wframe[0] = frame{}
+	return err
 }

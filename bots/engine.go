@@ -77,12 +77,16 @@ const (
 
 // engine is one Engine.IO session seen from the client.
 type engine struct {
-	cfg Config
-	h   engineHandler
-
+	// The fields every frame touches come first (see Game).
+	h      engineHandler
 	mu     sync.Mutex // guards tr and closed; held while writing so one packet's frames stay together
 	tr     transport
 	closed bool
+
+	bytesIn, bytesOut   atomic.Int64
+	framesIn, framesOut atomic.Int64
+
+	cfg Config
 
 	open      openPacket
 	opened    chan struct{} // closed when the open packet arrived
@@ -90,9 +94,6 @@ type engine struct {
 	heartbeat atomic.Pointer[time.Timer] // closes the session when no ping came in time; set by the read loop, stopped by closeWith from any goroutine
 	done      chan struct{}
 	upgrading atomic.Bool
-
-	bytesIn, bytesOut   atomic.Int64
-	framesIn, framesOut atomic.Int64
 }
 
 func newEngine(cfg Config, h engineHandler) *engine {

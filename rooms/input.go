@@ -85,7 +85,11 @@ var _ ValueReader = (*mpack.Reader)(nil)
 // piece by piece from r (Settings.Input). It runs on the transport's
 // goroutine, before the input is queued for the room; an error drops the
 // input (counted as malformed). It must read exactly one value and keep
-// nothing of r.
+// nothing of r. Returning a struct value boxes it into the any (one small
+// allocation per input); a decoder that returns values boxed in advance
+// (a small table of them, as examples/arena's DecodeMove does with its
+// nine directions) or pointer-shaped values makes the input path
+// allocation-free.
 type InputDecoder func(r ValueReader) (any, error)
 
 // Input hands input(seq, payload) to the seated room, payload in the
@@ -174,7 +178,7 @@ func (s *Session) RejectInput() {
 
 // queueInput applies the rate limit and queues the input on r.
 func (s *Session) queueInput(c *Client, r *Room, seq uint64, payload any) {
-	if !s.limiter.take(s.srv.clock.Now(), float64(r.settings.MaxInputsPerSecond)) {
+	if !s.limiter.take(s.srv.inputNow(), float64(r.settings.MaxInputsPerSecond)) {
 		s.dropInput(r)
 		return
 	}
@@ -187,7 +191,7 @@ func (s *Session) queueInput(c *Client, r *Room, seq uint64, payload any) {
 // rate allows disconnects the client.
 func (s *Session) dropInput(r *Room) {
 	s.srv.stats.inputsDropped.Add(1)
-	if s.limiter.abused(s.srv.clock.Now(), r.settings.MaxInputsPerSecond) {
+	if s.limiter.abused(s.srv.inputNow(), r.settings.MaxInputsPerSecond) {
 		s.srv.stats.abuseDisconnects.Add(1)
 		s.srv.log.Warn("rooms: disconnecting client flooding inputs", "conn", s.conn.ID(), "room", r.id)
 		s.conn.Close()

@@ -30,6 +30,11 @@ type Server struct {
 	lists                   *listCache
 	listRefused, listAbused *Error
 
+	// realClock: clock is tick.RealClock, so inputNow may read only the
+	// monotonic clock, from epoch.
+	realClock bool
+	epoch     time.Time
+
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // room goroutines and the lobby
@@ -66,6 +71,8 @@ func NewServer(cfg Config) (*Server, error) {
 		rooms:   map[string]*Room{},
 		stopped: map[string]time.Time{},
 	}
+	_, s.realClock = cfg.Clock.(tick.RealClock)
+	s.epoch = cfg.Clock.Now()
 	if s.rnd == nil {
 		s.rnd = rand.Reader
 	}
@@ -250,4 +257,16 @@ func (s *Server) Stats() Stats {
 		ResumeReplays: c.resumeReplays.Load(), ResumeSnapshots: c.resumeSnapshots.Load(), ResumeFailures: c.resumeFailures.Load(),
 		RoomPauses: c.roomPauses.Load(), CreatesLimited: c.createsLimited.Load(), ListsLimited: c.listsLimited.Load(),
 	}
+}
+
+// inputNow is the clock's time for the per-input rate limit. With
+// tick.RealClock it reads only the monotonic clock (time.Since, which
+// follows testing/synctest bubbles too): one clock read per input instead
+// of time.Now's two. Its wall reading may drift from time.Now's; the
+// limiter only subtracts.
+func (s *Server) inputNow() time.Time {
+	if s.realClock {
+		return s.epoch.Add(time.Since(s.epoch))
+	}
+	return s.clock.Now()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roomcast/roomcast/codec/mpack"
@@ -21,6 +22,10 @@ type Session struct {
 	srv  *Server
 	conn Conn
 	info ConnInfo
+
+	// seated mirrors client (written with it, under mu) so that every
+	// input finds its seat without the lock.
+	seated atomic.Pointer[Client]
 
 	mu     sync.Mutex // leaf; guards the fields below
 	client *Client    // current seat
@@ -397,6 +402,7 @@ func (s *Session) endSeat(c *Client) bool {
 	}
 	if c != nil {
 		s.client, s.room = c, c.room
+		s.seated.Store(c)
 	}
 	return true
 }
@@ -406,15 +412,19 @@ func (s *Session) clearSeat(c *Client) {
 	s.mu.Lock()
 	if s.client == c {
 		s.client, s.room = nil, nil
+		s.seated.Store(nil)
 	}
 	s.mu.Unlock()
 }
 
-// seat returns the session's client and room (nil when not seated).
+// seat returns the session's client and room (nil when not seated),
+// without the lock.
 func (s *Session) seat() (*Client, *Room) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.client, s.room
+	c := s.seated.Load()
+	if c == nil {
+		return nil, nil
+	}
+	return c, c.room
 }
 
 // Seat returns the session's room and session id ("" when not seated).

@@ -197,8 +197,9 @@ func (g *Game) OnJoin(_ *rooms.Room, c *rooms.Client, opts rooms.Options) error 
 // (clients/js/src/arena.js).
 func (g *Game) OnInput(_ *rooms.Room, c *rooms.Client, in rooms.Input) {
 	m := moveOf(in)
-	g.sim.SetInputSeq(c.ID(), in.Seq, m.DX, m.DY)
-	g.ack(c)
+	if a := g.sim.SetInputSeq(c.ID(), in.Seq, m.DX, m.DY); a != nil { // one lookup: ack without Sim.Actor
+		c.AckInput(a.Applied)
+	}
 }
 
 // ack acknowledges the inputs of c's player that the Sim is done with.

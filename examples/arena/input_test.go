@@ -29,7 +29,9 @@ func TestDecodeMove(t *testing.T) {
 		err     bool
 	}{
 		{"integers", encode(t, map[string]any{"dx": int64(1), "dy": int64(-1)}), arena.Move{DX: 1, DY: -1}, false},
-		{"floats", encode(t, map[string]any{"dx": 0.25, "dy": float32(-0.5)}), arena.Move{DX: 0.25, DY: -0.5}, false},
+		{"floats snapped", encode(t, map[string]any{"dx": 0.25, "dy": float32(-0.5)}), arena.Move{DX: 0, DY: -1}, false},
+		{"diagonal snapped", encode(t, map[string]any{"dx": 0.707107, "dy": -0.707107}), arena.Move{DX: 1, DY: -1}, false},
+		{"large and NaN", encode(t, map[string]any{"dx": 1e300, "dy": math.NaN()}), arena.Move{DX: 1, DY: 0}, false},
 		{"missing axis", encode(t, map[string]any{"dy": int64(1)}), arena.Move{DY: 1}, false},
 		{"other keys skipped", encode(t, map[string]any{"dx": int64(1), "fire": []any{true, map[string]any{"x": "y"}}}), arena.Move{DX: 1}, false},
 		{"axis not a number", encode(t, map[string]any{"dx": "left", "dy": nil}), arena.Move{}, false},
@@ -55,8 +57,8 @@ func TestDecodeMove(t *testing.T) {
 }
 
 // FuzzDecodeMove: never panics; on success it agrees with the generic
-// path (Input.Float on the payload decoded to the argument model) when
-// that path can decode the payload.
+// path (Input.Float on the payload decoded to the argument model, snapped
+// with Axis) when that path can decode the payload.
 func FuzzDecodeMove(f *testing.F) {
 	f.Add(encode(f, map[string]any{"dx": int64(1), "dy": -0.5}))
 	f.Add(encode(f, []any{"x", map[string]any{}}))
@@ -73,8 +75,7 @@ func FuzzDecodeMove(f *testing.F) {
 			return // e.g. an ext the generic reader refuses inside a skipped value
 		}
 		in := rooms.Input{Payload: generic}
-		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
-		if !same(in.Float("dx", 0), m.DX) || !same(in.Float("dy", 0), m.DY) {
+		if arena.Axis(in.Float("dx", 0)) != m.DX || arena.Axis(in.Float("dy", 0)) != m.DY {
 			t.Fatalf("typed %+v, generic %v", m, generic)
 		}
 	})

@@ -199,8 +199,9 @@ func Axis(v float64) float64 {
 // acknowledgements).
 func (s *Sim) SetInput(id string, dx, dy float64) { s.SetInputSeq(id, 0, dx, dy) }
 
-// SetInputSeq records input seq of a player (each axis snapped with Axis);
-// seqs of one player must not decrease (rooms guarantees it).
+// SetInputSeq records input seq of a player (each axis snapped with Axis)
+// and returns the player (nil for an unknown id); seqs of one player must
+// not decrease (rooms guarantees it).
 //
 // Bench mode (arena v1): the latest input wins; it is the direction of
 // every following tick until the next input.
@@ -213,16 +214,16 @@ func (s *Sim) SetInput(id string, dx, dy float64) { s.SetInputSeq(id, 0, dx, dy)
 // press and release in one long-polling request, moves one tick's
 // distance), and a held key keeps moving when inputs arrive at the tick
 // rate. Actor.Applied tells which inputs are done with.
-func (s *Sim) SetInputSeq(id string, seq uint64, dx, dy float64) {
+func (s *Sim) SetInputSeq(id string, seq uint64, dx, dy float64) *Actor {
 	a := s.byID[id]
 	if a == nil {
-		return
+		return nil
 	}
 	d := Dir{Axis(dx), Axis(dy)}
 	if s.mode != ModePlay {
 		a.DX, a.DY = d.DX, d.DY
 		a.done(seq)
-		return
+		return a
 	}
 	if len(a.queue) == MaxQueued {
 		_, old := a.pop()
@@ -236,6 +237,7 @@ func (s *Sim) SetInputSeq(id string, seq uint64, dx, dy float64) {
 	}
 	a.queue = append(a.queue, d)
 	a.queueSeq = append(a.queueSeq, seq)
+	return a
 }
 
 // Stop clears a player's queued inputs and direction: it stands still

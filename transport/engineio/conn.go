@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -80,6 +81,10 @@ type Conn struct {
 	pollEnded   time.Time   // when the last GET was answered (or the session opened)
 	stallTimer  *time.Timer // the long-polling slow-consumer check (onStallCheck)
 	postActive  bool        // a POST is being handled
+
+	// probeWS mirrors probe (written with it, under mu) for the check
+	// every WebSocket message makes without the lock.
+	probeWS atomic.Pointer[gws.Conn]
 
 	// websocket
 	ws           *gws.Conn // active WebSocket (transport == websocket)

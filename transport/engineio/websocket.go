@@ -81,6 +81,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
 	}
 	s.limitSendBuffer(ws)
 	c.probe = ws
+	c.probeWS.Store(ws)
 	c.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortProbe(ws) })
 	go c.readLoop(ws)
 }
@@ -269,6 +270,7 @@ func (wsEvents) OnClose(ws *gws.Conn, err error) {
 	c.mu.Lock()
 	if c.probe == ws { // a probe that did not complete: the session stays on polling
 		c.probe, c.probing, c.upgrading = nil, false, false
+		c.probeWS.Store(nil)
 		if c.upgradeTimer != nil {
 			c.upgradeTimer.Stop()
 		}
@@ -301,10 +303,7 @@ func (wsEvents) OnMessage(ws *gws.Conn, msg *gws.Message) {
 	c := connOf(ws)
 	p, err := eiocodec.DecodeFrame(msg.Bytes(), msg.Opcode == gws.OpcodeBinary)
 
-	c.mu.Lock()
-	probe := c.probe == ws
-	c.mu.Unlock()
-	if probe {
+	if c.probeWS.Load() == ws { // only this ws's own read loop changes that
 		c.onProbePacket(ws, p, err)
 		return
 	}
@@ -349,6 +348,7 @@ func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 		}
 		c.upgradeTimer.Stop()
 		c.probe, c.probing, c.upgrading = nil, false, false
+		c.probeWS.Store(nil)
 		c.ws, c.wsRaw, c.transport = ws, c.rawConnOf(ws), TransportWebSocket
 		c.srv.stats.polling.Add(-1)
 		c.srv.stats.websocket.Add(1)

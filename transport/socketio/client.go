@@ -24,6 +24,7 @@ type client struct {
 
 	mu           sync.Mutex // guards sockets, closed, connectTimer
 	sockets      map[string]*Socket
+	root         atomic.Pointer[Socket] // sockets["/"], written under mu, read without it
 	closed       bool
 	everConnect  bool
 	connectTimer *time.Timer
@@ -62,7 +63,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 		c.parser.Store(int32(parser))
 	}
 	var (
-		p   siocodec.Packet
+		p   siocodec.Packet // stays on the stack: dispatchPacket copies it
 		err error
 	)
 	switch parser {
@@ -92,6 +93,13 @@ func (c *client) onMessage(data []byte, binary bool) {
 		c.closeWith(ReasonParseError, engineio.ReasonParseError)
 		return
 	}
+	c.dispatchPacket(p)
+}
+
+// dispatchPacket runs dispatch in the handler sequence; p is its own copy
+// (the closure that may be queued holds it), so onMessage's packet
+// variable does not move to the heap for the packets the raw path takes.
+func (c *client) dispatchPacket(p siocodec.Packet) {
 	c.exec.runInline(func() { c.dispatch(&p) })
 }
 
@@ -165,6 +173,9 @@ func (c *client) connect(nsp string, auth any) {
 		return
 	}
 	c.sockets[nsp] = s
+	if nsp == "/" {
+		c.root.Store(s)
+	}
 	c.everConnect = true
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
@@ -276,6 +287,9 @@ func (c *client) removeSocket(s *Socket) (remaining int) {
 	defer c.mu.Unlock()
 	if c.sockets[s.ns.name] == s {
 		delete(c.sockets, s.ns.name)
+		if s.ns.name == "/" {
+			c.root.Store(nil)
+		}
 	}
 	return len(c.sockets)
 }

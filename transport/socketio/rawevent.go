@@ -50,10 +50,40 @@ func (s *Socket) OnRawEvent(event string, h RawEventHandler) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rawHandlers == nil {
-		s.rawHandlers = map[string]RawEventHandler{}
+	var routes []rawRoute
+	if old := s.rawHandlers.Load(); old != nil {
+		routes = append(routes, *old...) // a new slice: readers hold the old one
 	}
-	s.rawHandlers[event] = h
+	for i := range routes {
+		if routes[i].event == event {
+			routes[i].h = h
+			s.rawHandlers.Store(&routes)
+			return nil
+		}
+	}
+	routes = append(routes, rawRoute{event: event, h: h})
+	s.rawHandlers.Store(&routes)
+	return nil
+}
+
+// rawRoute is one OnRawEvent registration. A socket has a few (a game's
+// hot events), so a linear scan comparing bytes beats hashing the name.
+type rawRoute struct {
+	event string
+	h     RawEventHandler
+}
+
+// rawHandler returns the raw handler of event, or nil; no lock.
+func (s *Socket) rawHandler(event []byte) RawEventHandler {
+	routes := s.rawHandlers.Load()
+	if routes == nil {
+		return nil
+	}
+	for _, r := range *routes {
+		if r.event == string(event) {
+			return r.h
+		}
+	}
 	return nil
 }
 
@@ -203,24 +233,27 @@ func (c *client) dispatchRaw(data []byte) bool {
 // in the handler sequence (runInline returns after it ran, so ev's bytes
 // stay valid); false means there is none.
 func (c *client) runRaw(ev rawEvent, depth int) bool {
-	c.mu.Lock()
 	var s *Socket
 	if len(ev.nsp) > 1 {
+		c.mu.Lock()
 		s = c.sockets[string(ev.nsp)]
+		c.mu.Unlock()
 	} else {
-		s = c.sockets["/"]
+		s = c.root.Load()
 	}
-	c.mu.Unlock()
 	if s == nil {
 		return false
 	}
-	s.mu.Lock()
-	h := s.rawHandlers[string(ev.name)]
-	s.mu.Unlock()
+	h := s.rawHandler(ev.name)
 	if h == nil {
 		return false
 	}
-	c.exec.runInline(func() { s.onRawEvent(h, ev, depth) }) // ev copied into the closure
+	if c.exec.lockIdle() { // the usual case: no closure to allocate
+		s.onRawEvent(h, ev, depth)
+	} else {
+		c.exec.push(func() { s.onRawEvent(h, ev, depth) }) // ev copied into the closure
+	}
+	c.exec.drainAndUnlock()
 	return true
 }
 

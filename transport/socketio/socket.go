@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	siocodec "github.com/roomcast/roomcast/codec/socketio"
@@ -32,11 +33,16 @@ type Socket struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// connected is written under mu (read there where it must agree with
+	// the fields below); Connected reads it without the lock.
+	connected atomic.Bool
+	// rawHandlers is replaced (copy on write, under mu) by OnRawEvent and
+	// read without a lock per packet (rawevent.go).
+	rawHandlers atomic.Pointer[[]rawRoute]
+
 	mu           sync.Mutex // guards everything below; never held while calling user code
-	connected    bool
 	handlers     map[string]func(*Socket, []any, func(...any))
 	anyHandler   func(*Socket, string, []any, func(...any))
-	rawHandlers  map[string]RawEventHandler // OnRawEvent (rawevent.go)
 	onDisconnect []func(*Socket, string)
 	rooms        map[string]struct{}
 	acks         map[uint64]*pendingAck
@@ -48,10 +54,10 @@ func newSocket(ns *Namespace, c *client, auth any) *Socket {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Socket{
 		id: newID(), ns: ns, cl: c, ctx: ctx, cancel: cancel,
-		connected: true,
-		handlers:  map[string]func(*Socket, []any, func(...any)){},
-		rooms:     map[string]struct{}{},
+		handlers: map[string]func(*Socket, []any, func(...any)){},
+		rooms:    map[string]struct{}{},
 	}
+	s.connected.Store(true)
 	s.hs = Handshake{Handshake: c.conn.Handshake(), Auth: auth, Transport: c.conn.Transport(), EngineID: c.conn.ID()}
 	return s
 }
@@ -73,11 +79,7 @@ func (s *Socket) Parser() Parser { return s.cl.effectiveParser() }
 func (s *Socket) Context() context.Context { return s.ctx }
 
 // Connected reports whether the socket is still connected.
-func (s *Socket) Connected() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.connected
-}
+func (s *Socket) Connected() bool { return s.connected.Load() }
 
 // SetData attaches an arbitrary value to the socket (e.g. the session of a
 // higher layer); Data returns it.
@@ -158,7 +160,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, cb func(args []a
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	s.mu.Lock()
-	if !s.connected {
+	if !s.connected.Load() {
 		s.mu.Unlock()
 		return ErrDisconnected
 	}
@@ -222,7 +224,7 @@ func (s *Socket) takeAck(id uint64) *pendingAck {
 // Join adds the socket to rooms.
 func (s *Socket) Join(rooms ...string) {
 	s.mu.Lock()
-	if !s.connected {
+	if !s.connected.Load() {
 		s.mu.Unlock()
 		return
 	}
@@ -273,11 +275,11 @@ func (s *Socket) Disconnect(close bool) {
 // acks and queues the OnDisconnect handlers. notify sends DISCONNECT.
 func (s *Socket) closeLocal(reason string, notify bool) {
 	s.mu.Lock()
-	if !s.connected {
+	if !s.connected.Load() {
 		s.mu.Unlock()
 		return
 	}
-	s.connected = false
+	s.connected.Store(false)
 	acks := s.acks
 	s.acks = nil
 	handlers := s.onDisconnect
@@ -313,7 +315,7 @@ func (s *Socket) onEvent(p *siocodec.Packet) {
 	s.mu.Lock()
 	h := s.handlers[name]
 	anyH := s.anyHandler
-	connected := s.connected
+	connected := s.connected.Load()
 	s.mu.Unlock()
 	if !connected || (h == nil && anyH == nil) {
 		return
