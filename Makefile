@@ -18,11 +18,13 @@ PY_MODULES := $(PY_DIST)/socketio $(PY_DIST)/engineio $(PY_DIST)/msgpack $(PY_DI
 # The server binaries the Node and Python tests start (rebuilt by every run).
 GAMESERVER := bin/gameserver
 CLICKER    := bin/clicker
+# The three stub nodes of the clients' redirect tests (test code only).
+REDIRECTSTUB := bin/redirectstub
 
 # Node test files of the transport (and later the JS client).
 JS_TESTS = $(wildcard $(JS)/test/*.test.js)
 
-.PHONY: test test-long deps tools go-test js-test py-test vet seeds run clean $(GAMESERVER) $(CLICKER)
+.PHONY: test test-long deps tools go-test js-test py-test vet seeds run clean $(GAMESERVER) $(CLICKER) $(REDIRECTSTUB)
 
 ## test: everything a change must pass (vet, Go tests with -race, Node and Python tests against the Go server)
 test: deps vet go-test js-test py-test
@@ -82,16 +84,20 @@ go-test:
 $(GAMESERVER) $(CLICKER): bin/%:
 	$(GO) build -o $@ ./cmd/$*
 
+$(REDIRECTSTUB):
+	$(GO) build -o $@ ./internal/redirectstub/cmd/redirectstub
+
 # The Node tests start the servers themselves (one build for all files;
 # clicker.test.js runs cmd/clicker).
-js-test: deps $(GAMESERVER) $(CLICKER)
+js-test: deps $(GAMESERVER) $(CLICKER) $(REDIRECTSTUB)
 	cd $(JS) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" ROOMCAST_CLICKER="$(abspath $(CLICKER))" \
+	  ROOMCAST_REDIRECTSTUB="$(abspath $(REDIRECTSTUB))" \
 	  $(NODE) --test --test-concurrency=1 --test-timeout=180000 $(patsubst $(JS)/%,%,$(JS_TESTS))
 
 ## py-test: the Python client (Debian's python3-socketio) plays against the server; see clients/python/README.md
-py-test: deps $(GAMESERVER)
-	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" PYTHONDONTWRITEBYTECODE=1 \
-	  $(PYTHON) -m unittest -v test_mirror test_frames test_play
+py-test: deps $(GAMESERVER) $(REDIRECTSTUB)
+	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" ROOMCAST_REDIRECTSTUB="$(abspath $(REDIRECTSTUB))" \
+	  PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest -v test_mirror test_frames test_play test_redirect
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps

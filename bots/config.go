@@ -96,9 +96,12 @@ const (
 // Config configures a Client. Every field but URL works at its zero value.
 type Config struct {
 	// URL is the server's base URL, e.g. "http://127.0.0.1:2567" (ws:// and
-	// wss:// are accepted too). Required.
+	// wss:// are accepted too). Required. A path in it is a prefix put
+	// before Path (a reverse proxy's per-node prefix):
+	// "https://play.example.com/n2" reaches
+	// https://play.example.com/n2/socket.io/.
 	URL string
-	// Path is the Engine.IO path; default "/socket.io/".
+	// Path is the Engine.IO path the server serves; default "/socket.io/".
 	Path string
 	// Transport; default TransportWebSocket.
 	Transport Transport
@@ -209,7 +212,8 @@ func (c Config) engineURL(transport, sid string) (string, error) {
 	default:
 		u.Scheme = "http"
 	}
-	u.Path = c.Path
+	u.Path = strings.TrimSuffix(u.Path, "/") + c.Path
+	u.RawPath = ""
 	q := u.Query()
 	q.Set("EIO", "4")
 	q.Set("transport", transport)

@@ -13,6 +13,18 @@
 //   - The game protocol (game.go): matchmaking calls, inputs with sequence
 //     numbers, the state mirror from sync/, input-ack latency, lobby, and
 //     automatic rooms.resume after a dropped connection.
+//   - Several nodes (redirect.go): a join or resume answered with a
+//     redirect is followed by itself: a new connection to the named node
+//     with the same options (a path in its URL is a reverse proxy's prefix,
+//     put before Config.Path, as in Config.URL), rooms.claim({claim}) for a join, the same
+//     rooms.resume for a resume, at most MaxRedirects per call; the first
+//     connection is then closed (a lobby subscription is made again on the
+//     new one). JoinResult.URL, Game.NodeURL and SwarmSample.SeatsByNode
+//     name the node a seat is on; claim_invalid, node_gone, unavailable and
+//     redirect_loop are ProtocolErrors that match ErrClaimInvalid,
+//     ErrNodeGone, ErrUnavailable and ErrRedirectLoop with errors.Is. An
+//     automatic resume dials the seat's node, and the configured one when
+//     that node cannot be reached.
 //   - Checksums: a state frame may carry a third argument,
 //     event(state, ack, checksum), the statesync checksum (FNV-1a 64 of
 //     the canonical state, Mirror.Checksum) after the frame as 16
@@ -69,7 +81,11 @@
 // constants moved to scenario.go with ScenarioClicker added. New:
 // Game.ReadMirror, Game.OnDesync, Desync, GameStats.{Checksums, Desyncs},
 // SwarmSample.{TickRate, Checksums, Desyncs, CheckFailures}, Swarm.Plan,
-// Swarm.Scenario, IsConnectionRefused, ClickInput.
+// Swarm.Scenario, IsConnectionRefused, ClickInput; for clusters
+// JoinResult.URL, Game.NodeURL, SwarmSample.SeatsByNode,
+// ProtocolError.Redirect, EventClaim, MaxRedirects, the Code* constants
+// and ErrClaimInvalid, ErrNodeGone, ErrUnavailable, ErrRedirectLoop. A
+// path in Config.URL is now a prefix before Config.Path (it was ignored).
 //
 // Cost matters more than usual here: the swarm must load a server to its
 // limit from the same machine, so the hot paths (sending an input, receiving

@@ -116,6 +116,10 @@ type GameConfig struct {
 	// ResumeBackoff is the pause before the first attempt, doubled after
 	// each failure; default 100 ms.
 	ResumeBackoff time.Duration
+	// CheckRedirect, if set, vets the URL of every redirect before it is
+	// followed; an error fails the call with it (nil: every redirect is
+	// followed). The swarm sets CheckLocal when its own URL is local.
+	CheckRedirect func(url string) error
 }
 
 // JoinResult is a successful join's (or resume's) answer.
@@ -124,6 +128,9 @@ type JoinResult struct {
 	SessionID string
 	Token     string
 	TickRate  int
+	// URL is the base URL of the node the seat is on: the configured URL,
+	// or the URL of the redirect the call followed.
+	URL string
 }
 
 // RoomInfo is one room of rooms.list or the lobby.
@@ -137,13 +144,23 @@ type RoomInfo struct {
 }
 
 // ProtocolError is a request's {ok:false, error:{code, message}} answer.
+// errors.Is(err, target) holds for a target *ProtocolError with the same
+// Code and an empty Message, such as ErrNodeGone.
 type ProtocolError struct {
 	Code    string
 	Message string
+	// Redirect is set when Code is CodeRedirect and the answer said where.
+	Redirect *Redirect
 }
 
 func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("bots: server error %s: %s", e.Code, e.Message)
+}
+
+// Is matches a target ProtocolError without a message by its code.
+func (e *ProtocolError) Is(target error) bool {
+	t, ok := target.(*ProtocolError)
+	return ok && t.Message == "" && t.Redirect == nil && t.Code == e.Code
 }
 
 // LobbyEvent is one lobby push: Kind is EventLobbyRooms (Rooms is the full
@@ -177,11 +194,13 @@ type Game struct {
 	cfg GameConfig
 	cli atomic.Pointer[Client]
 
-	mu       sync.Mutex // guards seat fields, pending ring, closing
+	mu       sync.Mutex // guards seat fields, at, pending ring, closing
+	at       Config     // the current connection's (its URL names the node)
 	roomID   string
 	session  string
 	token    string
 	closing  bool
+	lobbySub bool // SubscribeLobby succeeded (and no UnsubscribeLobby since)
 	pending  [pendingRing]pendingInput
 	head     int // oldest pending
 	count    int
@@ -238,12 +257,13 @@ func NewGame(cfg GameConfig) (*Game, error) {
 	if cfg.ResumeBackoff == 0 {
 		cfg.ResumeBackoff = 100 * time.Millisecond
 	}
-	return &Game{cfg: cfg, rd: mpack.NewReader(nil, mpack.Limits{}), done: make(chan struct{})}, nil
+	return &Game{cfg: cfg, at: cfg.Client,
+		rd: mpack.NewReader(nil, mpack.Limits{}), done: make(chan struct{})}, nil
 }
 
 // Connect opens the connection.
 func (g *Game) Connect(ctx context.Context) error {
-	c, err := g.dial(ctx)
+	c, err := g.dial(ctx, g.cfg.Client)
 	if err != nil {
 		return err
 	}
@@ -251,8 +271,10 @@ func (g *Game) Connect(ctx context.Context) error {
 	return nil
 }
 
-func (g *Game) dial(ctx context.Context) (*Client, error) {
-	c, err := New(g.cfg.Client)
+// dial connects a client with cfg (GameConfig.Client or a redirect's
+// variant of it) and the Game's handlers.
+func (g *Game) dial(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +374,9 @@ func requestOn(ctx context.Context, c *Client, event string, args ...any) (map[s
 			pe.Code, _ = e["code"].(string)
 			pe.Message, _ = e["message"].(string)
 		}
+		if pe.Code == CodeRedirect {
+			pe.Redirect = parseRedirect(m)
+		}
 		return nil, fmt.Errorf("bots: %s: %w", event, pe)
 	}
 	return m, nil
@@ -384,14 +409,33 @@ func (g *Game) join(ctx context.Context, event, target string, options map[strin
 	if options == nil {
 		options = map[string]any{}
 	}
-	m, err := g.request(ctx, event, target, options)
+	return g.seat(ctx, event, target, options)
+}
+
+// seat sends a join or resume on the current connection, follows
+// redirects, and takes the seat: a connection a redirect opened becomes
+// the Game's, and the first one is closed.
+func (g *Game) seat(ctx context.Context, event string, args ...any) (JoinResult, error) {
+	c := g.cli.Load()
+	if c == nil {
+		return JoinResult{}, ErrNotConnected
+	}
+	g.mu.Lock()
+	at := g.at
+	g.mu.Unlock()
+	m, seated, seatedAt, err := g.seatRequest(ctx, c, at, event, args...)
 	if err != nil {
 		return JoinResult{}, err
 	}
 	jr := parseJoin(m)
+	jr.URL = seatedAt.URL
 	g.mu.Lock()
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.at = seatedAt
 	g.mu.Unlock()
+	if seated != c {
+		g.moveTo(ctx, c, seated)
+	}
 	return jr, nil
 }
 
@@ -416,17 +460,10 @@ func (g *Game) JoinByID(ctx context.Context, roomID string, options map[string]a
 }
 
 // Resume takes back a seat with its reconnection token (the seat gets a
-// fresh token).
+// fresh token). When the seat is on another node, it follows the redirect
+// there, as a join does.
 func (g *Game) Resume(ctx context.Context, token string) (JoinResult, error) {
-	m, err := g.request(ctx, EventResume, g.resumeArg(token))
-	if err != nil {
-		return JoinResult{}, err
-	}
-	jr := parseJoin(m)
-	g.mu.Lock()
-	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
-	g.mu.Unlock()
-	return jr, nil
+	return g.seat(ctx, EventResume, g.resumeArg(token))
 }
 
 // Leave frees the seat at once.
@@ -483,15 +520,26 @@ func parseRoom(m map[string]any) RoomInfo {
 }
 
 // SubscribeLobby subscribes to the live room list; fn gets the full list
-// first, then updates and removals.
+// first, then updates and removals. The subscription belongs to the
+// connection: a join or resume that a redirect moves to another node
+// subscribes again there (fn then gets that node's full list, which shows
+// the same rooms).
 func (g *Game) SubscribeLobby(ctx context.Context, fn func(LobbyEvent)) error {
 	g.setCB(func() { g.onLobby = fn })
 	_, err := g.request(ctx, EventLobbySub)
+	if err == nil {
+		g.mu.Lock()
+		g.lobbySub = true
+		g.mu.Unlock()
+	}
 	return err
 }
 
 // UnsubscribeLobby stops lobby pushes.
 func (g *Game) UnsubscribeLobby(ctx context.Context) error {
+	g.mu.Lock()
+	g.lobbySub = false
+	g.mu.Unlock()
 	_, err := g.request(ctx, EventLobbyUnsub)
 	return err
 }
@@ -1070,8 +1118,19 @@ func (g *Game) resumeLoop() {
 	g.notifyResumed(JoinResult{}, lastErr)
 }
 
+// resumeOnce reconnects to the node the seat is on and resumes it there,
+// following redirects. When that node cannot be reached and it is not the
+// configured one, it asks the configured node, which redirects to the
+// seat's node or answers node_gone.
 func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
-	c, err := g.dial(ctx)
+	g.mu.Lock()
+	at := g.at
+	g.mu.Unlock()
+	c, err := g.dial(ctx, at)
+	if err != nil && at.URL != g.cfg.Client.URL {
+		at = g.cfg.Client
+		c, err = g.dial(ctx, at)
+	}
 	if err != nil {
 		return JoinResult{}, err
 	}
@@ -1084,7 +1143,10 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 		return JoinResult{}, ErrClosed
 	}
 	g.cli.Store(c) // only one resume runs at a time (g.resuming)
-	m, err := requestOn(ctx, c, EventResume, g.resumeArg(token))
+	g.mu.Lock()
+	g.at = at
+	g.mu.Unlock()
+	m, seated, seatedAt, err := g.seatRequest(ctx, c, at, EventResume, g.resumeArg(token))
 	if err != nil {
 		var pe *ProtocolError
 		if !errors.As(err, &pe) {
@@ -1093,9 +1155,14 @@ func (g *Game) resumeOnce(ctx context.Context) (JoinResult, error) {
 		return JoinResult{}, err
 	}
 	jr := parseJoin(m)
+	jr.URL = seatedAt.URL
 	g.mu.Lock()
 	g.roomID, g.session, g.token = jr.RoomID, jr.SessionID, jr.Token
+	g.at = seatedAt
 	g.mu.Unlock()
+	if seated != c {
+		g.moveTo(ctx, c, seated)
+	}
 	return jr, nil
 }
 

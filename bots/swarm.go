@@ -148,6 +148,10 @@ type SwarmSample struct {
 	ChurnErrors    int64
 	Latency        HistogramSnapshot
 	PerBotFrames   []int64 // by bot index, joined bots only (others -1)
+	// SeatsByNode counts the joined bots by the base URL of the node they
+	// are seated on (Game.NodeURL): one entry, the configured URL, on a
+	// single server; a node's URL per node of a cluster.
+	SeatsByNode map[string]int
 }
 
 // NewSwarm checks cfg and returns a Swarm.
@@ -321,8 +325,11 @@ func (r *roomSlot) set(id string) {
 }
 
 func (s *Swarm) startBot(ctx context.Context, b *bot, creator bool, room *roomSlot) {
-	g, err := NewGame(GameConfig{Client: s.cfg.Client, AckLatency: &s.latency,
-		AutoResume: s.plan.AutoResume, Mirror: s.mirror()})
+	gc := GameConfig{Client: s.cfg.Client, AckLatency: &s.latency, AutoResume: s.plan.AutoResume, Mirror: s.mirror()}
+	if CheckLocal(s.cfg.Client.URL) == nil {
+		gc.CheckRedirect = CheckLocal // a local swarm is not redirected to another machine
+	}
+	g, err := NewGame(gc)
 	if err != nil {
 		s.connectErrs.Add(1)
 		return
@@ -513,7 +520,7 @@ func (s *Swarm) Sample() SwarmSample {
 		ConnectErrors: s.connectErrs.Load(), JoinErrors: s.joinErrs.Load(),
 		ChurnOps: s.churnOps.Load(), ChurnErrors: s.churnErrs.Load(),
 		CheckFailures: s.checkFails.Load(), TickRate: int(s.tickRate.Load()),
-		PerBotFrames: make([]int64, s.cfg.Bots)}
+		PerBotFrames: make([]int64, s.cfg.Bots), SeatsByNode: map[string]int{}}
 	for i := range out.PerBotFrames {
 		out.PerBotFrames[i] = -1
 	}
@@ -522,6 +529,7 @@ func (s *Swarm) Sample() SwarmSample {
 		frames := st.Snapshots + st.Deltas
 		if b.joined.Load() {
 			out.Joined++
+			out.SeatsByNode[b.g.NodeURL()]++
 			if b.id < len(out.PerBotFrames) {
 				out.PerBotFrames[b.id] = frames
 			}

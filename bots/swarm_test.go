@@ -91,6 +91,7 @@ func TestSwarm_RunsAnyScenario(t *testing.T) {
 	require.GreaterOrEqual(t, sc.states.Load(), s.Frames-4) // every frame reached the script (a few may race the sample)
 	require.EqualValues(t, 4, s.CheckFailures)
 	require.Equal(t, []int{20, 20, 20, 20}, sc.tickRates)
+	require.Equal(t, map[string]int{url: 4}, s.SeatsByNode)
 }
 
 func TestSwarm_ScenarioByName(t *testing.T) {

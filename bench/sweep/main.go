@@ -4,7 +4,10 @@
 // the load generator's JSON result. It runs the floor pair (bench/floor +
 // bench/bareclient) and roomcast (bench/roomcast + cmd/bots) at the same
 // CCUs, finds the largest CCU each held, and prints roomcast ÷ floor ratios
-// and swarm ÷ bare-client CPU.
+// and swarm ÷ bare-client CPU. With -systems it also runs the peer servers
+// of bench/peers (Colyseus 0.18, Socket.IO 4.8; peers.go) at the same CCUs
+// and prints them side by side (compare.go); with -search-runs it searches
+// for each system's largest CCU held between the CCUs it tried.
 //
 // Every child runs in its own process group and is killed when its run
 // ends, and the whole sweep has a hard time limit. Use bench/run.sh, which
@@ -47,11 +50,14 @@ type config struct {
 	server                string
 	quietWait             time.Duration
 	quietBelow            float64
+	systems, pollSystems  []string // floor, roomcast, colyseus, socketio
+	peersDir, node        string   // bench/peers and the node binary, for the peers
+	search                searchConfig
 }
 
 // Row is one run's figures.
 type Row struct {
-	System    string `json:"system"` // floor | roomcast
+	System    string `json:"system"` // floor | roomcast | colyseus | socketio
 	Transport string `json:"transport"`
 	Parser    string `json:"parser,omitempty"`
 	Quantized bool   `json:"quantized,omitempty"`
@@ -76,6 +82,7 @@ type Row struct {
 	FramesDropped       uint64  `json:"frames_dropped,omitempty"`
 
 	KeptUp bool     `json:"kept_up"`
+	Search bool     `json:"search,omitempty"` // a run of the largest-CCU-held search
 	Behind []string `json:"behind,omitempty"`
 	Error  string   `json:"error,omitempty"`
 }
@@ -95,6 +102,13 @@ func main() {
 	flag.BoolVar(&c.quantized, "quantized", true, "also run roomcast with quantized positions at the lowest CCU")
 	flag.StringVar(&c.server, "server", "gameserver", `roomcast server: "gameserver" (cmd/gameserver -arena-mode bench) or "bench" (bench/roomcast)`)
 	summarize := flag.String("summarize", "", "only print the summary of an earlier run's results.jsonl")
+	systems := flag.String("systems", "floor,roomcast", "systems to run over WebSocket, in this order: floor, roomcast, colyseus, socketio (the last two from bench/peers)")
+	pollSystems := flag.String("polling-systems", "roomcast", "systems to run at the -polling-ccu points: roomcast, socketio")
+	flag.StringVar(&c.peersDir, "peers-dir", "bench/peers", "directory of the peer servers and load generators (npm ci there first)")
+	flag.StringVar(&c.node, "node", "node", "node binary for the peers")
+	flag.IntVar(&c.search.runs, "search-runs", 0, "after the grid, up to this many more runs per system to find its largest CCU held (bisection; 0: none)")
+	flag.IntVar(&c.search.step, "search-step", 100, "resolution of the largest-CCU-held search")
+	flag.IntVar(&c.search.max, "search-max", 6000, "largest CCU the search tries")
 	flag.DurationVar(&c.quietWait, "quiet-wait", 0, "before each run, wait up to this long for the machine to be quiet (shared machines)")
 	flag.Float64Var(&c.quietBelow, "quiet-below", 25, "quiet means the machine is less busy than this, in % of all its cores")
 	flag.Parse()
@@ -112,6 +126,12 @@ func main() {
 	}
 	if c.pollCCU, err = parseList(pollCCU); err != nil {
 		fatal(err)
+	}
+	if c.systems, err = parseSystems(*systems, allSystems); err != nil {
+		fatal(fmt.Errorf("-systems: %w", err))
+	}
+	if c.pollSystems, err = parseSystems(*pollSystems, pollingSystems); err != nil {
+		fatal(fmt.Errorf("-polling-systems: %w", err))
 	}
 	if c.binDir == "" {
 		fatal(errors.New("-bin is required"))
@@ -181,7 +201,7 @@ func sweep(ctx context.Context, c config) []Row {
 	}
 	behind := map[string]int{}
 	for _, n := range c.ccu {
-		for _, sys := range []string{"floor", "roomcast"} {
+		for _, sys := range c.systems {
 			if ctx.Err() != nil {
 				return rows
 			}
@@ -195,14 +215,27 @@ func sweep(ctx context.Context, c config) []Row {
 			record(r)
 		}
 	}
-	if c.quantized && len(c.ccu) > 0 && ctx.Err() == nil {
+	if c.quantized && len(c.ccu) > 0 && ctx.Err() == nil && slices.Contains(c.systems, "roomcast") {
 		record(runOne(ctx, c, "roomcast", "websocket", c.ccu[0], true))
 	}
 	for _, n := range c.pollCCU {
-		if ctx.Err() != nil {
-			return rows
+		for _, sys := range c.pollSystems {
+			if ctx.Err() != nil {
+				return rows
+			}
+			record(runOne(ctx, c, sys, "polling", n, false))
 		}
-		record(runOne(ctx, c, "roomcast", "polling", n, false))
+	}
+	for _, sys := range c.systems {
+		for range c.search.runs {
+			n := c.search.next(heldRuns(rows, sys))
+			if n == 0 || ctx.Err() != nil {
+				break
+			}
+			r := runOne(ctx, c, sys, "websocket", n, false)
+			r.Search = true
+			record(r)
+		}
 	}
 	return rows
 }
@@ -321,7 +354,7 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 	if c.quietWait > 0 {
 		waitQuiet(ctx, c)
 	}
-	if sys == "roomcast" {
+	if sys != "floor" && sys != "colyseus" {
 		row.Parser = "msgpack"
 	}
 	port, err := freePort()
@@ -337,7 +370,11 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 
 	var srv, cli *child
 	defer func() { cli.stop(); srv.stop() }()
-	if sys == "floor" {
+	startWait := 10 * time.Second
+	if isPeer(sys) {
+		srv, err = startPeerServer(rctx, c, sys, addr)
+		startWait = 30 * time.Second // node and its modules load slowly on a busy machine
+	} else if sys == "floor" {
 		srv, err = start(rctx, filepath.Join(c.binDir, "floor"), "-addr", addr)
 	} else {
 		args := []string{"-addr", addr}
@@ -361,7 +398,11 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 			row.Error = "server said " + line
 			return row
 		}
-	case <-time.After(10 * time.Second):
+		go func() { // a server that writes more to stdout must not block on it
+			for range srv.lines {
+			}
+		}()
+	case <-time.After(startWait):
 		row.Error = "server did not start"
 		return row
 	case <-rctx.Done():
@@ -369,7 +410,9 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 		return row
 	}
 	secs := func(d time.Duration) string { return d.String() }
-	if sys == "floor" {
+	if isPeer(sys) {
+		cli, err = startPeerClient(rctx, c, sys, transport, addr, ccu)
+	} else if sys == "floor" {
 		cli, err = start(rctx, filepath.Join(c.binDir, "bareclient"), "-url", "ws://"+addr+"/", "-clients", strconv.Itoa(ccu),
 			"-ramp", fmt.Sprint(c.ramp), "-warmup", secs(c.warmup), "-duration", secs(c.duration))
 	} else {
@@ -412,7 +455,7 @@ func runOne(ctx context.Context, c config, sys, transport string, ccu int, quant
 	}
 	b := take(srv.cmd.Process.Pid, cli.cmd.Process.Pid)
 	if statsB, ok := serverStatsOf(rctx, c, addr, sys); ok && statsOK {
-		if c.server == "gameserver" {
+		if sys == "roomcast" && c.server == "gameserver" {
 			row.TickLatenessP99Ms = promQuantile(statsA.prom, statsB.prom, "roomcast_tick_lateness_seconds_bucket", 0.99) * 1000
 			row.TickDurationP99Ms = promQuantile(statsA.prom, statsB.prom, "roomcast_tick_duration_seconds_bucket", 0.99) * 1000
 		} else {
@@ -485,11 +528,12 @@ type serverStats struct {
 
 func serverStatsOf(ctx context.Context, c config, addr, sys string) (serverStats, bool) {
 	var st serverStats
-	if sys != "roomcast" {
+	if sys == "floor" {
 		return st, false
 	}
-	path := "/benchstats"
-	if c.server == "gameserver" {
+	prom := sys == "roomcast" && c.server == "gameserver"
+	path := "/benchstats" // bench/roomcast and the peers
+	if prom {
 		path = "/metrics"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -503,7 +547,7 @@ func serverStatsOf(ctx context.Context, c config, addr, sys string) (serverStats
 		return st, false
 	}
 	defer resp.Body.Close()
-	if c.server == "gameserver" {
+	if prom {
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 		st.prom = string(b)
 		return st, err == nil
@@ -586,7 +630,7 @@ func printSummary(w io.Writer, rows []Row) {
 			sys += " (quantized)"
 		}
 		ack, late := "–", "–"
-		if r.System == "roomcast" {
+		if r.System != "floor" {
 			ack = fmt.Sprintf("%.1f / %.1f", r.AckP50Ms, r.AckP99Ms)
 			late = fmt.Sprintf("%.1f", r.TickLatenessP99Ms)
 		}
@@ -644,5 +688,12 @@ func printSummary(w io.Writer, rows []Row) {
 	if held["floor"] > 0 {
 		ratio = fmt.Sprintf("%.2f", float64(held["roomcast"])/float64(held["floor"]))
 	}
-	fmt.Fprintf(w, "Largest CCU held (of those tested): floor %d, roomcast %d, roomcast÷floor %s\n", held["floor"], held["roomcast"], ratio)
+	fmt.Fprintf(w, "Largest CCU held (of those tested): floor %d, roomcast %d, roomcast÷floor %s", held["floor"], held["roomcast"], ratio)
+	for _, p := range peerSystems {
+		if _, ok := held[p]; ok || hasSystem(rows, p) {
+			fmt.Fprintf(w, ", %s %d", p, held[p])
+		}
+	}
+	fmt.Fprintln(w)
+	printComparison(w, rows)
 }

@@ -10,6 +10,12 @@ room, kept across connections (resume), with a statesync mirror fed by the
     seq = player.send_input({"dx": 1, "dy": 0})
     player.wait_for(lambda: player.ack >= seq, "the input's ack")
 
+A join or resume that the server redirects to another node (PROTOCOL.md,
+"Several nodes: redirects") is followed: a new connection to the node the
+reply names, with the same transport and serializer, then rooms.claim (or
+the same rooms.resume); the player's connection is then that one
+(`player.conn.url`) and the first is closed.
+
 Every state frame is checked: its state must decode and apply, the ack must
 never go back, and when the server sends a checksum (a third argument, 16
 hex digits) it must equal the mirror's. Problems are collected in
@@ -20,6 +26,7 @@ import itertools
 import logging
 import threading
 import time
+import urllib.parse
 
 import engineio
 import socketio
@@ -29,6 +36,8 @@ from statesync_mirror import APPLIED, EMPTY, GAP, OLD, Mirror, MirrorError
 REQUEST_TIMEOUT = 30  # seconds; generous for a loaded 2-core machine
 _LOGGER_IDS = itertools.count(1)
 TRANSPORTS = {"websocket": ["websocket"], "polling": ["polling"], "upgrade": ["polling", "websocket"]}
+MAX_REDIRECTS = 3  # per join or resume; then RequestError redirect_loop
+SOCKETIO_PATH = "/socket.io"
 
 
 class OrderedEngineIO(engineio.Client):
@@ -49,11 +58,22 @@ class OrderedSocketIO(socketio.Client):
 
 
 class RequestError(Exception):
-    """A request answered {ok: false, error: {code, message}}."""
+    """A request answered {ok: false, error: {code, message}}; redirect is
+    the reply's redirect object ({url, claim?, roomId?}) when code is
+    "redirect"."""
 
-    def __init__(self, event, error):
+    def __init__(self, event, error, redirect=None):
         self.code = error.get("code") if isinstance(error, dict) else None
+        self.redirect = redirect if isinstance(redirect, dict) else None
         super().__init__(f"{event}: {error}")
+
+
+def socketio_path(url):
+    """The Socket.IO path of the node at url: a path in the URL (a reverse
+    proxy's per-node prefix) goes before /socket.io. python-engineio reads
+    only the URL's host, so the prefix must travel in socketio_path."""
+    prefix = urllib.parse.urlparse(url).path.rstrip("/")
+    return prefix + SOCKETIO_PATH
 
 
 class _ProblemHandler(logging.Handler):
@@ -71,8 +91,9 @@ class _ProblemHandler(logging.Handler):
 class Connection:
     """One Socket.IO connection of a player."""
 
-    def __init__(self, player, transport, serializer):
+    def __init__(self, player, transport, serializer, url=None):
         self.player, self.transport, self.serializer = player, transport, serializer
+        self.url = url or player.url  # the node's base URL
         self.left = []  # room.left payloads received on this connection
         self.problems = []  # library warnings and unexpected disconnects
         self.closing = False
@@ -97,7 +118,8 @@ class Connection:
                 self.player.cond.notify_all()
 
     def open(self):
-        self.sio.connect(self.player.url, transports=TRANSPORTS[self.transport], wait_timeout=REQUEST_TIMEOUT)
+        self.sio.connect(self.url, transports=TRANSPORTS[self.transport], socketio_path=socketio_path(self.url),
+                         wait_timeout=REQUEST_TIMEOUT)
 
     def request(self, event, *args):
         """Emits event with an ack and returns the ack's object; raises
@@ -117,7 +139,7 @@ class Connection:
         if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
             raise AssertionError(f"{event}: ack {reply!r} is not {{ok: bool, ...}}")
         if not reply["ok"]:
-            raise RequestError(event, reply.get("error"))
+            raise RequestError(event, reply.get("error"), reply.get("redirect"))
         return reply
 
     def close(self):
@@ -153,11 +175,64 @@ class Player:
         return c
 
     def join(self, conn, event, *args):
-        with self.cond:
-            self.conn = conn
-        seat = conn.request(event, *args)
+        seat = self._seat_request(conn, event, *args)
         self._take_seat(seat)
         return seat
+
+    def _seat_request(self, conn, event, *args):
+        """Sends a join or resume on conn, which becomes the player's, and
+        follows redirects (at most MAX_REDIRECTS): a redirect with a claim
+        is answered by rooms.claim({claim}) on a new connection to its url,
+        one without by the same request there. The connection that seats
+        becomes the player's before its request (its snapshot follows the
+        ack); the others are closed."""
+        with self.cond:
+            self.conn = conn
+        cur = conn
+        for hops in itertools.count():
+            try:
+                seat = cur.request(event, *args)
+            except RequestError as exc:
+                if exc.code != "redirect" or not exc.redirect or not isinstance(exc.redirect.get("url"), str):
+                    self._give_back(conn, cur)
+                    raise
+                if hops == MAX_REDIRECTS:
+                    self._give_back(conn, cur)
+                    raise RequestError(event, {"code": "redirect_loop", "message":
+                                               f"redirected {hops + 1} times, the last to {exc.redirect['url']}"}) from exc
+                if urllib.parse.urlparse(exc.redirect["url"]).scheme not in ("http", "https", "ws", "wss"):
+                    self._give_back(conn, cur)
+                    raise RequestError(event, {"code": "bad_reply", "message":
+                                               f"redirect to {exc.redirect['url']!r}, not an http(s) or ws(s) URL"}) from exc
+                nxt = Connection(self, cur.transport, cur.serializer, url=exc.redirect["url"])
+                try:
+                    nxt.open()
+                except Exception:
+                    nxt.close()
+                    self._give_back(conn, cur)
+                    raise
+                if cur is not conn:
+                    cur.close()
+                with self.cond:
+                    self.conn = nxt
+                cur = nxt
+                if exc.redirect.get("claim"):
+                    event, args = "rooms.claim", ({"claim": exc.redirect["claim"]},)
+                continue
+            except Exception:
+                self._give_back(conn, cur)
+                raise
+            if cur is not conn:
+                conn.close()  # seated elsewhere: the first connection goes
+            return seat
+
+    def _give_back(self, conn, cur):
+        """After a failed follow: cur (a redirect's connection) is closed
+        and the player's connection is conn again, if still open."""
+        if cur is not conn:
+            cur.close()
+            with self.cond:
+                self.conn = conn
 
     def resume(self, conn, with_tick=True):
         """rooms.resume on conn with the last token and, if with_tick, the
@@ -169,8 +244,7 @@ class Player:
                 body["tick"] = self.mirror.tick
             else:
                 self.needs_snapshot = True
-            self.conn = conn
-        seat = conn.request("rooms.resume", body)
+        seat = self._seat_request(conn, "rooms.resume", body)
         if seat["sessionId"] != self.seat["sessionId"]:
             raise AssertionError(f"resume gave sessionId {seat['sessionId']}, want {self.seat['sessionId']}")
         if seat["token"] == self.seat["token"]:

@@ -83,7 +83,13 @@ export declare class Mirror {
 /** A plain copy of a mirrored value: entities → objects, Maps → objects keyed by String(key). */
 export declare function plain(value: unknown): any;
 
-/** A refused request; code is the server's stable error code (e.g. "room_full"), or "timeout". */
+/**
+ * A refused request; code is the server's stable error code (e.g. "room_full";
+ * across nodes "claim_invalid", "node_gone", "unavailable"), or one of the
+ * client's own: "timeout", "bad_reply", "already_in_room", "redirect_loop"
+ * (more than 3 redirects in one call), "connect_failed" (a redirect's node
+ * could not be reached).
+ */
 export declare class RoomcastError extends Error {
   constructor(code: string, message: string);
   code: string;
@@ -189,6 +195,8 @@ export declare class Room<Input = any> extends Emitter<RoomEvents> {
   client: Client;
   opts: RoomOptions<Input>;
   id: string | null;
+  /** The base URL of the node the seat is on (the client's url when seated). */
+  url: string | null;
   sessionId: string | null;
   /** The resume token (renewed at every resume). */
   token: string | null;
@@ -253,10 +261,17 @@ export interface Reply {
   [field: string]: any;
 }
 
-/** One connection to a server; it holds at most one room at a time. */
+/**
+ * One connection to a server; it holds at most one room at a time. A join or
+ * resume redirected to another node moves it to a new connection there.
+ */
 export declare class Client extends Emitter<ClientEvents> {
+  /** A path in url is a prefix before the Socket.IO path (a reverse proxy's per-node prefix), not a namespace. */
   constructor(url: string, opts?: ConnectOptions);
+  /** The current connection (replaced when a redirect moves the client). */
   socket: Socket;
+  /** The base URL of the node the client is connected to: the one given, or the last redirect's. */
+  url: string;
   stallTimeout: number;
   /** The current room, or null. */
   room: Room | null;

@@ -83,10 +83,22 @@ const isChecksum = (v) => typeof v === "string" && /^[0-9a-f]{16}$/.test(v);
 
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
+/** How many redirects one join or resume follows (PROTOCOL.md, "Several nodes: redirects"). */
+const MAX_REDIRECTS = 3;
+
+/**
+ * After this many failed reconnection attempts to a node a redirect led
+ * to, a seated client goes back to the URL it was given and resumes the
+ * seat there: that node redirects to the seat's node, or says node_gone.
+ */
+const ATTEMPTS_BEFORE_ENTRY = 3;
+
 /**
  * Connects to a roomcast server (Socket.IO at url + "/socket.io/", the
  * msgpack parser). Resolves once connected; rejects after opts.timeout ms
- * (default 10 s) with the last connection error.
+ * (default 10 s) with the last connection error. A path in url is a
+ * prefix before the Socket.IO path (a reverse proxy's per-node prefix:
+ * "https://play.example.com/n2" reaches /n2/socket.io/), not a namespace.
  *
  * opts: transports (e.g. ["polling"] to force long-polling; default
  * websocket with polling fallback as socket.io-client does), auth, query,
@@ -102,27 +114,55 @@ export async function connect(url, opts = {}) {
   return client;
 }
 
-/** Client is one connection to a server; it holds at most one room at a time. */
+/**
+ * Client is one connection to a server; it holds at most one room at a
+ * time. A join or resume that the server redirects to another node moves
+ * the Client to a new connection there (client.url says which node).
+ */
 export class Client extends Emitter {
   constructor(url, opts = {}) {
     super();
     const { stallTimeout = 2500, timeout, ...ioOpts } = opts;
     this.stallTimeout = stallTimeout;
-    this.socket = io(url, {
-      reconnectionDelay: 250,
-      reconnectionDelayMax: 2000,
-      ...ioOpts,
-      // One Client = one connection (a connection holds one seat), always
-      // with the msgpack parser (state frames are binary).
-      forceNew: true,
-      parser: msgpackParser,
-    });
+    this._ioOpts = ioOpts;
+    this._timeout = timeout ?? 10_000;
+    this._entryUrl = url;
+    /** The base URL of the node this client is connected to: url, or the last redirect's. */
+    this.url = url;
     /** The current room (or null). */
     this.room = null;
     this._lobbies = new Set();
     this._everConnected = false;
-    const s = this.socket;
+    this.socket = this._open(url);
+  }
+
+  // _open makes a socket.io-client connection to the node at url with the
+  // client's options, and its handlers. Each connection is its own
+  // Manager (forceNew) with the msgpack parser (state frames are binary).
+  _open(url) {
+    let target = url;
+    const opts = { reconnectionDelay: 250, reconnectionDelayMax: 2000, ...this._ioOpts, forceNew: true, parser: msgpackParser };
+    const prefix = pathPrefix(url);
+    if (prefix) {
+      // socket.io-client reads a URL's path as the namespace: the path is
+      // moved in front of the Socket.IO path instead.
+      target = new URL(url).origin;
+      opts.path = prefix + (this._ioOpts.path ?? "/socket.io");
+    }
+    const s = io(target, opts);
+    this._attach(s, url);
+    return s;
+  }
+
+  // _attach installs the handlers of socket s, which reaches url.
+  // Connection events count only for the Client's current socket; state
+  // frames and messages go to the room from any socket, because a
+  // redirect's snapshot may arrive before the Client has moved to the new
+  // socket (the ack and the snapshot can come in one long-polling payload).
+  _attach(s, url) {
+    const current = () => s === this.socket;
     s.on("connect", () => {
+      if (!current()) return;
       const again = this._everConnected;
       this._everConnected = true;
       this.emit("connect", { reconnect: again });
@@ -132,24 +172,41 @@ export class Client extends Emitter {
       }
     });
     s.on("disconnect", (reason) => {
+      if (!current()) return;
       this.emit("disconnect", reason);
       if (this.room) this.room._dropped(reason);
       for (const l of this._lobbies) l._lost();
     });
-    s.on("connect_error", (err) => this.emit("connect_error", err));
+    s.on("connect_error", (err) => current() && this.emit("connect_error", err));
+    if (url !== this._entryUrl) {
+      s.io.on("reconnect_attempt", (attempt) => {
+        if (current() && attempt > ATTEMPTS_BEFORE_ENTRY && this.room && !this.room.left) this._moveTo(this._open(this._entryUrl), this._entryUrl);
+      });
+    }
     s.on("snapshot", (state, ack, checksum) => this.room?._frame("snapshot", state, ack, checksum));
     s.on("delta", (state, ack, checksum) => this.room?._frame("delta", state, ack, checksum));
     s.on("msg", (type, payload, cb) => this.room?.emit("message", type, payload, cb));
-    s.on("room.left", (info) => this.room?._left(info ?? {}));
+    s.on("room.left", (info) => current() && this.room?._left(info ?? {}));
     s.on("lobby.rooms", (list) => {
-      for (const l of this._lobbies) l._all(list);
+      if (current()) for (const l of this._lobbies) l._all(list);
     });
     s.on("lobby.update", (listing) => {
-      for (const l of this._lobbies) l._update(listing);
+      if (current()) for (const l of this._lobbies) l._update(listing);
     });
     s.on("lobby.remove", (id) => {
-      for (const l of this._lobbies) l._remove(id);
+      if (current()) for (const l of this._lobbies) l._remove(id);
     });
+  }
+
+  // _moveTo makes s (connected to url, or connecting) the Client's socket
+  // and closes the previous one. Lobby subscriptions do not move with a
+  // connection: they are made again on s.
+  _moveTo(s, url) {
+    const old = this.socket;
+    this.socket = s;
+    this.url = url;
+    old.disconnect();
+    if (s.connected) for (const l of this._lobbies) l._subscribe().catch(() => {});
   }
 
   /** True while the socket is connected. */
@@ -163,21 +220,9 @@ export class Client extends Emitter {
   }
 
   _connected(ms) {
-    if (this.socket.connected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      let lastErr;
-      const onErr = (err) => (lastErr = err);
-      const timer = setTimeout(() => {
-        this.socket.off("connect_error", onErr);
-        this.close();
-        reject(new Error(`roomcast: could not connect in ${ms} ms${lastErr ? ": " + lastErr.message : ""}`));
-      }, ms);
-      this.socket.on("connect_error", onErr);
-      this.socket.once("connect", () => {
-        clearTimeout(timer);
-        this.socket.off("connect_error", onErr);
-        resolve();
-      });
+    return socketConnected(this.socket, ms).catch((err) => {
+      this.close();
+      throw err;
     });
   }
 
@@ -185,17 +230,61 @@ export class Client extends Emitter {
    * Emits event with args and resolves with the ack's fields; a reply
    * {ok:false, error:{code,message}} rejects with a RoomcastError.
    */
-  request(event, ...args) {
-    return new Promise((resolve, reject) => {
-      this.socket.timeout(10_000).emit(event, ...args, (err, reply) => {
-        if (err) return reject(new RoomcastError("timeout", `no reply to ${event}: ${err.message}`));
-        if (!reply || reply.ok !== true) {
-          const e = reply?.error ?? {};
-          return reject(new RoomcastError(e.code ?? "bad_reply", e.message ?? `bad reply to ${event}`));
+  async request(event, ...args) {
+    return replyOrThrow(event, await ask(this.socket, event, args));
+  }
+
+  // _seatRequest sends a join or resume and follows redirects (at most
+  // MAX_REDIRECTS): a redirect with a claim is answered by
+  // rooms.claim({claim}) on a new connection to its url, one without by
+  // the same request there. Once seated on another node, that connection
+  // becomes the Client's and the first one is closed; connections that
+  // led nowhere are closed.
+  async _seatRequest(event, args) {
+    let s = this.socket;
+    let url = this.url;
+    const drop = () => s !== this.socket && s.disconnect();
+    for (let hops = 0; ; hops++) {
+      let reply;
+      try {
+        reply = await ask(s, event, args);
+      } catch (err) {
+        drop();
+        throw err;
+      }
+      const rd = reply?.redirect;
+      if (reply?.ok === true || reply?.error?.code !== "redirect" || typeof rd?.url !== "string") {
+        try {
+          replyOrThrow(event, reply);
+        } catch (err) {
+          drop();
+          throw err;
         }
-        resolve(reply);
-      });
-    });
+        if (s !== this.socket) this._moveTo(s, url);
+        return reply;
+      }
+      if (hops === MAX_REDIRECTS) {
+        drop();
+        throw new RoomcastError("redirect_loop", `${event}: redirected ${hops + 1} times, the last to ${rd.url}`);
+      }
+      if (!isNodeUrl(rd.url)) {
+        drop();
+        throw new RoomcastError("bad_reply", `${event}: redirect to ${JSON.stringify(rd.url)}, not an http(s) or ws(s) URL`);
+      }
+      drop();
+      s = this._open(rd.url);
+      url = rd.url;
+      try {
+        await socketConnected(s, this._timeout);
+      } catch (err) {
+        drop();
+        throw new RoomcastError("connect_failed", `${event}: redirect to ${rd.url}: ${err.message}`);
+      }
+      if (typeof rd.claim === "string" && rd.claim) {
+        event = "rooms.claim";
+        args = [{ claim: rd.claim }];
+      }
+    }
   }
 
   /** Joins a room of type name with a free seat, or creates one. Resolves to a Room. */
@@ -225,7 +314,7 @@ export class Client extends Emitter {
     const room = new Room(this, roomOpts);
     this.room = room;
     try {
-      const reply = await this.request(event, ...args);
+      const reply = await this._seatRequest(event, args);
       room._seated(reply);
       return room;
     } catch (err) {
@@ -267,6 +356,67 @@ export class Client extends Emitter {
     this._lobbies.clear();
     this.room?._left({ code: "closed", reason: "client closed" });
     this.socket.disconnect();
+  }
+}
+
+// ask emits event(...args) on socket s and resolves with the ack's first
+// argument; it rejects with a RoomcastError "timeout" after 10 s.
+function ask(s, event, args) {
+  return new Promise((resolve, reject) => {
+    s.timeout(10_000).emit(event, ...args, (err, reply) => {
+      if (err) reject(new RoomcastError("timeout", `no reply to ${event}: ${err.message}`));
+      else resolve(reply);
+    });
+  });
+}
+
+// replyOrThrow returns an {ok:true} reply and throws a RoomcastError for
+// anything else.
+function replyOrThrow(event, reply) {
+  if (!reply || reply.ok !== true) {
+    const e = reply?.error ?? {};
+    throw new RoomcastError(e.code ?? "bad_reply", e.message ?? `bad reply to ${event}`);
+  }
+  return reply;
+}
+
+// socketConnected resolves once s is connected; it rejects after ms with
+// the last connection error.
+function socketConnected(s, ms) {
+  if (s.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let lastErr;
+    const onErr = (err) => (lastErr = err);
+    const timer = setTimeout(() => {
+      s.off("connect_error", onErr);
+      reject(new Error(`roomcast: could not connect in ${ms} ms${lastErr ? ": " + lastErr.message : ""}`));
+    }, ms);
+    s.on("connect_error", onErr);
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.off("connect_error", onErr);
+      resolve();
+    });
+  });
+}
+
+// isNodeUrl reports whether url is an absolute http, https, ws or wss URL.
+function isNodeUrl(url) {
+  try {
+    return ["http:", "https:", "ws:", "wss:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+// pathPrefix returns the path of a node's base URL without its trailing
+// slash ("" for none, or for a URL it cannot parse, which socket.io-client
+// then reads as before).
+function pathPrefix(url) {
+  try {
+    return new URL(url).pathname.replace(/\/+$/, "");
+  } catch {
+    return "";
   }
 }
 
@@ -343,6 +493,8 @@ export class Room extends Emitter {
     this.client = client;
     this.opts = opts;
     this.id = null;
+    /** The base URL of the node the seat is on (client.url when seated). */
+    this.url = null;
     this.sessionId = null;
     this.token = null;
     this.name = null;
@@ -389,6 +541,7 @@ export class Room extends Emitter {
   }
 
   _seated(reply) {
+    this.url = this.client.url;
     this.id = reply.roomId;
     this.sessionId = reply.sessionId;
     this.token = reply.token;
@@ -583,13 +736,15 @@ export class Room extends Emitter {
     this.status = "resuming";
     const tick = this.mirror.valid && !this._needSnapshot ? this.mirror.tick : 0;
     try {
-      const reply = await this.client.request("rooms.resume", { token: this.token, tick });
+      const reply = await this.client._seatRequest("rooms.resume", [{ token: this.token, tick }]);
       this._seated(reply);
       this.stats.resumes++;
       this.emit("resume");
     } catch (err) {
-      if (err.code === "timeout" || err.code === "room_busy") {
-        // Try again on this connection soon.
+      if (err.code === "timeout" || err.code === "room_busy" || err.code === "connect_failed") {
+        // Try again on this connection soon (a redirect's node that could
+        // not be reached: the node asked again redirects, or says
+        // node_gone once that node's registration has expired).
         setTimeout(() => this.client.connected && this._resume(), 250);
         return;
       }
