@@ -365,7 +365,7 @@ func (n *Node) NodeURL(ctx context.Context, nodeID string) (string, error) {
 
 // Put implements rooms.Registry (queued).
 func (n *Node) Put(_ context.Context, l rooms.Listing) error {
-	enc, err := encodeListing(l)
+	enc, err := encodeListing(l, n.cfg.NodeID)
 	if err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func (n *Node) Get(ctx context.Context, roomID string) (rooms.Listing, error) {
 	if len(ls) == 0 {
 		return rooms.Listing{}, rooms.ErrRoomNotFound
 	}
-	return ls[0], nil
+	return ls[0].Listing, nil
 }
 
 // List implements rooms.Registry: the listed rooms of every live node.
@@ -397,21 +397,21 @@ func (n *Node) List(ctx context.Context, q rooms.Query) ([]rooms.Listing, error)
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
+	out := make([]rooms.Listing, 0, len(all))
 	for i := range all {
-		if q.Match(&all[i]) {
-			out = append(out, all[i])
+		if q.Match(&all[i].Listing) {
+			out = append(out, all[i].Listing)
 		}
 	}
 	return out, nil
 }
 
-func (n *Node) listings(ctx context.Context, one string) ([]rooms.Listing, error) {
+func (n *Node) listings(ctx context.Context, one string) ([]storedListing, error) {
 	res, err := n.run(ctx, n.scripts.list, one).StringSlice()
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	out := make([]rooms.Listing, 0, len(res))
+	out := make([]storedListing, 0, len(res))
 	for _, b := range res {
 		l, err := decodeListing([]byte(b))
 		if err != nil {
@@ -468,7 +468,7 @@ func (n *Node) publishAll() error {
 		args := make([]any, 0, 10*len(batch))
 		for _, p := range batch {
 			l := p.Listing
-			enc, err := encodeListing(l)
+			enc, err := encodeListing(l, n.cfg.NodeID)
 			if err != nil {
 				return err
 			}
@@ -487,31 +487,66 @@ func (n *Node) publishAll() error {
 }
 
 // runLobby feeds the local lobby with the other nodes' listing changes.
+// Messages published while the subscription was down (a Redis restart)
+// are lost, so on every resubscription, and again two beats later (when
+// the other nodes have published their rooms again), it reads every
+// listing back.
 func (n *Node) runLobby() {
 	ps := n.rdb.Subscribe(n.ctx, n.cfg.Prefix+":lobby")
 	defer ps.Close()
-	ch := ps.Channel()
+	ch := ps.ChannelWithSubscriptions()
+	subscriptions := 0
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
-		case msg, ok := <-ch:
+		case v, ok := <-ch:
 			if !ok {
 				return
 			}
-			m, err := decodeLobbyMessage([]byte(msg.Payload))
-			if err != nil {
-				n.log.Warn("cluster: malformed lobby message", "err", err)
-				continue
+			switch msg := v.(type) {
+			case *redis.Subscription:
+				if msg.Kind != "subscribe" {
+					continue
+				}
+				if subscriptions++; subscriptions > 1 {
+					n.log.Info("cluster: lobby subscription back; reading every listing again")
+					n.resyncLobby()
+					time.AfterFunc(2*n.cfg.Beat, n.resyncLobby)
+				}
+			case *redis.Message:
+				m, err := decodeLobbyMessage([]byte(msg.Payload))
+				if err != nil {
+					n.log.Warn("cluster: malformed lobby message", "err", err)
+					continue
+				}
+				if m.node == n.cfg.NodeID {
+					continue // this node's lobby saw it first hand
+				}
+				if m.removed != "" {
+					n.local.ListingRemoved(m.removed)
+				} else {
+					n.local.ListingChanged(m.listing.Listing)
+				}
 			}
-			if m.node == n.cfg.NodeID {
-				continue // this node's lobby saw it first hand
-			}
-			if m.removed != "" {
-				n.local.ListingRemoved(m.removed)
-			} else {
-				n.local.ListingChanged(m.listing)
-			}
+		}
+	}
+}
+
+// resyncLobby feeds the local lobby every other node's listing as Redis
+// has it now (nothing is removed: a room missing now may be on its way
+// back after a restart).
+func (n *Node) resyncLobby() {
+	if n.ctx.Err() != nil {
+		return
+	}
+	ls, err := n.listings(n.ctx, "")
+	if err != nil {
+		return
+	}
+	for _, l := range ls {
+		if l.node != n.cfg.NodeID {
+			n.local.ListingChanged(l.Listing)
 		}
 	}
 }

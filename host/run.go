@@ -47,6 +47,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	if s.node != nil {
 		if s.node.URL() == "" {
 			s.node.SetURL("http://" + ln.Addr().String())
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+				s.log.Warn("cluster: the public URL is the listen address, which clients cannot reach; set --public-url",
+					"public_url", s.node.URL())
+			}
 		}
 		if err := s.node.Start(); err != nil {
 			_ = ln.Close()
