@@ -158,7 +158,7 @@ if redis.call('EXISTS', roomKey(id)) == 1 then return {'nocap'} end
 local max = tonumber(ARGV[9])
 redis.call('HSET', roomKey(id), 'name', name, 'node', node, 'seats', 0, 'pend', 0, 'max', max,
   'locked', '0', 'private', ARGV[10], 'fm', ARGV[11], 'opts', ARGV[12], 'created', ARGV[13], 'l', '')
-redis.call('ZADD', openKey, score(ARGV[13]), id)
+if ARGV[10] ~= '1' then redis.call('ZADD', openKey, score(ARGV[13]), id) end
 redis.call('ZADD', P .. ':rooms', score(ARGV[13]), id)
 redis.call('SADD', P .. ':noderooms:' .. node, id)
 return take(id, {node = node, seats = 0, max = max, name = name, opts = ARGV[12], created = ARGV[13]})
@@ -181,11 +181,14 @@ if a[1] == 'remote' then
   redis.call('HINCRBY', roomKey(a[2]), 'pend', -1)
 end
 local rk = roomKey(a[2])
-local v = redis.call('HMGET', rk, 'seats', 'max', 'name', 'created', 'locked', 'private')
+local v = redis.call('HMGET', rk, 'seats', 'max', 'name', 'created', 'locked', 'private', 'node', 'pend', 'l')
 if not v[1] then return 0 end
 local seats = math.max(0, tonumber(v[1]) - 1)
 redis.call('HSET', rk, 'seats', seats)
-if seats < tonumber(v[2]) and v[5] ~= '1' and v[6] ~= '1' then
+if seats == 0 and tonumber(v[8]) == 0 and v[9] == '' then
+  -- created by this reserve and never run: it goes
+  dropRoom(a[2], v[3], v[7])
+elseif seats < tonumber(v[2]) and v[5] ~= '1' and v[6] ~= '1' then
   redis.call('ZADD', P .. ':open:' .. v[3], score(v[4]), a[2])
 end
 return 1
