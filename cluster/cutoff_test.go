@@ -19,9 +19,10 @@ type cutter struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns []net.Conn
+	mu        sync.Mutex
+	cut       bool
+	blackhole bool // while cut: accept connections and never answer
+	conns     []net.Conn
 }
 
 func newCutter(t *testing.T, target string) *cutter {
@@ -43,6 +44,12 @@ func (c *cutter) accept() {
 			return
 		}
 		c.mu.Lock()
+		if c.cut && c.blackhole {
+			c.conns = append(c.conns, conn)
+			c.mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, conn) }()
+			continue
+		}
 		if c.cut {
 			c.mu.Unlock()
 			_ = conn.Close()
@@ -63,10 +70,16 @@ func (c *cutter) accept() {
 
 // setCut cuts every relayed connection and refuses new ones (true), or
 // relays again (false).
-func (c *cutter) setCut(cut bool) {
+func (c *cutter) setCut(cut bool) { c.set(cut, false) }
+
+// setBlackhole cuts every relayed connection and takes new ones without
+// ever answering (a network that drops packets).
+func (c *cutter) setBlackhole() { c.set(true, true) }
+
+func (c *cutter) set(cut, blackhole bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cut = cut
+	c.cut, c.blackhole = cut, blackhole
 	if cut {
 		for _, conn := range c.conns {
 			_ = conn.Close()
@@ -106,4 +119,31 @@ func TestCutOffNodeLeavesAndComesBack(t *testing.T) {
 	assert.Equal(t, seat.RoomID, rd.RoomID)
 	_, err = a.connect().claim(t, rd.Claim)
 	require.NoError(t, err)
+}
+
+// Redis that never answers (packets dropped): joins answer unavailable
+// within their deadline, the node's own seats still resume, and it
+// recovers.
+func TestBlackholedRedisAnswersUnavailable(t *testing.T) {
+	r := redistest.Start(t)
+	relay := newCutter(t, r.Addr())
+	a := startNode(t, r, "a", nodeOpts{redisURL: relay.url()})
+	player := a.connect()
+	seat, err := player.join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+
+	relay.setBlackhole()
+	_, err = a.connect().join(t, rooms.JoinRequest{Mode: rooms.JoinOrCreate, Name: "arena"})
+	assert.Equal(t, rooms.CodeUnavailable, codeOf(err))
+	player.sess.Close()
+	_, err = a.connect().resume(t, seat.Token)
+	require.NoError(t, err, "this node's own seat")
+
+	relay.setCut(false)
+	eventually(t, "joins to work again", func() bool {
+		c := a.connect()
+		_, err := c.join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
+		c.sess.Close()
+		return err == nil
+	})
 }

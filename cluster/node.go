@@ -140,6 +140,9 @@ func New(cfg Config) (*Node, error) {
 	// answers the same on a second run, and the others are retried by the
 	// ordered queue.
 	opts.MaxRetries = -1
+	// Every call's context bounds it, dials included (a join waits at most
+	// its own deadline, the node's own work Config.RedisTimeout).
+	opts.ContextTimeoutEnabled = true
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg: cfg, rdb: redis.NewClient(opts), scripts: newScripts(), log: cfg.Logger.With("node", cfg.NodeID),
