@@ -116,10 +116,11 @@ func TestHelp(t *testing.T) {
 		"inline-writes", "max-sessions", "log-format", "log-level", "pprof", "drain-grace", "shutdown-grace", "drain-wait",
 		"max-rooms", "create-rate", "create-rate-per-ip", "list-rate", "reconnect-grace", "demo", "arena-mode", "quantized", "packed", "tick-rate",
 		"dev-any-origin", "max-conns-per-ip", "max-sessions-per-ip", "handshake-rate", "handshake-burst", "trusted-proxies",
-		"idle-timeout", "post-timeout", "max-poll-packets", "poll-drain-wait", "limit-loopback"} {
+		"idle-timeout", "post-timeout", "max-poll-packets", "poll-drain-wait", "limit-loopback",
+		"redis", "public-url", "node-id", "redis-prefix"} {
 		require.Regexp(t, `(?m)^  --`+name+`( \w+)? +`+host.EnvName(name)+`$`, out)
 	}
-	require.Equal(t, 36, strings.Count(out, "\n  --"), "no flag unlisted above")
+	require.Equal(t, 40, strings.Count(out, "\n  --"), "no flag unlisted above")
 
 	c = &command{}
 	require.Equal(t, 2, host.Execute(context.Background(), host.Env{Args: []string{"--arena-mode", "ctf"}, Stderr: &stderr}, c.setup, c.options()...))
