@@ -242,7 +242,7 @@ func unavailable(err error) error {
 
 // Reserve implements rooms.Directory.
 func (n *Node) Reserve(ctx context.Context, req rooms.Reservation) (rooms.Placement, error) {
-	mode := map[rooms.JoinMode]string{rooms.JoinByID: "id", rooms.JoinExisting: "join", rooms.JoinOrCreate: "joc", rooms.Create: "create"}[req.Mode]
+	mode := scriptMode(req.Mode)
 	if mode == "" {
 		return rooms.Placement{}, &rooms.Error{Code: rooms.CodeBadRequest, Message: "unknown join mode"}
 	}
@@ -269,6 +269,21 @@ func (n *Node) Reserve(ctx context.Context, req rooms.Reservation) (rooms.Placem
 		return rooms.Placement{}, unavailable(err)
 	}
 	return n.placement(res, req, token)
+}
+
+// scriptMode is the reserve script's name of a join mode ("" if none).
+func scriptMode(m rooms.JoinMode) string {
+	switch m {
+	case rooms.JoinByID:
+		return "id"
+	case rooms.JoinExisting:
+		return "join"
+	case rooms.JoinOrCreate:
+		return "joc"
+	case rooms.Create:
+		return "create"
+	}
+	return ""
 }
 
 func (n *Node) placement(res []any, req rooms.Reservation, token string) (rooms.Placement, error) {
