@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -421,6 +423,14 @@ func (n *Node) List(ctx context.Context, q rooms.Query) ([]rooms.Listing, error)
 			out = append(out, all[i].Listing)
 		}
 	}
+	// Redis orders by milliseconds: oldest first to the nanosecond, then
+	// by id, as the Registry contract (and rooms.list's cursors) want.
+	slices.SortFunc(out, func(a, b rooms.Listing) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 
