@@ -243,3 +243,26 @@ func TestLockedRoomTakesNoMatchmakingJoiner(t *testing.T) {
 	assert.Same(t, b, n, "a new room on the caller")
 	assert.NotEqual(t, seat.RoomID, s2.RoomID)
 }
+
+// A node killed and started again under the same id at once (before its
+// heartbeat expired) does not inherit its previous process's rooms: they
+// run nowhere, so they leave the lists and take no seat.
+func TestRestartedNodeDropsItsPreviousRooms(t *testing.T) {
+	r := redistest.Start(t)
+	old := startNode(t, r, "a", nodeOpts{})
+	b := startNode(t, r, "b", nodeOpts{})
+	seat, err := old.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+	eventually(t, "the room listed", func() bool {
+		page, err := b.connect().sess.List(rooms.ListRequest{})
+		return err == nil && len(page.Rooms) == 1
+	})
+
+	old.node.StopHeartbeat() // killed
+	startNode(t, r, "a", nodeOpts{})
+	page, err := b.connect().sess.List(rooms.ListRequest{})
+	require.NoError(t, err)
+	assert.Empty(t, page.Rooms, "the previous process's room")
+	_, err = b.connect().join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
+	assert.Equal(t, rooms.CodeRoomNotFound, codeOf(err))
+}

@@ -112,8 +112,11 @@ type Node struct {
 	draining  atomic.Bool
 	republish atomic.Bool // publish every room again at the next beat
 	healthy   atomic.Bool // the last Redis call of the beat succeeded
-	beatDone  chan struct{}
-	closeOnce sync.Once
+	// registered: a beat of this process succeeded (the first one drops
+	// what a previous process of the same id left).
+	registered atomic.Bool
+	beatDone   chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ rooms.Directory = (*Node)(nil)
@@ -469,13 +472,14 @@ func (n *Node) beatLoop() {
 // when Redis had lost the node.
 func (n *Node) beat() {
 	existed, err := n.run(n.ctx, n.scripts.beat, n.cfg.URL, n.local.Capacity(), flag(n.draining.Load()),
-		n.cfg.TTL.Milliseconds(), sweepBatch).Int()
+		n.cfg.TTL.Milliseconds(), sweepBatch, flag(!n.registered.Load())).Int()
 	if err != nil {
 		if n.healthy.Swap(false) {
 			n.log.Warn("cluster: Redis unreachable; joins answer unavailable until it is back", "err", err)
 		}
 		return
 	}
+	n.registered.Store(true)
 	if !n.healthy.Swap(true) {
 		n.log.Info("cluster: node registered", "url", n.cfg.URL)
 	}

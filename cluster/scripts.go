@@ -295,12 +295,23 @@ return n
 `
 
 // luaBeat: ARGV 3 url, 4 capacity, 5 draining (1/0), 6 TTL (ms), 7 most
-// expired claims to sweep. Renews the caller's heartbeat, gives back the
+// expired claims to sweep, 8 first beat of this process (1/0: drop the
+// rooms a previous process of the same node id left). Renews the caller's heartbeat, gives back the
 // seats of expired claims, drops the rooms of dead nodes. Answers 1 if the
 // heartbeat key existed (0: Redis lost it; publish the rooms again).
 const luaBeat = luaCommon + `
 local nk = nodeKey(me)
 local existed = redis.call('EXISTS', nk)
+if ARGV[8] == '1' then
+  -- this process's first beat: rooms under its id are a previous
+  -- process's (restarted with the same node id), which run nowhere
+  local nr = P .. ':noderooms:' .. me
+  for _, id in ipairs(redis.call('SMEMBERS', nr)) do
+    dropRoom(id, redis.call('HGET', roomKey(id), 'name'), me)
+  end
+  redis.call('DEL', nr)
+  existed = 0
+end
 redis.call('HSET', nk, 'url', ARGV[3], 'cap', ARGV[4], 'drain', ARGV[5])
 redis.call('PEXPIRE', nk, tonumber(ARGV[6]))
 redis.call('SADD', P .. ':nodes', me)
