@@ -99,10 +99,11 @@ type Config struct {
 	// TCP peer's address is the client, whatever the headers say.
 	TrustedProxies []string
 	// LimitLoopback applies the per-IP limits (MaxConnsPerIP,
-	// MaxSessionsPerIP, HandshakeRate) to loopback clients too. Off by
-	// default: on 127.0.0.1/::1 are a bot swarm or a load test on this
-	// machine, or a reverse proxy not listed in TrustedProxies, which
-	// would put every player behind it in one bucket.
+	// MaxSessionsPerIP, HandshakeRate, IPCreateRate) to loopback clients
+	// too. Off by default: on 127.0.0.1/::1 are a bot swarm or a load
+	// test on this machine, or a reverse proxy not listed in
+	// TrustedProxies, which would put every player behind it in one
+	// bucket.
 	LimitLoopback bool
 	// IdleTimeout closes a keep-alive connection that waits this long for
 	// its next request. Behind a reverse proxy keep it above the proxy's

@@ -105,7 +105,7 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.DurationVar(&c.DrainWait, "drain-wait", 0, "part of the drain during which rooms play on (no new seats) before clients are told; ends early when no room is left")
 	fs.IntVar(&c.MaxRooms, "max-rooms", 0, fmt.Sprintf("most live rooms in this process (0: %d per CPU)", DefaultMaxRoomsPerCPU))
 	fs.Var(rateFlag{&c.CreateRate}, "create-rate", `rooms one connection may create: RATE/BURST, e.g. 0.5/3, or "off" (default 0.5/3)`)
-	fs.Var(rateFlag{&c.IPCreateRate}, "create-rate-per-ip", `rooms one remote address may create (loopback is not limited): RATE/BURST or "off" (default 5/20)`)
+	fs.Var(rateFlag{&c.IPCreateRate}, "create-rate-per-ip", `rooms one client address may create (the address of the other per-IP limits; loopback only with --limit-loopback): RATE/BURST or "off" (default 5/20)`)
 	fs.Var(rateFlag{&c.ListRate}, "list-rate", `rooms.list and lobby.subscribe requests per connection: RATE/BURST or "off" (default 2/10)`)
 	fs.BoolVar(&c.LimitLoopback, "limit-loopback", false, "apply the per-IP limits to loopback clients too (off: local bots and proxies are not limited)")
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", 0, "how long a dropped player's seat is held for rooms.resume (0: each room type's own, 20s unless it says; negative: none)")

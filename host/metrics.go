@@ -133,7 +133,7 @@ var (
 	descRoomsDisposed   = prometheus.NewDesc(MetricRoomsDisposed, "Rooms disposed (any reason).", nil, nil)
 	descRoomPanics      = prometheus.NewDesc(MetricRoomPanics, "Rooms disposed because game code panicked.", nil, nil)
 	descStateFrames     = prometheus.NewDesc(MetricStateFrames, "State frames queued to clients by kind.", []string{"kind"}, nil)
-	descAbuse           = prometheus.NewDesc(MetricAbuseDisconnects, "Clients disconnected for flooding inputs.", nil, nil)
+	descAbuse           = prometheus.NewDesc(MetricAbuseDisconnects, "Clients disconnected for flooding inputs, or rooms.list and lobby.subscribe.", nil, nil)
 	descResumes         = prometheus.NewDesc(MetricResumes, "rooms.resume requests: hit_replay (missed deltas replayed), hit_snapshot (a snapshot, including every resume without a tick), miss (unknown, used or expired token).", []string{"result"}, nil)
 	descInputsDropped   = prometheus.NewDesc(MetricInputsDropped, "Inputs not given to the game: stale (seq did not increase) or dropped (rate, size, full inbox, malformed, no seat).", []string{"reason"}, nil)
 	descDraining        = prometheus.NewDesc(MetricDraining, "1 while the server drains after SIGTERM.", nil, nil)

@@ -100,7 +100,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("host: socket.io server: %w", err)
 	}
 	rcfg := rooms.Config{Logger: s.log, MaxRooms: cfg.MaxRooms,
-		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate}
+		CreateRate: cfg.CreateRate, IPCreateRate: cfg.IPCreateRate, ListRate: cfg.ListRate,
+		LimitLoopback: cfg.LimitLoopback}
 	if cfg.Redis != "" {
 		node, err := cluster.New(cluster.Config{RedisURL: cfg.Redis, NodeID: cfg.NodeID, URL: cfg.PublicURL,
 			Prefix: cfg.RedisPrefix, Beat: cfg.ClusterBeat, TTL: cfg.ClusterTTL, ClaimTTL: cfg.ClaimTTL, Logger: s.log})

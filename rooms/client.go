@@ -2,6 +2,8 @@ package rooms
 
 import (
 	"time"
+
+	statesync "github.com/roomcast/roomcast/sync"
 )
 
 // Client is a seat in a room: a player, connected or (within its grace
@@ -30,6 +32,7 @@ type Client struct {
 	dropped       bool
 	graceEnd      time.Time
 	gone          bool
+	view          *statesync.View // what the client sees of a state with views (views.go)
 }
 
 // ID returns the client's session id (stable across resumes; sent to the

@@ -25,6 +25,10 @@ const (
 	DefaultTokenMemory         = 10 * time.Minute
 	DefaultMaxMessageBytes     = 4096
 	DefaultMaxListRooms        = 100
+	// DefaultListAbuse is Config.ListAbuse's default: a client that backs
+	// off after rate_limited, or even retries ten times a second, never
+	// reaches it; one that calls in a loop does within a second.
+	DefaultListAbuse = 20
 )
 
 // Default rates of Config (Rate{PerSecond, Burst}).
@@ -219,14 +223,22 @@ type Config struct {
 	// with code rate_limited. Default 0.5/s, burst 3.
 	CreateRate Rate
 	// IPCreateRate bounds the rooms all connections from one remote
-	// address (ConnInfo.RemoteAddr's host) create, like CreateRate.
+	// address (ConnInfo.ClientKey) create, like CreateRate.
 	// Default 5/s, burst 20: lenient enough for players behind one
-	// NAT.
+	// NAT. Loopback addresses are not limited unless LimitLoopback.
 	IPCreateRate Rate
+	// LimitLoopback applies IPCreateRate to loopback addresses too.
+	LimitLoopback bool
 	// ListRate bounds a connection's rooms.list and lobby.subscribe
 	// requests; over it they fail with code rate_limited. Default 2/s,
 	// burst 10.
 	ListRate Rate
+	// ListAbuse closes a connection with more refused rooms.list and
+	// lobby.subscribe requests than this within one second (the last
+	// refusal is answered first, its Error.Disconnect set; counted in
+	// Stats.AbuseDisconnects). Default DefaultListAbuse (20); negative:
+	// never.
+	ListAbuse int
 	// MaxListRooms bounds the rooms of one rooms.list page. Default 100.
 	MaxListRooms int
 }
@@ -256,6 +268,9 @@ func (c Config) withDefaults() Config {
 	c.ListRate = c.ListRate.withDefault(Rate{DefaultListPerSecond, DefaultListBurst})
 	if c.MaxListRooms == 0 {
 		c.MaxListRooms = DefaultMaxListRooms
+	}
+	if c.ListAbuse == 0 {
+		c.ListAbuse = DefaultListAbuse
 	}
 	return c
 }

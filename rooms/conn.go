@@ -78,4 +78,19 @@ type ConnInfo struct {
 	Auth any
 	// RemoteAddr is the peer address, for logs.
 	RemoteAddr string
+	// ClientKey names the client for the per-address limits
+	// (Config.IPCreateRate): the address the transport resolved for its own
+	// per-address limits (an IP address, or an IPv6 /64 prefix; through
+	// trusted proxies' X-Forwarded-For in package host), so that every
+	// per-address limit counts the same client. "" means RemoteAddr's
+	// host.
+	ClientKey string
+}
+
+// clientKey is the key of the per-address limits (ConnInfo.ClientKey).
+func (i ConnInfo) clientKey() string {
+	if i.ClientKey != "" {
+		return i.ClientKey
+	}
+	return hostOf(i.RemoteAddr)
 }

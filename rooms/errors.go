@@ -52,6 +52,10 @@ type Error struct {
 	Message string
 	// Redirect is set with code redirect: the node to go to.
 	Redirect *Redirect
+	// Disconnect asks the transport to close the connection once it has
+	// sent this answer: the client kept asking after its refusals
+	// (Config.ListAbuse). rooms/roomsio does so.
+	Disconnect bool
 }
 
 func (e *Error) Error() string { return "rooms: " + e.Code + ": " + e.Message }

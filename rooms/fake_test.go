@@ -300,9 +300,15 @@ func handle(s *Session, event string, args []any, ack func(...any)) {
 			q.Name, _ = m["name"].(string)
 			q.Filter, _ = m["filter"].(map[string]any)
 		}
+		refused := func(err error) { // as roomsio: answer, then close if asked
+			reply(errAck(err))
+			if e := asError(err, CodeInternal); e.Disconnect {
+				s.conn.Close()
+			}
+		}
 		if event == EventLobbySubscribe {
 			if err := s.SubscribeLobby(q); err != nil {
-				reply(errAck(err))
+				refused(err)
 				return
 			}
 			reply(map[string]any{"ok": true})
@@ -317,7 +323,7 @@ func handle(s *Session, event string, args []any, ack func(...any)) {
 		}
 		page, err := s.List(req)
 		if err != nil {
-			reply(errAck(err))
+			refused(err)
 			return
 		}
 		ack := map[string]any{"ok": true, "rooms": listingMaps(page.Rooms)}

@@ -26,9 +26,10 @@ type fanout struct {
 	sum     uint64         // the state's checksum at sumTick
 	sums    []tickChecksum // checksums of recent changed deltas at multiples of every, oldest first (for replays)
 
-	views     map[*Client]*statesync.View // per-client views (views.go)
-	viewHint  int                         // the largest view frame seen
-	viewTotal int                         // bytes of last tick's view frames
+	viewHint  int            // the largest view frame seen (views.go)
+	viewTotal int            // bytes of last tick's view frames
+	viewPkts  int            // packets of last tick's view frames
+	shared    []*StatePacket // this tick's view deltas, by statesync's index (nil: no change)
 }
 
 type tickChecksum struct {

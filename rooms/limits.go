@@ -62,7 +62,8 @@ func (b *tokenBucket) full(now time.Time, r Rate) bool {
 // forgotten by a sweep at most every sweepEvery, so the map holds only the
 // addresses active in the last Burst/PerSecond seconds.
 type ipBuckets struct {
-	rate Rate
+	rate          Rate
+	limitLoopback bool
 
 	mu        sync.Mutex // guards buckets, swept
 	buckets   map[string]*tokenBucket
@@ -72,18 +73,20 @@ type ipBuckets struct {
 
 const sweepEvery = 10 * time.Second
 
-func newIPBuckets(r Rate) *ipBuckets {
-	return &ipBuckets{rate: r, buckets: map[string]*tokenBucket{}, sweepSize: 256}
+func newIPBuckets(r Rate, limitLoopback bool) *ipBuckets {
+	return &ipBuckets{rate: r, limitLoopback: limitLoopback, buckets: map[string]*tokenBucket{}, sweepSize: 256}
 }
 
-// take spends a token of ip's bucket. An unknown ("") or loopback address
-// is not limited: it is a reverse proxy on the same machine (all players
-// would share one bucket) or a local bot swarm.
+// take spends a token of ip's bucket (ip: a ConnInfo's client key). An
+// unknown ("") address is not limited, nor a loopback one unless
+// limitLoopback: it is a reverse proxy on the same machine that the
+// transport was not told to trust (all players would share one bucket) or
+// a local bot swarm.
 func (m *ipBuckets) take(ip string, now time.Time) bool {
 	if ip == "" || m.rate.unlimited() {
 		return true
 	}
-	if a := net.ParseIP(ip); a != nil && a.IsLoopback() {
+	if a := net.ParseIP(ip); a != nil && a.IsLoopback() && !m.limitLoopback {
 		return true
 	}
 	m.mu.Lock()

@@ -1,8 +1,11 @@
 package rooms
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -43,6 +46,7 @@ func TestCreateRatePerConnection(t *testing.T) {
 			c.mustJoin(EventCreate, "counter", nil)
 			require.Equal(t, true, c.call(EventLeave)["ok"])
 		}
+		synctest.Wait() // the rooms left empty are disposed: joinOrCreate below has none to join
 		assert.Equal(t, CodeRateLimited, errCode(c.call(EventCreate, "counter", nil)))
 		assert.Equal(t, CodeRateLimited, errCode(c.call(EventJoinOrCreate, "counter", nil)), "joinOrCreate that creates")
 		synctest.Wait()
@@ -125,6 +129,56 @@ func TestListPages(t *testing.T) {
 	})
 }
 
+// msOrderRegistry lists like a registry that orders by creation time in
+// milliseconds, then by id (package cluster's Redis sorted set).
+type msOrderRegistry struct{ *MemoryRegistry }
+
+func (r msOrderRegistry) List(ctx context.Context, q Query) ([]Listing, error) {
+	ls, err := r.MemoryRegistry.List(ctx, q)
+	slices.SortStableFunc(ls, func(a, b Listing) int {
+		if c := cmp.Compare(a.CreatedAt.UnixMilli(), b.CreatedAt.UnixMilli()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return ls, err
+}
+
+// The pages of rooms.list walk every room exactly once even when the
+// registry orders rooms created in the same millisecond differently from
+// the cursor (creation time in nanoseconds, then id).
+func TestListPagesAnyRegistryOrder(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{Registry: msOrderRegistry{NewMemoryRegistry()},
+			CreateRate: Rate{PerSecond: -1}, IPCreateRate: Rate{PerSecond: -1}, ListRate: Rate{PerSecond: -1}})
+		var ids []string
+		for i := range 12 {
+			ack := clientFrom(t, srv, fmt.Sprint(i), "").mustJoin(EventCreate, "counter", nil)
+			ids = append(ids, ack["roomId"].(string))
+			time.Sleep(time.Microsecond) // distinct times within one millisecond
+		}
+		synctest.Wait()
+		c := clientFrom(t, srv, "lister", "")
+		var got []string
+		cursor := ""
+		for range len(ids) {
+			arg := map[string]any{"limit": int64(5)}
+			if cursor != "" {
+				arg["cursor"] = cursor
+			}
+			m := c.call(EventList, arg)
+			require.Equal(t, true, m["ok"], "%v", m)
+			for _, r := range m["rooms"].([]any) {
+				got = append(got, r.(map[string]any)["roomId"].(string))
+			}
+			if cursor, _ = m["next"].(string); cursor == "" {
+				break
+			}
+		}
+		assert.Equal(t, ids, got, "every room once, oldest first")
+	})
+}
+
 // rooms.list (and lobby.subscribe) past the connection's rate fail with
 // rate_limited until the rate refilled.
 func TestListRate(t *testing.T) {
@@ -139,6 +193,81 @@ func TestListRate(t *testing.T) {
 		assert.Equal(t, true, clientFrom(t, srv, "b", "").call(EventList, nil)["ok"], "per connection")
 		time.Sleep(500 * time.Millisecond)
 		assert.Equal(t, true, c.call(EventList, nil)["ok"])
+	})
+}
+
+// A connection that keeps calling rooms.list after its refusals (more than
+// ListAbuse refused within a second) gets one last rate_limited answer
+// that asks for the close, and is closed; one that keeps within that is
+// refused but stays connected.
+func TestListAbuseDisconnects(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{ListRate: Rate{PerSecond: 2, Burst: 2}, ListAbuse: 5})
+		c := clientFrom(t, srv, "a", "")
+		for range 2 {
+			require.Equal(t, true, c.call(EventList, nil)["ok"])
+		}
+		for range 5 {
+			m := c.call(EventList, nil)
+			require.Equal(t, CodeRateLimited, errCode(m))
+			require.False(t, c.conn.isClosed())
+		}
+		m := c.call(EventLobbySubscribe, nil) // shares the rule
+		require.Equal(t, CodeRateLimited, errCode(m))
+		assert.Contains(t, m["error"].(map[string]any)["message"], "closing the connection")
+		assert.True(t, c.conn.isClosed(), "closed after the sixth refusal in a second")
+		synctest.Wait()
+		assert.Equal(t, uint64(1), srv.Stats().AbuseDisconnects)
+		assert.Equal(t, uint64(6), srv.Stats().ListsLimited)
+
+		// Four refusals a second for five seconds: refused, never closed.
+		p := clientFrom(t, srv, "patient", "")
+		refused := 0
+		for range 5 {
+			for range 6 {
+				if errCode(p.call(EventList, nil)) == CodeRateLimited {
+					refused++
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		assert.Positive(t, refused)
+		assert.False(t, p.conn.isClosed())
+		assert.Equal(t, uint64(1), srv.Stats().AbuseDisconnects)
+
+		// ListAbuse < 0: never closed.
+		never := limitServer(t, Config{ListRate: Rate{PerSecond: 1, Burst: 1}, ListAbuse: -1})
+		n := clientFrom(t, never, "n", "")
+		for range 50 {
+			n.call(EventList, nil)
+		}
+		assert.False(t, n.conn.isClosed())
+	})
+}
+
+// The per-address creation rate counts the client the transport named
+// (ConnInfo.ClientKey: the address behind a trusted proxy), not the TCP
+// peer; without a key, the peer's host. Loopback is limited only with
+// LimitLoopback.
+func TestCreateRateByClientKey(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := limitServer(t, Config{IPCreateRate: Rate{PerSecond: 0.001, Burst: 1}})
+		proxy := "10.0.0.1:1000"
+		from := func(id, key string) *tclient {
+			fc := &fakeConn{id: id}
+			s := srv.Connect(fc, ConnInfo{RemoteAddr: proxy, ClientKey: key})
+			fc.sess = s
+			return &tclient{t: t, conn: fc, sess: s}
+		}
+		from("a1", "198.51.100.1").mustJoin(EventCreate, "counter", nil)
+		from("b1", "198.51.100.2").mustJoin(EventCreate, "counter", nil)
+		assert.Equal(t, CodeRateLimited, errCode(from("a2", "198.51.100.1").call(EventCreate, "counter", nil)), "same client")
+		from("p1", "").mustJoin(EventCreate, "counter", nil) // the peer's own bucket
+		assert.Equal(t, CodeRateLimited, errCode(clientFrom(t, srv, "p2", "10.0.0.1:2000").call(EventCreate, "counter", nil)))
+
+		lo := limitServer(t, Config{IPCreateRate: Rate{PerSecond: 0.001, Burst: 1}, LimitLoopback: true})
+		clientFrom(t, lo, "l1", "127.0.0.1:1").mustJoin(EventCreate, "counter", nil)
+		assert.Equal(t, CodeRateLimited, errCode(clientFrom(t, lo, "l2", "127.0.0.1:2").call(EventCreate, "counter", nil)))
 	})
 }
 

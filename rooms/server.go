@@ -25,6 +25,10 @@ type Server struct {
 	stats    counters
 	// ipCreates rate-limits room creation per remote address.
 	ipCreates *ipBuckets
+	// lists caches rooms.list's snapshots; listRefused and listAbused
+	// are its two refusals (made once: a refusal does no other work).
+	lists                   *listCache
+	listRefused, listAbused *Error
 
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
@@ -52,10 +56,15 @@ func NewServer(cfg Config) (*Server, error) {
 		tokens: newTokenTable(cfg.TokenMemory),
 		ctx:    ctx, cancel: cancel,
 		rnd:       cfg.Rand,
-		ipCreates: newIPBuckets(cfg.IPCreateRate),
-		types:     map[string]*roomType{},
-		rooms:     map[string]*Room{},
-		stopped:   map[string]time.Time{},
+		ipCreates: newIPBuckets(cfg.IPCreateRate, cfg.LimitLoopback),
+		lists:     newListCache(),
+		listRefused: &Error{Code: CodeRateLimited, Message: fmt.Sprintf(
+			"rooms.list and lobby.subscribe: more than %g requests a second on this connection", cfg.ListRate.PerSecond)},
+		listAbused: &Error{Code: CodeRateLimited, Disconnect: true, Message: fmt.Sprintf(
+			"rooms.list and lobby.subscribe: more than %d refused requests in a second; closing the connection", cfg.ListAbuse)},
+		types:   map[string]*roomType{},
+		rooms:   map[string]*Room{},
+		stopped: map[string]time.Time{},
 	}
 	if s.rnd == nil {
 		s.rnd = rand.Reader
@@ -218,7 +227,7 @@ type Stats struct {
 	SnapshotsSent    uint64
 	DeltasSent       uint64
 	SlowDisconnects  uint64 // clients disconnected after SlowConsumerTimeout of drops
-	AbuseDisconnects uint64 // clients disconnected for flooding inputs
+	AbuseDisconnects uint64 // clients disconnected for flooding inputs, or rooms.list and lobby.subscribe (Config.ListAbuse)
 	ResumeReplays    uint64 // resumes served by replaying deltas
 	ResumeSnapshots  uint64 // resumes served with a snapshot (every resume without a tick or with tick 0)
 	ResumeFailures   uint64 // resume requests refused (unknown, used, expired token)

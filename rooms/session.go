@@ -27,9 +27,14 @@ type Session struct {
 	// Rate limits of rooms.list (and lobby.subscribe) and of room
 	// creation.
 	listBucket, createBucket tokenBucket
-	room                     *Room
-	pending                  bool // a join or resume is in flight
-	closed                   bool
+	// Refused lists in the second from listRefusedAt (Config.ListAbuse);
+	// listAbused once the connection is being closed for them.
+	listRefusals  int
+	listRefusedAt time.Time
+	listAbused    bool
+	room          *Room
+	pending       bool // a join or resume is in flight
+	closed        bool
 
 	// The adapter's goroutine only (it calls Input sequentially).
 	limiter inputLimiter
@@ -196,21 +201,42 @@ type ListRequest struct {
 	Cursor string
 }
 
-// ListPage is one page of rooms.list.
+// ListPage is one page of rooms.list. Rooms is shared with other pages
+// of the same snapshot: do not modify it.
 type ListPage struct {
 	Rooms []Listing
 	// Next is the cursor of the next page; "" when this is the last.
 	Next string
+
+	snap *listSnapshot // the page is Rooms = snap.ls[from:from+len(Rooms)]
+	from int
+}
+
+// Wire returns build of each of the page's rooms (a transport's wire form
+// of a listing), building each listing at most once per snapshot: the
+// connections that page through the same snapshot share the values, so
+// they must not be modified, and build must be the same function for every
+// page of one Server.
+func (p ListPage) Wire(build func(*Listing) any) []any {
+	if p.snap == nil {
+		out := make([]any, len(p.Rooms))
+		for i := range p.Rooms {
+			out[i] = build(&p.Rooms[i])
+		}
+		return out
+	}
+	return p.snap.wireOf(p.from, len(p.Rooms), build)
 }
 
 // List returns a page of the public rooms req selects (rooms.list),
 // oldest first. It fails with code rate_limited when the connection asks
-// more often than Config.ListRate, and bad_request for a cursor it did not
-// make.
+// more often than Config.ListRate (an *Error with Disconnect set once it
+// keeps asking: Config.ListAbuse), and bad_request for a cursor it did
+// not make. Pages are cut from a snapshot of the listings that serves
+// every connection asking the same query for up to 50 ms.
 func (s *Session) List(req ListRequest) (ListPage, error) {
-	if !s.takeToken(&s.listBucket, s.srv.cfg.ListRate) {
-		s.srv.stats.listsLimited.Add(1)
-		return ListPage{}, errorf(CodeRateLimited, "rooms.list: more than %g requests a second", s.srv.cfg.ListRate.PerSecond)
+	if err := s.takeList(); err != nil {
+		return ListPage{}, err
 	}
 	after, err := parseCursor(req.Cursor)
 	if err != nil {
@@ -222,39 +248,56 @@ func (s *Session) List(req ListRequest) (ListPage, error) {
 	}
 	q := req.Query
 	q.IncludePrivate = false
-	ls, err := s.srv.registry.List(s.srv.ctx, q)
+	snap, err := s.srv.lists.get(q, s.srv.clock.Now(), s.srv.readListings)
 	if err != nil {
 		return ListPage{}, asError(fmt.Errorf("listing rooms: %w", err), CodeInternal)
 	}
-	if req.Cursor != "" {
-		i := 0
-		for i < len(ls) && !after.before(&ls[i]) {
-			i++
-		}
-		ls = ls[i:]
-	}
-	var page ListPage
-	if len(ls) > limit {
-		ls = ls[:limit]
-		page.Next = cursorOf(&ls[limit-1])
-	}
-	page.Rooms = ls
-	return page, nil
+	return snap.page(after, req.Cursor != "", limit), nil
 }
 
 // SubscribeLobby sends the rooms q selects now (Conn.SendLobbyRooms) and
 // their changes from then on, until UnsubscribeLobby or Close.
-// It shares rooms.list's rate (Config.ListRate).
+// It shares rooms.list's rate (Config.ListRate) and abuse rule.
 func (s *Session) SubscribeLobby(q Query) error {
-	if !s.takeToken(&s.listBucket, s.srv.cfg.ListRate) {
-		s.srv.stats.listsLimited.Add(1)
-		return errorf(CodeRateLimited, "lobby.subscribe: more than %g requests a second (with rooms.list)", s.srv.cfg.ListRate.PerSecond)
+	if err := s.takeList(); err != nil {
+		return err
 	}
 	q.IncludePrivate = false
 	if err := s.srv.lobby.subscribe(s, q); err != nil {
 		return asError(err, CodeInternal)
 	}
 	return nil
+}
+
+// takeList spends a token of the connection's list rate. A refusal does
+// no other work: it is counted, and answered with one of two errors made
+// once per server; the one that ends more than Config.ListAbuse refusals
+// within a second asks the transport to close the connection after the
+// answer (Error.Disconnect).
+func (s *Session) takeList() error {
+	now := s.srv.clock.Now()
+	s.mu.Lock()
+	if s.listBucket.take(now, s.srv.cfg.ListRate) {
+		s.mu.Unlock()
+		return nil
+	}
+	if now.Sub(s.listRefusedAt) >= time.Second {
+		s.listRefusedAt, s.listRefusals = now, 0
+	}
+	s.listRefusals++
+	abused := s.listAbused || s.srv.cfg.ListAbuse >= 0 && s.listRefusals > s.srv.cfg.ListAbuse
+	first := abused && !s.listAbused
+	s.listAbused = abused
+	s.mu.Unlock()
+	s.srv.stats.listsLimited.Add(1)
+	if !abused {
+		return s.srv.listRefused
+	}
+	if first {
+		s.srv.stats.abuseDisconnects.Add(1)
+		s.srv.log.Warn("rooms: disconnecting client flooding rooms.list", "conn", s.conn.ID())
+	}
+	return s.srv.listAbused
 }
 
 // UnsubscribeLobby ends the lobby subscription (if any).
@@ -311,7 +354,7 @@ func (s *Session) mayCreate() error {
 		s.srv.stats.createsLimited.Add(1)
 		return errorf(CodeRateLimited, "this connection creates rooms too often (%g a second)", s.srv.cfg.CreateRate.PerSecond)
 	}
-	if !s.srv.ipCreates.take(hostOf(s.info.RemoteAddr), s.srv.clock.Now()) {
+	if !s.srv.ipCreates.take(s.info.clientKey(), s.srv.clock.Now()) {
 		s.srv.stats.createsLimited.Add(1)
 		return errorf(CodeRateLimited, "this address creates rooms too often (%g a second)", s.srv.cfg.IPCreateRate.PerSecond)
 	}

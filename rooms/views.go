@@ -10,7 +10,9 @@ import (
 // (*statesync.Encoder does once it uses views: ViewsOn). Per tick the
 // fanout encodes the state once per view group (EncodeViews), assembles
 // every connected client's frame from the parts its View sees
-// (AppendViewDelta), and ends the tick (FinishViews). Snapshots, resumes
+// (AppendViewDelta) unless a client with the same view got its frame
+// already (ShareViewDelta: then the same packet goes to both), and ends
+// the tick (FinishViews). Snapshots, resumes
 // and checksums are per View: a client never receives a byte of what its
 // View does not hold. A resume with views always brings a snapshot of the
 // client's view.
@@ -20,6 +22,7 @@ type ViewState interface {
 	NewView(groups ...statesync.Group) *statesync.View
 	EncodeViews(tick uint32)
 	AppendViewDelta(dst []byte, v *statesync.View, tick uint32) (out []byte, changed, ok bool)
+	ShareViewDelta(v *statesync.View, tick uint32) (index int, changed, ok bool)
 	AppendViewSnapshot(dst []byte, v *statesync.View, tick uint32) []byte
 	ViewChecksum(v *statesync.View) uint64
 	FinishViews()
@@ -30,10 +33,7 @@ type ViewState interface {
 // change, a team switch) from its hooks. Without one a client sees only
 // the public state.
 func (r *Room) SetView(c *Client, v *statesync.View) {
-	if r.fan.views == nil {
-		r.fan.views = map[*Client]*statesync.View{}
-	}
-	r.fan.views[c] = v
+	c.view = v
 }
 
 // View returns client c's view, creating a public-only one if the game set
@@ -47,66 +47,79 @@ func (r *Room) View(c *Client) *statesync.View {
 }
 
 func (f *fanout) viewOf(c *Client, vs ViewState) *statesync.View {
-	v := f.views[c]
-	if v == nil {
-		v = vs.NewView()
-		f.room.SetView(c, v)
+	if c.view == nil {
+		c.view = vs.NewView()
 	}
-	return v
+	return c.view
 }
 
-// Frames of a tick are carved from shared chunks: no allocation per
-// recipient, and chunks small enough to stay off the large-object path.
-const (
-	viewChunkBytes   = 16 << 10
-	viewChunkPackets = 64
-)
+// Frames of a tick are carved from shared byte chunks, sized by the last
+// tick's total but at most viewChunkBytes: the largest size that stays
+// off the large-object path (whose allocations and frees cost more than a
+// few small ones).
+const viewChunkBytes = 32 << 10
 
 // sendViews is send for a ViewState: each connected client gets its own
-// frame, assembled from the tick's shared parts into byte and packet
-// chunks shared by the tick's frames (never reused: a transport may hold a
-// frame until it is written).
+// frame (or the very frame of a client with the same view), assembled from the tick's shared parts into byte chunks and one
+// packet slice shared by the tick's frames (never reused: a transport may
+// hold a frame until it is written). In steady state that is a few
+// allocations per tick (total bytes / 32 KiB, plus one), none per
+// recipient.
 func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 	r := f.room
 	tick := uint32(T)
 	vs.EncodeViews(tick)
 	defer vs.FinishViews()
-	if len(f.views) > 2*len(r.clients)+8 {
-		for c := range f.views {
-			if c.gone {
-				delete(f.views, c)
-			}
-		}
-	}
+	clear(f.shared)
+	f.shared = f.shared[:0]
 	var buf []byte
 	var pkts []StatePacket
-	total := 0
-	defer func() { f.viewTotal = total }()
+	total, npkts := 0, 0
+	defer func() { f.viewTotal, f.viewPkts = total, npkts }()
 	for _, c := range r.clients {
 		if c.conn == nil {
 			continue // its view misses this tick: it gets a snapshot when back
 		}
 		v := f.viewOf(c, vs)
 		if cap(buf)-len(buf) < f.viewHint {
-			// Sized by last tick's total: one chunk per tick in steady state.
-			buf = make([]byte, 0, max(min(viewChunkBytes, f.viewTotal+f.viewTotal/4), 2*f.viewHint))
+			need := max(f.viewTotal-total, 0)
+			buf = make([]byte, 0, max(min(need+need/8, viewChunkBytes), 2*f.viewHint))
 		}
 		start := len(buf)
+		share := false
 		snap := c.needsSnapshot || c.resumeFrom > 0
 		if c.resumeFrom > 0 {
 			c.resumeFrom = 0
 			r.srv.stats.resumeSnapshots.Add(1)
 		}
 		if !snap {
-			var changed, ok bool
-			buf, changed, ok = vs.AppendViewDelta(buf, v, tick)
-			switch {
-			case !ok:
-				snap = true
-			case !changed && c.acked == c.sentAck:
-				continue
-			case !changed:
+			// A client whose view got the same delta as an earlier one
+			// this tick (same groups, same base) shares its frame.
+			if i, changed, ok := vs.ShareViewDelta(v, tick); ok {
+				switch {
+				case changed:
+					f.sendFrame(c, f.shared[i], now)
+					continue
+				case c.acked == c.sentAck:
+					continue
+				}
 				buf = statesync.AppendEmptyDelta(buf, tick, v.Base())
+			} else {
+				var changed bool
+				buf, changed, ok = vs.AppendViewDelta(buf, v, tick)
+				if ok {
+					f.shared = append(f.shared, nil) // the frame, if changed (below)
+				}
+				switch {
+				case !ok:
+					snap = true
+				case !changed && c.acked == c.sentAck:
+					continue
+				case !changed:
+					buf = statesync.AppendEmptyDelta(buf, tick, v.Base())
+				default:
+					share = true
+				}
 			}
 		}
 		event := EventDelta
@@ -115,13 +128,18 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 			event = EventSnapshot
 		}
 		if len(pkts) == cap(pkts) {
-			pkts = make([]StatePacket, 0, min(viewChunkPackets, len(r.clients)))
+			// Sized by last tick's count (clients sharing a frame need none).
+			pkts = make([]StatePacket, 0, max(f.viewPkts-npkts+f.viewPkts/8, 8))
 		}
+		npkts++
 		pkts = pkts[:len(pkts)+1]
 		p := &pkts[len(pkts)-1]
 		p.Event, p.Tick, p.State = event, T, buf[start:len(buf):len(buf)]
 		if f.every > 0 && (snap || T%f.every == 0) {
 			p.Checksum, p.HasChecksum = vs.ViewChecksum(v), true
+		}
+		if share {
+			f.shared[len(f.shared)-1] = p
 		}
 		f.viewHint = max(f.viewHint, len(p.State))
 		total += len(p.State)

@@ -77,5 +77,6 @@ func TestViewFanoutMirrorsFollowViews(t *testing.T) {
 	for _, m := range mirrors {
 		seen += m.Root().Map(0).Len()
 	}
-	require.Less(t, seen, n*n/2, "views are smaller than the room")
+	// A 3×3 window of the 4×4-cell map holds about 9/16 of the players.
+	require.Less(t, seen, n*n*3/4, "views are smaller than the room")
 }

@@ -8,8 +8,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/roomcast/roomcast/codec/mpack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -233,20 +235,29 @@ func TestViewMirrorsEqualFilteredState(t *testing.T) {
 				w.nextID++
 				w.root.Items.Set(w.nextID, w.newItem(true))
 			}
-			clients := make([]*viewClient, 4)
+			// Clients 4 and 5 are twins of 0 and 1: they follow their
+			// groups (at once or a tick later), so they often get the same
+			// delta and share it (ShareViewDelta).
+			clients := make([]*viewClient, 6)
 			for i := range clients {
 				clients[i] = &viewClient{v: enc.NewView(randomGroups(rng)...), m: NewMirror(MirrorLimits{})}
 			}
 			clients[3].v.Set() // public only
 			var frame []byte
+			var made [][]byte // this tick's deltas by ShareViewDelta's index (nil: no change)
+			shared := 0
 			for tick := uint32(1); tick <= 300; tick++ {
 				w.step()
-				for _, c := range clients[:3] {
+				for i, c := range clients[:3] {
 					if rng.IntN(8) == 0 {
 						c.v.Set(randomGroups(rng)...)
 					}
+					if i < 2 && rng.IntN(4) > 0 {
+						clients[4+i].v.Set(c.v.Groups()...)
+					}
 				}
 				enc.EncodeViews(tick)
+				made = made[:0]
 				for i, c := range clients {
 					if c.offline > 0 {
 						c.offline--
@@ -257,8 +268,19 @@ func TestViewMirrorsEqualFilteredState(t *testing.T) {
 						continue
 					}
 					groups := c.v.Groups()
-					var changed, ok bool
-					frame, changed, ok = enc.AppendViewDelta(frame[:0], c.v, tick)
+					idx, changed, ok := enc.ShareViewDelta(c.v, tick)
+					if ok {
+						shared++
+						frame = append(frame[:0], made[idx]...)
+						require.Equal(t, changed, made[idx] != nil)
+					} else {
+						frame, changed, ok = enc.AppendViewDelta(frame[:0], c.v, tick)
+						if ok && changed {
+							made = append(made, slices.Clone(frame))
+						} else if ok {
+							made = append(made, nil)
+						}
+					}
 					if !ok {
 						frame = enc.AppendViewSnapshot(frame[:0], c.v, tick)
 						assertNoForeignSecret(t, frame, groups, "snapshot")
@@ -273,6 +295,7 @@ func TestViewMirrorsEqualFilteredState(t *testing.T) {
 				}
 				enc.FinishViews()
 			}
+			require.Greater(t, shared, 50, "twins shared few deltas")
 		})
 	}
 }
@@ -363,6 +386,51 @@ func TestGrid(t *testing.T) {
 	require.Empty(t, g.Around(nil, 5, 1))
 }
 
+func TestGridNear(t *testing.T) {
+	g := Grid{Cell: 10, Cols: 5, Rows: 5, Base: 100}
+	for _, tc := range []struct {
+		name string
+		held []Group
+		x, y float64
+		want []Group
+	}{
+		// (15, 15): the middle of cell (1, 1); r = 6 reaches the 4
+		// neighbours sharing a side (5 away) but no corner (7.07 away).
+		{"middle", nil, 15, 15, []Group{101, 105, 106, 107, 111}},
+		// A held corner cell stays while within r+h = 8.
+		{"held corner kept", []Group{0, 100, 101, 105, 106}, 15, 15, []Group{100, 101, 105, 106, 107, 111}},
+		// Moved to (17, 17): cell (0, 0)'s corner is 9.9 away, beyond r+h:
+		// dropped although held; held sides 7 away are kept; cell (2, 2)'s
+		// corner is 4.2 away: entered; cell (2, 0) is 7.6 away and was not
+		// held: not entered.
+		{"held corner dropped", []Group{0, 100, 101, 105, 106}, 17, 17, []Group{101, 105, 106, 107, 111, 112}},
+		// Outside the map: the nearest cells only.
+		{"outside", nil, -3, -3, []Group{100}},
+	} {
+		got := g.Near(nil, tc.held, tc.x, tc.y, 6, 2)
+		require.Equal(t, tc.want, got, tc.name)
+	}
+}
+
+func TestGridWindow(t *testing.T) {
+	g := Grid{Cell: 10, Cols: 4, Rows: 3, Base: 1000}
+	for _, tc := range []struct {
+		c    Group
+		r    int
+		want []Group
+	}{
+		{1000, 1, []Group{1000, 1001, 1002, 1004, 1005, 1006, 1008, 1009, 1010}}, // corner: moved in
+		{1005, 1, []Group{1000, 1001, 1002, 1004, 1005, 1006, 1008, 1009, 1010}}, // inside: centred
+		{1011, 1, []Group{1001, 1002, 1003, 1005, 1006, 1007, 1009, 1010, 1011}}, // far corner
+		{1007, 0, []Group{1007}},
+		{1005, 2, []Group{1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011}}, // wider than the grid: clipped
+		{999, 1, nil},  // not a cell
+		{1012, 1, nil}, // not a cell
+	} {
+		require.Equal(t, tc.want, g.Window(nil, tc.c, tc.r), "cell %d r %d", tc.c, tc.r)
+	}
+}
+
 // recordViewTraffic records the frames one view's client receives over the
 // view test world (entities entering and leaving, private fields, a
 // reconnect's snapshot), for the mirrors of other languages
@@ -428,5 +496,15 @@ func TestRecordedViewTraffic(t *testing.T) {
 		want, err := os.ReadFile(name)
 		require.NoError(t, err, "run with STATESYNC_WRITE_TRAFFIC=1 to create it")
 		require.JSONEq(t, string(want), string(got), "%s changed: the view wire output moved", name)
+	}
+}
+
+func TestFixArrayHeader(t *testing.T) {
+	for _, n := range []int{0, 15, 16, 65535, 65536} {
+		body := []byte{0xAA, 0xBB, 0xCC}
+		b := append([]byte{0x01, 0, 0, 0}, body...)
+		got := fixArrayHeader(b, 1, n)
+		want := append(mpack.AppendArrayHeader([]byte{0x01}, n), body...)
+		require.Equal(t, want, got, "n=%d", n)
 	}
 }

@@ -4,8 +4,9 @@
 // did to the attack and what it cost the honest players: disconnects,
 // frames per second, the longest gap between two frames, the tick
 // lateness p99 of the arena rooms (from the server's /metrics) against a
-// quiet baseline, and the server's RSS and goroutines before, during and
-// after.
+// quiet baseline, the server's CPU share, and its RSS and goroutines
+// before, during and after. Each window is checked against the issue's
+// bar for the honest players (printed as "bar: ok", or what failed).
 //
 //	go build -o /tmp/gameserver ./cmd/gameserver
 //	/tmp/gameserver --addr 127.0.0.1:2567 --limit-loopback &

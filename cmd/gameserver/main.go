@@ -4,7 +4,9 @@
 // sioecho, the transport demo of examples/sioecho that the JS interop
 // tests drive. Beside the arena it serves the room type "bigworld"
 // (examples/bigworld: 256 players, each client sees the players around
-// its own): open /?room=bigworld, drive it with cmd/bots --room bigworld.
+// its own): open /?room=bigworld, drive it with cmd/bots --room bigworld;
+// and "cards" (examples/cards: each seat's hand reaches its own player
+// only).
 //
 //	go run ./cmd/gameserver                        # 127.0.0.1:2567, the arena
 //	go run ./cmd/gameserver --addr 127.0.0.1:0     # any free port
@@ -26,6 +28,7 @@ import (
 	jsclient "github.com/roomcast/roomcast/clients/js"
 	"github.com/roomcast/roomcast/examples/arena"
 	"github.com/roomcast/roomcast/examples/bigworld"
+	"github.com/roomcast/roomcast/examples/cards"
 	"github.com/roomcast/roomcast/examples/sioecho"
 	"github.com/roomcast/roomcast/host"
 )
@@ -94,8 +97,12 @@ func (c *command) setup(srv *host.Server) error {
 	if err := srv.Define(arena.RoomType, c.arena.NewGame, settings); err != nil {
 		return err
 	}
-	// The per-client views demo: /?room=bigworld, cmd/bots --room bigworld.
-	return srv.Define(bigworld.RoomType, bigworld.NewGame, bigworld.Settings())
+	// The per-client views demos: /?room=bigworld, cmd/bots --room bigworld;
+	// cards, whose hands only their own player receives.
+	if err := srv.Define(bigworld.RoomType, bigworld.NewGame, bigworld.Settings()); err != nil {
+		return err
+	}
+	return srv.Define(cards.RoomType, cards.NewGame, cards.Settings())
 }
 
 // serveSioecho adds the demo's namespaces to the server's Socket.IO and

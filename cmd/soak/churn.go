@@ -57,13 +57,16 @@ func (s *soak) churn(ctx context.Context, wg *sync.WaitGroup) {
 	defer tk.Stop()
 	var due float64
 	drop := true
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tk.C:
+		case now := <-tk.C:
+			// by the time passed, not the ticks: a loaded machine drops ticks
+			due += perSecond * now.Sub(last).Seconds()
+			last = now
 		}
-		due += perSecond / 10
 		for ; due >= 1; due-- {
 			p := s.pick(rnd)
 			if p == nil {

@@ -62,3 +62,21 @@ func TestReportFlatness(t *testing.T) {
 		})
 	}
 }
+
+// The run fails when it churned less than asked (a loaded machine that
+// could not keep the pace did not run the soak it claims).
+func TestReportChurnRate(t *testing.T) {
+	samples := []sample{{goroutines: 100, rss: 1e8, seated: 100}, {goroutines: 100, rss: 1e8, seated: 100}}
+	for _, tt := range []struct {
+		ops int64
+		ok  bool
+	}{{60, true}, {57, true}, {50, false}} {
+		var out bytes.Buffer
+		s := &soak{opt: options{ccu: 100, churn: 0.30, duration: 2 * time.Minute, flat: 0.10}, out: &out, samples: samples}
+		s.churnOps.Store(tt.ops)
+		ok, err := s.report(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, tt.ok, ok, out.String())
+		require.Contains(t, out.String(), "of 60 (")
+	}
+}

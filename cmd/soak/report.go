@@ -28,12 +28,17 @@ func (s *soak) report(ctx context.Context) (bool, error) {
 		return (b - a) / a
 	}
 	gGrowth, rssGrowth := growth(first.goroutines, last.goroutines), growth(first.rss, last.rss)
+	// the churn asked for: ccu×churn a minute over the run
+	wantChurn := float64(s.opt.ccu) * s.opt.churn * s.opt.duration.Minutes()
+	churned := float64(s.churnOps.Load())
 	checks := []struct {
 		name string
 		ok   bool
 		got  string
 	}{
 		{"0 failed joins at the ramp", s.joinFails.Load() == 0, fmt.Sprint(s.joinFails.Load())},
+		{fmt.Sprintf("churn %.0f %% a minute", 100*s.opt.churn), churned >= 0.95*wantChurn,
+			fmt.Sprintf("%.0f actions of %.0f (%.1f %% of the players a minute)", churned, wantChurn, 100*churned/float64(s.opt.ccu)/s.opt.duration.Minutes())},
 		{"0 lost seats", lost == 0, fmt.Sprintf("%d (seated %d of %d)", lost, last.seated, s.opt.ccu)},
 		{"0 failed resumes", s.resumeFails.Load() == 0, fmt.Sprintf("%d of %d", s.resumeFails.Load(), s.resumeFails.Load()+s.resumes.Load())},
 		{"0 failed rejoins", s.rejoinFails.Load() == 0, fmt.Sprintf("%d of %d", s.rejoinFails.Load(), s.rejoinFails.Load()+s.rejoins.Load())},

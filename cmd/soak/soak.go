@@ -97,6 +97,9 @@ func (s *soak) run(ctx context.Context) (bool, error) {
 			break
 		}
 		frames, now := s.frames(), time.Now()
+		if done && now.Sub(lastAt) < s.opt.sample/2 {
+			break // the run ended right after a sample: a short window says little
+		}
 		sm := s.sample(ctx, time.Since(start))
 		if sm.seated > 0 {
 			sm.framesPerS = float64(frames-lastFrames) / now.Sub(lastAt).Seconds() / float64(sm.seated)

@@ -62,8 +62,8 @@ func TestRoomFloodOnOneConnectionIsRateLimited(t *testing.T) {
 
 // Finding 2: a room-creation flood that reconnects for every room (create,
 // drop, reconnect) is refused too: by the handshake rate of its address
-// (429) or the creation rates. (On loopback the per-address creation rate
-// does not apply, so this is the handshake rate's work here.)
+// (429) or the creation rates (the per-address one applies to loopback
+// here: testLimits sets LimitLoopback).
 func TestRoomFloodIsRefused(t *testing.T) {
 	tg := startTarget(t, nil)
 	res, err := hostile.RoomFlood{Clients: 10, Duration: 4 * time.Second}.Run(attackCtx(t), tg.url)
@@ -80,14 +80,24 @@ func TestRoomFloodIsRefused(t *testing.T) {
 	tg.goroutinesBack(t)
 }
 
-// Finding 4: rooms.list in a loop is rate-limited (error code or
-// disconnect).
+// Finding 4: rooms.list in a loop is rate-limited (rate_limited), and a
+// connection that keeps calling after its refusals is closed by the
+// abuse rule (more than 20 refusals in a second): the attack ends within
+// about a second instead of lasting as long as the attacker likes.
 func TestRoomsListLoopIsThrottled(t *testing.T) {
 	tg := startTarget(t, nil)
-	res, err := hostile.ListLoop{Clients: 5, Duration: 3 * time.Second}.Run(attackCtx(t), tg.url)
+	m0 := scrape(t, tg.metrics)
+	const clients = 5
+	res, err := hostile.ListLoop{Clients: clients, Duration: 30 * time.Second}.Run(attackCtx(t), tg.url)
 	require.NoError(t, err)
 	t.Log(res)
-	require.Positive(t, res.Codes["rate_limited"]+res.Closed, "rooms.list was never throttled: %v", res)
+	require.Positive(t, res.Codes["rate_limited"], "rooms.list was never refused: %v", res)
+	require.Equal(t, clients, res.Closed, "looping clients left connected: %v", res)
+	require.Equal(t, float64(clients), res.Extra["closing_notices"], "the last refusal says why, before the close: %v", res)
+	require.Zero(t, res.Open, "%v", res)
+	require.Less(t, res.Elapsed, 30*time.Second, "the loop was not cut: %v", res)
+	m1 := scrape(t, tg.metrics)
+	require.Equal(t, float64(clients), m1.Sum("roomcast_abuse_disconnects_total")-m0.Sum("roomcast_abuse_disconnects_total"))
 	tg.honestUnharmed(t)
 	tg.goroutinesBack(t)
 }

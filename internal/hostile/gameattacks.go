@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,7 +149,9 @@ func pause(ctx context.Context, d time.Duration) {
 // ListLoop is finding 4: Clients connections call rooms.list in a tight
 // loop for Duration. A server that caps the page and rate-limits the call
 // answers with an error code (or disconnects the abuser). Extra
-// "max_rooms_per_reply" is the longest list one reply held.
+// "max_rooms_per_reply" is the longest list one reply held, and
+// "closing_notices" counts refusals that said the connection is being
+// closed.
 type ListLoop struct {
 	Clients  int
 	Duration time.Duration
@@ -156,6 +159,9 @@ type ListLoop struct {
 	// choice, 127.0.0.1 on loopback); another one keeps them clear of the
 	// per-address handshake rate an earlier attack used up.
 	Source net.IP
+	// Reconnect makes a client that the server closed (or refused) connect
+	// again and go on, until Duration ends.
+	Reconnect bool
 }
 
 // Run runs the attack against base. Accepted counts answered calls.
@@ -168,37 +174,59 @@ func (a ListLoop) Run(ctx context.Context, base string) (Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, a.Source)})
-			if err != nil {
-				t.failed()
-				return
+			for a.connection(ctx, t, base) && a.Reconnect && ctx.Err() == nil {
+				// the server closed or refused it: the next connection
 			}
-			defer g.Close()
-			if err := connect(g); err != nil {
-				t.countErr(err)
-				return
-			}
-			for ctx.Err() == nil {
-				t.attempt()
-				rooms, err := g.List(ctx, "", nil)
-				switch {
-				case err == nil:
-					t.accepted()
-					t.max("max_rooms_per_reply", float64(len(rooms)))
-				case ctx.Err() != nil:
-				case g.Client().Err() != nil: // the server closed it
-					t.closed()
-					t.code("disconnected")
-					return
-				default:
-					t.countErr(err)
-				}
-			}
-			t.open()
 		}()
 	}
 	wg.Wait()
 	return t.result(), nil
+}
+
+// connection is one connection of the loop; false when it could not
+// connect.
+func (a ListLoop) connection(ctx context.Context, t *tally, base string) bool {
+	g, err := bots.NewGame(bots.GameConfig{Client: botConfig(base, bots.TransportWebSocket, a.Source)})
+	if err != nil {
+		t.failed()
+		return false
+	}
+	defer g.Close()
+	if err := connect(g); err != nil {
+		t.countErr(err)
+		if a.Reconnect { // refused: try again a little later
+			pause(ctx, 50*time.Millisecond)
+			return true
+		}
+		return false
+	}
+	for ctx.Err() == nil {
+		t.attempt()
+		rooms, err := g.List(ctx, "", nil)
+		var pe *bots.ProtocolError
+		switch {
+		case err == nil:
+			t.accepted()
+			t.max("max_rooms_per_reply", float64(len(rooms)))
+		case ctx.Err() != nil:
+		case errors.As(err, &pe): // an answer, though the close may follow it
+			t.countErr(err)
+			if strings.Contains(pe.Message, "closing the connection") {
+				t.add(func(r *Result) { r.Extra["closing_notices"]++ })
+			}
+		default: // no answer: the connection is closed, or closing
+			select {
+			case <-g.Client().Done():
+				t.closed()
+				t.code("disconnected")
+			case <-time.After(2 * time.Second):
+				t.countErr(err)
+			}
+			return true
+		}
+	}
+	t.open()
+	return true
 }
 
 // DrainWatch is finding 3's clients: Clients WebSocket players in rooms of

@@ -143,10 +143,10 @@ func Dispatch(sess *rooms.Session, event string, args []any, ack func(args ...an
 		}
 		page, err := sess.List(req)
 		if err != nil {
-			reply(errorAck(err))
+			replyRefusal(sess, reply, err)
 			return
 		}
-		fields := map[string]any{"rooms": listingsWire(page.Rooms)}
+		fields := map[string]any{"rooms": page.Wire(listingWireOf)}
 		if page.Next != "" {
 			fields["next"] = page.Next
 		}
@@ -158,7 +158,7 @@ func Dispatch(sess *rooms.Session, event string, args []any, ack func(args ...an
 			return
 		}
 		if err := sess.SubscribeLobby(q); err != nil {
-			reply(errorAck(err))
+			replyRefusal(sess, reply, err)
 			return
 		}
 		reply(okAck(nil))
@@ -211,6 +211,17 @@ func errorAck(err error) map[string]any {
 	return ack
 }
 
+// replyRefusal answers err and then, if err asks for it (a client that
+// kept asking after its refusals: rooms.Error.Disconnect), closes the
+// connection; the answer is queued first, and the close flushes it.
+func replyRefusal(sess *rooms.Session, reply func(map[string]any), err error) {
+	reply(errorAck(err))
+	var e *rooms.Error
+	if errors.As(err, &e) && e.Disconnect {
+		sess.Conn().Close()
+	}
+}
+
 func seatAck(s rooms.Seat) map[string]any {
 	return okAck(map[string]any{
 		"roomId": s.RoomID, "sessionId": s.SessionID, "token": s.Token,
@@ -233,6 +244,9 @@ func listingWire(l rooms.Listing) map[string]any {
 		"metadata":   meta,
 	}
 }
+
+// listingWireOf is listingWire for rooms.ListPage.Wire.
+func listingWireOf(l *rooms.Listing) any { return listingWire(*l) }
 
 func listingsWire(ls []rooms.Listing) []any {
 	out := make([]any, len(ls))

@@ -34,7 +34,7 @@ import (
 func Attach(rs *rooms.Server, ns *socketio.Namespace) {
 	ns.OnConnection(func(s *socketio.Socket) {
 		hs := s.Handshake()
-		sess := rs.Connect(NewConn(s), rooms.ConnInfo{Auth: hs.Auth, RemoteAddr: hs.RemoteAddr})
+		sess := rs.Connect(NewConn(s), rooms.ConnInfo{Auth: hs.Auth, RemoteAddr: hs.RemoteAddr, ClientKey: hs.Client})
 		s.SetData(sess)
 		attachInput(s, sess)
 		s.OnAny(func(_ *socketio.Socket, event string, args []any, ack func(...any)) {

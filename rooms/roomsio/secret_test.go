@@ -14,75 +14,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/examples/cards"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
 	"github.com/roomcast/roomcast/transport/socketio"
 )
 
-// A card game whose hands are private: each seat's hand is a private field
-// owned by the seat's group, which only that seat's View holds.
-type cardSeat struct {
-	statesync.Entity `sync:"Seat"`
-	Name             statesync.String
-	Cards            statesync.Uint8
-	Hand             statesync.Bytes `sync:"hand,private"`
-}
-
-type cardTable struct {
-	statesync.Entity `sync:"Table"`
-	Seats            statesync.Map[string, *cardSeat]
-	Round            statesync.Uint16
-}
-
-type cardGame struct {
-	rooms.NopGame
-	t    *cardTable
-	enc  *statesync.Encoder
-	next int
-}
-
-// hand is seat i's secret: 0xDE 0xAD 0xC0 0xDE, i, then a card counter.
-func hand(i int, n int) []byte { return []byte{0xDE, 0xAD, 0xC0, 0xDE, byte(i), byte(n), 0x5A} }
-
-func (g *cardGame) OnCreate(r *rooms.Room, _ rooms.Options) error {
-	g.t = &cardTable{}
-	enc, err := statesync.NewEncoder(g.t, statesync.EncoderOptions{})
-	if err != nil {
-		return err
-	}
-	g.enc = enc
-	r.SetState(enc)
-	r.SetMetadata("game", "cards")
-	return nil
-}
-
-func (g *cardGame) OnJoin(r *rooms.Room, c *rooms.Client, opts rooms.Options) error {
-	i := int(opts.Float("seat", 0))
-	s := &cardSeat{}
-	s.Name.Set(opts.String("name", "?"))
-	g.enc.SetOwner(s, statesync.Group(100+i))
-	s.Hand.Set(hand(i, 0))
-	g.t.Seats.Set(c.ID(), s)
-	r.SetView(c, g.enc.NewView(statesync.Group(100+i)))
-	c.Data = i
-	return nil
-}
-
-func (g *cardGame) OnInput(r *rooms.Room, c *rooms.Client, in rooms.Input) {
-	s, _ := g.t.Seats.Get(c.ID())
-	s.Cards.Set(s.Cards.Get() + 1)
-	s.Hand.Set(hand(c.Data.(int), int(s.Cards.Get())))
-	g.t.Round.Set(g.t.Round.Get() + 1)
-}
-
-// "peek" answers the asker with its own hand, and everyone with a count.
-func (g *cardGame) OnMessage(r *rooms.Room, c *rooms.Client, m *rooms.Message) {
-	s, _ := g.t.Seats.Get(c.ID())
-	_ = c.Send("hand", s.Hand.Get())
-	r.Broadcast("peeked", map[string]any{"cards": int(s.Cards.Get())})
-}
-
+// startCardServer serves the card table of examples/cards: each seat's
+// hand is a private field owned by the seat's group, which only that
+// seat's View holds; its hand after n draws is cards.Hand(seat, n) (0xDE
+// 0xAD 0xC0 0xDE, seat, n, 0x5A).
 func startCardServer(t *testing.T) string {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -90,8 +32,7 @@ func startCardServer(t *testing.T) string {
 	require.NoError(t, err)
 	rs, err := rooms.NewServer(rooms.Config{Logger: log})
 	require.NoError(t, err)
-	require.NoError(t, rs.Define("cards", func() rooms.Game { return &cardGame{} },
-		rooms.Settings{TickRate: 30, ChecksumEvery: 5, MaxClients: 3}))
+	require.NoError(t, rs.Define(cards.RoomType, cards.NewGame, cards.Settings()))
 	roomsio.Attach(rs, sio.Of("/"))
 	hs := httptest.NewServer(sio)
 	t.Cleanup(func() {

@@ -30,6 +30,10 @@ type Handshake struct {
 	Header     http.Header
 	Query      url.Values
 	Time       time.Time
+
+	// Client is Config.ClientKey of the request: the client's address as
+	// the per-client limits count it ("" when they do not limit it).
+	Client string
 }
 
 // Conn is one Engine.IO session. Its methods are safe for concurrent use.

@@ -238,6 +238,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		refs:      1,
 		hs:        s.newHandshake(r, q),
 	}
+	c.hs.Client = client
 	if transport == TransportWebSocket {
 		s.serveDirectWebSocket(w, r, c)
 		return
