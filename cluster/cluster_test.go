@@ -92,3 +92,38 @@ func TestRemoteCreateRunsTheRoomOnTheChosenNodeOnce(t *testing.T) {
 	assert.Equal(t, rd.RoomID, seats[1].RoomID)
 	assert.Equal(t, uint64(1), other.rs.Stats().RoomsCreated, "claims racing on a new room create it once")
 }
+
+// rooms.list pages through every node's rooms in creation order, rooms
+// created in the same millisecond included.
+func TestListPagesEveryRoomOnce(t *testing.T) {
+	r := redistest.Start(t)
+	a := startNode(t, r, "a", nodeOpts{maxClients: 1})
+	b := startNode(t, r, "b", nodeOpts{maxClients: 1})
+	want := map[string]bool{}
+	for i := range 30 {
+		n := []*testNode{a, b}[i%2]
+		seat, err := n.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+		require.NoError(t, err)
+		want[seat.RoomID] = true
+	}
+	eventually(t, "every room listed", func() bool {
+		page, err := a.connect().sess.List(rooms.ListRequest{})
+		return err == nil && len(page.Rooms) == len(want)
+	})
+	got := map[string]bool{}
+	lister := b.connect()
+	var prev rooms.Listing
+	for cursor := ""; ; {
+		page, err := lister.sess.List(rooms.ListRequest{Limit: 7, Cursor: cursor})
+		require.NoError(t, err)
+		for _, l := range page.Rooms {
+			assert.False(t, got[l.ID], "room %s listed twice", l.ID)
+			assert.False(t, l.CreatedAt.Before(prev.CreatedAt), "oldest first")
+			got[l.ID], prev = true, l
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	assert.Equal(t, want, got)
+}

@@ -138,9 +138,18 @@ func TestRedisRestartRepublishesEveryRoom(t *testing.T) {
 		}
 	}
 	eventually(t, "both rooms listed", listed(a))
+	watcher := a.connect()
+	require.NoError(t, watcher.sess.SubscribeLobby(rooms.Query{}))
+	watcher.conn.waitLobby(t, "both rooms", func(m map[string]rooms.Listing) bool { return len(m) == 2 })
 
 	r.Restart()
 	eventually(t, "both rooms listed again after the restart", listed(b))
+	_, _, s3, err := joinAnywhere(t, b, []*testNode{a, b}, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+	watcher.conn.waitLobby(t, "a room created after the restart", func(m map[string]rooms.Listing) bool {
+		_, ok := m[s3.RoomID]
+		return ok && len(m) == 3
+	})
 	// The seat counts came back with the rooms: a's room takes 7 more.
 	for range 7 {
 		_, _, s, err := joinAnywhere(t, b, []*testNode{a, b}, rooms.JoinRequest{Mode: rooms.JoinExisting, Name: "arena",
@@ -208,4 +217,53 @@ func TestDrainedNodeTakesNoNewRoomAndCloseDeregisters(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Rooms, 1, "b's room left the list at once")
 	assert.Equal(t, s.RoomID, page.Rooms[0].ID)
+}
+
+func TestLockedRoomTakesNoMatchmakingJoiner(t *testing.T) {
+	r := redistest.Start(t)
+	a := startNode(t, r, "a", nodeOpts{})
+	b := startNode(t, r, "b", nodeOpts{})
+	seat, err := a.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+	require.True(t, a.rs.Room(seat.RoomID).Do(func(r *rooms.Room) { r.Lock() }))
+
+	eventually(t, "the lock to reach Redis", func() bool {
+		c := b.connect()
+		_, err := c.join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
+		if rd := redirectOf(err); rd != nil {
+			c2 := a.connect()
+			_, err := c2.claim(t, rd.Claim)
+			require.NoError(t, err)
+			c2.sess.Leave(nil)
+		}
+		return codeOf(err) == rooms.CodeRoomLocked
+	})
+	n, _, s2, err := joinAnywhere(t, b, []*testNode{a, b}, rooms.JoinRequest{Mode: rooms.JoinOrCreate, Name: "arena"})
+	require.NoError(t, err)
+	assert.Same(t, b, n, "a new room on the caller")
+	assert.NotEqual(t, seat.RoomID, s2.RoomID)
+}
+
+// A node killed and started again under the same id at once (before its
+// heartbeat expired) does not inherit its previous process's rooms: they
+// run nowhere, so they leave the lists and take no seat.
+func TestRestartedNodeDropsItsPreviousRooms(t *testing.T) {
+	r := redistest.Start(t)
+	old := startNode(t, r, "a", nodeOpts{})
+	b := startNode(t, r, "b", nodeOpts{})
+	seat, err := old.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+	eventually(t, "the room listed", func() bool {
+		page, err := b.connect().sess.List(rooms.ListRequest{})
+		return err == nil && len(page.Rooms) == 1
+	})
+
+	old.node.StopHeartbeat() // killed
+	startNode(t, r, "a", nodeOpts{})
+	eventually(t, "the previous process's room to leave the list", func() bool {
+		page, err := b.connect().sess.List(rooms.ListRequest{})
+		return err == nil && len(page.Rooms) == 0
+	})
+	_, err = b.connect().join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
+	assert.Equal(t, rooms.CodeRoomNotFound, codeOf(err))
 }

@@ -29,6 +29,7 @@ type nodeOpts struct {
 	maxClients int
 	claimTTL   time.Duration
 	keepEmpty  bool
+	redisURL   string // default the redis-server's
 }
 
 // startNode starts node id on redis r, with short beats so failures show
@@ -38,8 +39,12 @@ func startNode(t *testing.T, r *redistest.Server, id string, o nodeOpts) *testNo
 	if o.maxClients == 0 {
 		o.maxClients = 8
 	}
+	redisURL := r.URL()
+	if o.redisURL != "" {
+		redisURL = o.redisURL
+	}
 	node, err := cluster.New(cluster.Config{
-		RedisURL: r.URL(), NodeID: id, URL: "http://" + id + ".test", Prefix: "t",
+		RedisURL: redisURL, NodeID: id, URL: "http://" + id + ".test", Prefix: "t",
 		Beat: 100 * time.Millisecond, TTL: time.Second, ClaimTTL: o.claimTTL,
 		RedisTimeout: time.Second,
 	})

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,8 +112,11 @@ type Node struct {
 	draining  atomic.Bool
 	republish atomic.Bool // publish every room again at the next beat
 	healthy   atomic.Bool // the last Redis call of the beat succeeded
-	beatDone  chan struct{}
-	closeOnce sync.Once
+	// registered: a beat of this process succeeded (the first one drops
+	// what a previous process of the same id left).
+	registered atomic.Bool
+	beatDone   chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ rooms.Directory = (*Node)(nil)
@@ -140,6 +145,9 @@ func New(cfg Config) (*Node, error) {
 	// answers the same on a second run, and the others are retried by the
 	// ordered queue.
 	opts.MaxRetries = -1
+	// Every call's context bounds it, dials included (a join waits at most
+	// its own deadline, the node's own work Config.RedisTimeout).
+	opts.ContextTimeoutEnabled = true
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg: cfg, rdb: redis.NewClient(opts), scripts: newScripts(), log: cfg.Logger.With("node", cfg.NodeID),
@@ -239,7 +247,7 @@ func unavailable(err error) error {
 
 // Reserve implements rooms.Directory.
 func (n *Node) Reserve(ctx context.Context, req rooms.Reservation) (rooms.Placement, error) {
-	mode := map[rooms.JoinMode]string{rooms.JoinByID: "id", rooms.JoinExisting: "join", rooms.JoinOrCreate: "joc", rooms.Create: "create"}[req.Mode]
+	mode := scriptMode(req.Mode)
 	if mode == "" {
 		return rooms.Placement{}, &rooms.Error{Code: rooms.CodeBadRequest, Message: "unknown join mode"}
 	}
@@ -266,6 +274,21 @@ func (n *Node) Reserve(ctx context.Context, req rooms.Reservation) (rooms.Placem
 		return rooms.Placement{}, unavailable(err)
 	}
 	return n.placement(res, req, token)
+}
+
+// scriptMode is the reserve script's name of a join mode ("" if none).
+func scriptMode(m rooms.JoinMode) string {
+	switch m {
+	case rooms.JoinByID:
+		return "id"
+	case rooms.JoinExisting:
+		return "join"
+	case rooms.JoinOrCreate:
+		return "joc"
+	case rooms.Create:
+		return "create"
+	}
+	return ""
 }
 
 func (n *Node) placement(res []any, req rooms.Reservation, token string) (rooms.Placement, error) {
@@ -365,7 +388,7 @@ func (n *Node) NodeURL(ctx context.Context, nodeID string) (string, error) {
 
 // Put implements rooms.Registry (queued).
 func (n *Node) Put(_ context.Context, l rooms.Listing) error {
-	enc, err := encodeListing(l)
+	enc, err := encodeListing(l, n.cfg.NodeID)
 	if err != nil {
 		return err
 	}
@@ -388,7 +411,7 @@ func (n *Node) Get(ctx context.Context, roomID string) (rooms.Listing, error) {
 	if len(ls) == 0 {
 		return rooms.Listing{}, rooms.ErrRoomNotFound
 	}
-	return ls[0], nil
+	return ls[0].Listing, nil
 }
 
 // List implements rooms.Registry: the listed rooms of every live node.
@@ -397,21 +420,29 @@ func (n *Node) List(ctx context.Context, q rooms.Query) ([]rooms.Listing, error)
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
+	out := make([]rooms.Listing, 0, len(all))
 	for i := range all {
-		if q.Match(&all[i]) {
-			out = append(out, all[i])
+		if q.Match(&all[i].Listing) {
+			out = append(out, all[i].Listing)
 		}
 	}
+	// Redis orders by milliseconds: oldest first to the nanosecond, then
+	// by id, as the Registry contract (and rooms.list's cursors) want.
+	slices.SortFunc(out, func(a, b rooms.Listing) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 
-func (n *Node) listings(ctx context.Context, one string) ([]rooms.Listing, error) {
+func (n *Node) listings(ctx context.Context, one string) ([]storedListing, error) {
 	res, err := n.run(ctx, n.scripts.list, one).StringSlice()
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	out := make([]rooms.Listing, 0, len(res))
+	out := make([]storedListing, 0, len(res))
 	for _, b := range res {
 		l, err := decodeListing([]byte(b))
 		if err != nil {
@@ -441,13 +472,14 @@ func (n *Node) beatLoop() {
 // when Redis had lost the node.
 func (n *Node) beat() {
 	existed, err := n.run(n.ctx, n.scripts.beat, n.cfg.URL, n.local.Capacity(), flag(n.draining.Load()),
-		n.cfg.TTL.Milliseconds(), sweepBatch).Int()
+		n.cfg.TTL.Milliseconds(), sweepBatch, flag(!n.registered.Load())).Int()
 	if err != nil {
 		if n.healthy.Swap(false) {
 			n.log.Warn("cluster: Redis unreachable; joins answer unavailable until it is back", "err", err)
 		}
 		return
 	}
+	n.registered.Store(true)
 	if !n.healthy.Swap(true) {
 		n.log.Info("cluster: node registered", "url", n.cfg.URL)
 	}
@@ -468,7 +500,7 @@ func (n *Node) publishAll() error {
 		args := make([]any, 0, 10*len(batch))
 		for _, p := range batch {
 			l := p.Listing
-			enc, err := encodeListing(l)
+			enc, err := encodeListing(l, n.cfg.NodeID)
 			if err != nil {
 				return err
 			}
@@ -487,31 +519,66 @@ func (n *Node) publishAll() error {
 }
 
 // runLobby feeds the local lobby with the other nodes' listing changes.
+// Messages published while the subscription was down (a Redis restart)
+// are lost, so on every resubscription, and again two beats later (when
+// the other nodes have published their rooms again), it reads every
+// listing back.
 func (n *Node) runLobby() {
 	ps := n.rdb.Subscribe(n.ctx, n.cfg.Prefix+":lobby")
 	defer ps.Close()
-	ch := ps.Channel()
+	ch := ps.ChannelWithSubscriptions()
+	subscriptions := 0
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
-		case msg, ok := <-ch:
+		case v, ok := <-ch:
 			if !ok {
 				return
 			}
-			m, err := decodeLobbyMessage([]byte(msg.Payload))
-			if err != nil {
-				n.log.Warn("cluster: malformed lobby message", "err", err)
-				continue
+			switch msg := v.(type) {
+			case *redis.Subscription:
+				if msg.Kind != "subscribe" {
+					continue
+				}
+				if subscriptions++; subscriptions > 1 {
+					n.log.Info("cluster: lobby subscription back; reading every listing again")
+					n.resyncLobby()
+					time.AfterFunc(2*n.cfg.Beat, n.resyncLobby)
+				}
+			case *redis.Message:
+				m, err := decodeLobbyMessage([]byte(msg.Payload))
+				if err != nil {
+					n.log.Warn("cluster: malformed lobby message", "err", err)
+					continue
+				}
+				if m.node == n.cfg.NodeID {
+					continue // this node's lobby saw it first hand
+				}
+				if m.removed != "" {
+					n.local.ListingRemoved(m.removed)
+				} else {
+					n.local.ListingChanged(m.listing.Listing)
+				}
 			}
-			if m.node == n.cfg.NodeID {
-				continue // this node's lobby saw it first hand
-			}
-			if m.removed != "" {
-				n.local.ListingRemoved(m.removed)
-			} else {
-				n.local.ListingChanged(m.listing)
-			}
+		}
+	}
+}
+
+// resyncLobby feeds the local lobby every other node's listing as Redis
+// has it now (nothing is removed: a room missing now may be on its way
+// back after a restart).
+func (n *Node) resyncLobby() {
+	if n.ctx.Err() != nil {
+		return
+	}
+	ls, err := n.listings(n.ctx, "")
+	if err != nil {
+		return
+	}
+	for _, l := range ls {
+		if l.node != n.cfg.NodeID {
+			n.local.ListingChanged(l.Listing)
 		}
 	}
 }

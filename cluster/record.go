@@ -20,15 +20,16 @@ import (
 // recordLimits bound what a stored record may hold.
 var recordLimits = mpack.Limits{MaxDepth: 16, MaxContainerLen: 4096, MaxStringLen: 64 << 10}
 
-// encodeListing is a listing as stored in a room record and published.
-func encodeListing(l rooms.Listing) (string, error) {
+// encodeListing is a listing of node's as stored in a room record and
+// published.
+func encodeListing(l rooms.Listing, node string) (string, error) {
 	meta := l.Metadata
 	if meta == nil {
 		meta = map[string]any{}
 	}
 	b, err := mpack.AppendValue(nil, map[string]any{
 		"id": l.ID, "name": l.Name, "clients": int64(l.Clients), "max": int64(l.MaxClients),
-		"locked": l.Locked, "private": l.Private, "meta": meta, "created": l.CreatedAt.UnixNano(),
+		"locked": l.Locked, "private": l.Private, "meta": meta, "created": l.CreatedAt.UnixNano(), "node": node,
 	})
 	if err != nil {
 		return "", fmt.Errorf("cluster: encoding the listing of room %q: %w", l.ID, err)
@@ -39,24 +40,31 @@ func encodeListing(l rooms.Listing) (string, error) {
 // errRecord is the error of every malformed record.
 var errRecord = errors.New("cluster: malformed record")
 
+// storedListing is a listing and the node whose room it is.
+type storedListing struct {
+	rooms.Listing
+	node string
+}
+
 // decodeListing reads a stored listing.
-func decodeListing(b []byte) (rooms.Listing, error) {
+func decodeListing(b []byte) (storedListing, error) {
 	v, err := mpack.NewReader(b, recordLimits).ReadValue()
 	if err != nil {
-		return rooms.Listing{}, fmt.Errorf("%w: listing: %v", errRecord, err)
+		return storedListing{}, fmt.Errorf("%w: listing: %v", errRecord, err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return rooms.Listing{}, fmt.Errorf("%w: listing is not a map", errRecord)
+		return storedListing{}, fmt.Errorf("%w: listing is not a map", errRecord)
 	}
 	var l rooms.Listing
 	var created int64
 	var clients, maxClients int64
-	ok = str(m, "id", &l.ID) && str(m, "name", &l.Name) && integer(m, "clients", &clients) &&
+	var node string
+	ok = str(m, "node", &node) && str(m, "id", &l.ID) && str(m, "name", &l.Name) && integer(m, "clients", &clients) &&
 		integer(m, "max", &maxClients) && boolean(m, "locked", &l.Locked) && boolean(m, "private", &l.Private) &&
 		integer(m, "created", &created)
 	if !ok || l.ID == "" || clients < 0 || maxClients < 0 || clients > math.MaxInt32 || maxClients > math.MaxInt32 {
-		return rooms.Listing{}, fmt.Errorf("%w: listing fields", errRecord)
+		return storedListing{}, fmt.Errorf("%w: listing fields", errRecord)
 	}
 	l.Clients, l.MaxClients = int(clients), int(maxClients)
 	l.CreatedAt = time.Unix(0, created)
@@ -65,9 +73,9 @@ func decodeListing(b []byte) (rooms.Listing, error) {
 		l.Metadata = meta
 	case nil:
 	default:
-		return rooms.Listing{}, fmt.Errorf("%w: listing metadata is not a map", errRecord)
+		return storedListing{}, fmt.Errorf("%w: listing metadata is not a map", errRecord)
 	}
-	return l, nil
+	return storedListing{Listing: l, node: node}, nil
 }
 
 func str(m map[string]any, k string, dst *string) bool {
@@ -205,7 +213,7 @@ func jsonObject(m map[string]string) string {
 type lobbyMessage struct {
 	node    string
 	removed string        // a removed room's id, or
-	listing rooms.Listing // an updated listing
+	listing storedListing // an updated listing
 }
 
 // decodeLobbyMessage reads "u\n<node>\n<listing>" or "r\n<node>\n<id>".

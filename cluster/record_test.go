@@ -15,10 +15,12 @@ func TestListingRoundTrip(t *testing.T) {
 	l := rooms.Listing{ID: "r1", Name: "arena", Clients: 3, MaxClients: 8, Locked: true, Private: false,
 		Metadata:  map[string]any{"mode": "ctf", "level": int64(2), "bin": []byte{1, 2}},
 		CreatedAt: time.Unix(0, 1_700_000_000_123_456_789)}
-	enc, err := encodeListing(l)
+	enc, err := encodeListing(l, "n1")
 	require.NoError(t, err)
-	got, err := decodeListing([]byte(enc))
+	stored, err := decodeListing([]byte(enc))
 	require.NoError(t, err)
+	assert.Equal(t, "n1", stored.node)
+	got := stored.Listing
 	assert.Equal(t, l.ID, got.ID)
 	assert.Equal(t, l.Metadata, got.Metadata)
 	assert.True(t, l.CreatedAt.Equal(got.CreatedAt), "nanoseconds kept: rooms.list cursors compare them")
@@ -71,7 +73,7 @@ func TestLobbyMessage(t *testing.T) {
 	m, err := decodeLobbyMessage([]byte("r\nn1\nroom\nwith newline"))
 	require.NoError(t, err)
 	assert.Equal(t, lobbyMessage{node: "n1", removed: "room\nwith newline"}, m)
-	enc, err := encodeListing(rooms.Listing{ID: "r", Name: "arena"})
+	enc, err := encodeListing(rooms.Listing{ID: "r", Name: "arena"}, "n2")
 	require.NoError(t, err)
 	m, err = decodeLobbyMessage([]byte("u\nn2\n" + enc))
 	require.NoError(t, err)
@@ -113,7 +115,7 @@ func TestFilterKey(t *testing.T) {
 }
 
 func FuzzDecodeListing(f *testing.F) {
-	enc, _ := encodeListing(rooms.Listing{ID: "r", Name: "a", Clients: 1, MaxClients: 2, Metadata: map[string]any{"k": "v"}})
+	enc, _ := encodeListing(rooms.Listing{ID: "r", Name: "a", Clients: 1, MaxClients: 2, Metadata: map[string]any{"k": "v"}}, "n")
 	f.Add([]byte(enc))
 	f.Add([]byte("\x80"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -121,7 +123,7 @@ func FuzzDecodeListing(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := encodeListing(l)
+		again, err := encodeListing(l.Listing, l.node)
 		if err != nil {
 			return // decoded metadata the encoder refuses is still bounded
 		}
@@ -146,7 +148,7 @@ func FuzzDecodeOptions(f *testing.F) {
 }
 
 func FuzzDecodeLobbyMessage(f *testing.F) {
-	enc, _ := encodeListing(rooms.Listing{ID: "r", Name: "a"})
+	enc, _ := encodeListing(rooms.Listing{ID: "r", Name: "a"}, "n")
 	f.Add([]byte("u\nn\n" + enc))
 	f.Add([]byte("r\nn\nid"))
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -9,7 +9,8 @@ import "github.com/redis/go-redis/v9"
 //	P:noderooms:<id>    set of the node's room ids (its load; its rooms to drop when it dies)
 //	P:room:<id>         hash name, node, seats, pend, max, locked, private, fm, opts, created, l
 //	P:rooms             zset of every room id, by creation time (ms): rooms.list order
-//	P:open:<name>       zset of room ids of type name with a free seat, by creation time
+//	P:open:<name>       zset of room ids of type name with a free seat, not locked or
+//	                    private, by creation time (candidates: reserve checks again)
 //	P:claim:<token>     hash room, node, opts: a seat reserved for a redirected client
 //	P:claims            zset of claim tokens by expiry (ms): the sweep gives their seats back
 //	P:req:<token>       the reply of a reserve call, kept 60 s: a call run twice answers
@@ -157,7 +158,7 @@ if redis.call('EXISTS', roomKey(id)) == 1 then return {'nocap'} end
 local max = tonumber(ARGV[9])
 redis.call('HSET', roomKey(id), 'name', name, 'node', node, 'seats', 0, 'pend', 0, 'max', max,
   'locked', '0', 'private', ARGV[10], 'fm', ARGV[11], 'opts', ARGV[12], 'created', ARGV[13], 'l', '')
-redis.call('ZADD', openKey, score(ARGV[13]), id)
+if ARGV[10] ~= '1' then redis.call('ZADD', openKey, score(ARGV[13]), id) end
 redis.call('ZADD', P .. ':rooms', score(ARGV[13]), id)
 redis.call('SADD', P .. ':noderooms:' .. node, id)
 return take(id, {node = node, seats = 0, max = max, name = name, opts = ARGV[12], created = ARGV[13]})
@@ -180,11 +181,16 @@ if a[1] == 'remote' then
   redis.call('HINCRBY', roomKey(a[2]), 'pend', -1)
 end
 local rk = roomKey(a[2])
-local v = redis.call('HMGET', rk, 'seats', 'max', 'name', 'created')
+local v = redis.call('HMGET', rk, 'seats', 'max', 'name', 'created', 'locked', 'private', 'node', 'pend', 'l')
 if not v[1] then return 0 end
 local seats = math.max(0, tonumber(v[1]) - 1)
 redis.call('HSET', rk, 'seats', seats)
-if seats < tonumber(v[2]) then redis.call('ZADD', P .. ':open:' .. v[3], score(v[4]), a[2]) end
+if seats == 0 and tonumber(v[8]) == 0 and v[9] == '' then
+  -- created by this reserve and never run: it goes
+  dropRoom(a[2], v[3], v[7])
+elseif seats < tonumber(v[2]) and v[5] ~= '1' and v[6] ~= '1' then
+  redis.call('ZADD', P .. ':open:' .. v[3], score(v[4]), a[2])
+end
 return 1
 `
 
@@ -209,11 +215,13 @@ return {'ok', c[1], r[1], r[2], r[3], c[3]}
 // luaRelease: ARGV 3 room id. One seat of a room of the caller comes back.
 const luaRelease = luaCommon + `
 local rk = roomKey(ARGV[3])
-local v = redis.call('HMGET', rk, 'node', 'seats', 'max', 'name', 'created')
+local v = redis.call('HMGET', rk, 'node', 'seats', 'max', 'name', 'created', 'locked', 'private')
 if v[1] ~= me then return 0 end
 local seats = math.max(0, tonumber(v[2]) - 1)
 redis.call('HSET', rk, 'seats', seats)
-if seats < tonumber(v[3]) then redis.call('ZADD', P .. ':open:' .. v[4], score(v[5]), ARGV[3]) end
+if seats < tonumber(v[3]) and v[6] ~= '1' and v[7] ~= '1' then
+  redis.call('ZADD', P .. ':open:' .. v[4], score(v[5]), ARGV[3])
+end
 return 1
 `
 
@@ -237,12 +245,19 @@ dropRoom(ARGV[3], v[2], me)
 return 1
 `
 
-// luaPut: ARGV 3 room id, 4 listing, 5 locked, 6 private, 7 fm. 0 when
+// luaPut: ARGV 3 room id, 4 listing, 5 locked, 6 private, 7 fm. A locked
+// or private room leaves the open set (joinById still finds it). 0 when
 // the record is missing (the node publishes its rooms again).
 const luaPut = luaCommon + `
 local rk = roomKey(ARGV[3])
-if redis.call('HGET', rk, 'node') ~= me then return 0 end
+local v = redis.call('HMGET', rk, 'node', 'seats', 'max', 'name', 'created')
+if v[1] ~= me then return 0 end
 redis.call('HSET', rk, 'l', ARGV[4], 'locked', ARGV[5], 'private', ARGV[6], 'fm', ARGV[7])
+if ARGV[5] == '1' or ARGV[6] == '1' then
+  redis.call('ZREM', P .. ':open:' .. v[4], ARGV[3])
+elseif tonumber(v[2]) < tonumber(v[3]) then
+  redis.call('ZADD', P .. ':open:' .. v[4], score(v[5]), ARGV[3])
+end
 redis.call('PUBLISH', P .. ':lobby', 'u\n' .. me .. '\n' .. ARGV[4])
 return 1
 `
@@ -265,7 +280,7 @@ for i = 3, #ARGV - 9, 10 do
     local s = score(ARGV[i + 8])
     redis.call('ZADD', P .. ':rooms', s, id)
     redis.call('SADD', P .. ':noderooms:' .. me, id)
-    if seats < max then
+    if seats < max and ARGV[i + 4] ~= '1' and ARGV[i + 5] ~= '1' then
       redis.call('ZADD', P .. ':open:' .. name, s, id)
     else
       redis.call('ZREM', P .. ':open:' .. name, id)
@@ -280,12 +295,23 @@ return n
 `
 
 // luaBeat: ARGV 3 url, 4 capacity, 5 draining (1/0), 6 TTL (ms), 7 most
-// expired claims to sweep. Renews the caller's heartbeat, gives back the
+// expired claims to sweep, 8 first beat of this process (1/0: drop the
+// rooms a previous process of the same node id left). Renews the caller's heartbeat, gives back the
 // seats of expired claims, drops the rooms of dead nodes. Answers 1 if the
 // heartbeat key existed (0: Redis lost it; publish the rooms again).
 const luaBeat = luaCommon + `
 local nk = nodeKey(me)
 local existed = redis.call('EXISTS', nk)
+if ARGV[8] == '1' then
+  -- this process's first beat: rooms under its id are a previous
+  -- process's (restarted with the same node id), which run nowhere
+  local nr = P .. ':noderooms:' .. me
+  for _, id in ipairs(redis.call('SMEMBERS', nr)) do
+    dropRoom(id, redis.call('HGET', roomKey(id), 'name'), me)
+  end
+  redis.call('DEL', nr)
+  existed = 0
+end
 redis.call('HSET', nk, 'url', ARGV[3], 'cap', ARGV[4], 'drain', ARGV[5])
 redis.call('PEXPIRE', nk, tonumber(ARGV[6]))
 redis.call('SADD', P .. ':nodes', me)
@@ -297,7 +323,7 @@ for _, tok in ipairs(toks) do
   redis.call('ZREM', P .. ':claims', tok)
   if id then
     local rk = roomKey(id)
-    local v = redis.call('HMGET', rk, 'node', 'seats', 'max', 'name', 'created', 'pend', 'l')
+    local v = redis.call('HMGET', rk, 'node', 'seats', 'max', 'name', 'created', 'pend', 'l', 'locked', 'private')
     if v[1] then
       local seats = math.max(0, tonumber(v[2]) - 1)
       local pend = math.max(0, tonumber(v[6]) - 1)
@@ -305,7 +331,7 @@ for _, tok in ipairs(toks) do
       if seats == 0 and v[7] == '' then
         -- created for a claim nobody made: it never ran
         dropRoom(id, v[4], v[1])
-      elseif seats < tonumber(v[3]) then
+      elseif seats < tonumber(v[3]) and v[8] ~= '1' and v[9] ~= '1' then
         redis.call('ZADD', P .. ':open:' .. v[4], score(v[5]), id)
       end
     end

@@ -43,6 +43,14 @@
 // flushed, sessions close, and Run returns nil, all within
 // Config.DrainGrace; Main then exits 0.
 //
+// With --redis (Config.Redis) the server is one node of several that act
+// as one (package cluster): it registers its --public-url (default: the
+// listen address) under --node-id, joins reserve their seats in Redis and
+// are redirected to the node holding the room, rooms.list and the lobby
+// show every node's rooms; the drain marks the node draining, then
+// deregisters it. /metrics adds roomcast_redis_commands_total and
+// roomcast_cluster_up.
+//
 // Nothing here is specific to one game, and host imports no game
 // (nothing under examples/): cmd/gameserver is this package with the arena
 // of examples/arena (and its flags) and the transport demo of

@@ -47,6 +47,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, stdout io.Writer) e
 	if s.node != nil {
 		if s.node.URL() == "" {
 			s.node.SetURL("http://" + ln.Addr().String())
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+				s.log.Warn("cluster: the public URL is the listen address, which clients cannot reach; set --public-url",
+					"public_url", s.node.URL())
+			}
 		}
 		if err := s.node.Start(); err != nil {
 			_ = ln.Close()
@@ -117,7 +121,8 @@ func (s *Server) Drain(ctx context.Context) error {
 		// The rooms are gone: the node leaves the cluster (its listings
 		// at once, not after the heartbeat's TTL).
 		if e := s.node.Close(); e != nil {
-			err = errors.Join(err, e)
+			// Its heartbeat expires on its own: the others drop its rooms.
+			s.log.Warn("cluster: leaving the cluster failed", "err", e)
 		}
 	}
 	s.mu.Lock()

@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -56,7 +57,7 @@ type Directory interface {
 // ErrNeedCreate is Directory.Reserve's answer when no room fits a join
 // that may create one (it asks again with Create once the creation rate
 // allows it).
-var ErrNeedCreate = &Error{Code: CodeRoomNotFound, Message: "no room fits; one is to be created"}
+var ErrNeedCreate = errors.New("rooms: no room fits; one is to be created")
 
 // Reservation asks a Directory for a seat.
 type Reservation struct {

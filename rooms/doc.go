@@ -37,10 +37,14 @@
 // payload with a bounded reader, straight from the wire bytes when the
 // adapter has them (Session.InputMsgpack).
 //
-// Where rooms live: a Registry lists them (memory by default). Seat
-// reservation is done by the process that owns a room, under its room
-// type's lock, so seats stay exact under any concurrency; a shared
-// (Redis) Registry only has to store listings.
+// Where rooms live: a Registry lists them (memory by default). In one
+// process, seat reservation is done under the room type's lock, so seats
+// stay exact under any concurrency. Several processes act as one server
+// through a Directory (Config.Directory; package cluster implements it on
+// Redis): it counts the seats and lists the rooms of every node, a join
+// whose seat is on another node answers code redirect with that node's
+// URL and a one-time claim (Session.Claim takes the seat there), and
+// reconnection tokens name their node.
 //
 // # Concurrency
 //

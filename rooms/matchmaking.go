@@ -87,7 +87,7 @@ func (s *Server) reserve(name string, opts Options, mode JoinMode, mayCreate fun
 	if err := mayCreate(); err != nil {
 		return nil, err
 	}
-	r, err := s.createRoomLocked(t, s.randomID(9), opts)
+	r, err := s.createRoomLocked(t, "", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +123,8 @@ func (s *Server) reserveByID(id string) (*Room, error) {
 	return r, nil
 }
 
-// createRoomLocked creates and starts a room (t.mu held). The room runs
-// OnCreate on its goroutine before anything else.
+// createRoomLocked creates and starts room id ("": a new random id) (t.mu
+// held). The room runs OnCreate on its goroutine before anything else.
 func (s *Server) createRoomLocked(t *roomType, id string, opts Options) (*Room, error) {
 	s.mu.Lock()
 	if s.shuttingDown {
@@ -134,6 +134,9 @@ func (s *Server) createRoomLocked(t *roomType, id string, opts Options) (*Room, 
 	if s.cfg.MaxRooms > 0 && len(s.rooms) >= s.cfg.MaxRooms {
 		s.mu.Unlock()
 		return nil, errorf(CodeCreateFailed, "too many rooms (%d)", s.cfg.MaxRooms)
+	}
+	if id == "" {
+		id = s.randomID(9)
 	}
 	r := newRoom(s, t, id, opts)
 	s.rooms[r.id] = r

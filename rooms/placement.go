@@ -135,6 +135,12 @@ func (s *Session) seatPlaced(p Placement, opts Options, done func(Seat, error)) 
 	r, err := s.srv.placedRoom(p)
 	if err != nil {
 		s.srv.dir.Release(p.RoomID)
+		if s.srv.Room(p.RoomID) == nil {
+			// A room reserved here that cannot run here (no capacity
+			// left, shutting down): its record goes unless another seat
+			// is reserved in it.
+			s.srv.dir.DisposeIfEmpty(p.RoomID, func(bool) {})
+		}
 		s.endSeat(nil)
 		done(Seat{}, asError(err, CodeInternal))
 		return

@@ -36,9 +36,9 @@ func (q Query) Match(l *Listing) bool {
 
 // Registry is where rooms are listed. The rooms of this process write their
 // listing on every change (at most once per tick) and remove it when they
-// are disposed; rooms.list and the lobby's first list read it. Seat
-// reservation stays in the owning process, so a shared (Redis) registry
-// only needs these four calls. Put and Remove are called on room
+// are disposed; rooms.list and the lobby's first list read it. Seats are
+// not its business (in one process the room types count them; across
+// nodes a Directory, which is also the Registry, does). Put and Remove are called on room
 // goroutines (at most once per tick per room), so they must be quick: a
 // networked implementation should buffer and write asynchronously.
 // Implementations must be safe for concurrent use; Listing values passed in must not be retained by reference to

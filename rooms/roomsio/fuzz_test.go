@@ -14,6 +14,7 @@ var fuzzEvents = []string{
 	roomsio.EventJoinOrCreate, roomsio.EventCreate, roomsio.EventJoin, roomsio.EventJoinByID,
 	roomsio.EventList, roomsio.EventLeave, roomsio.EventResume, roomsio.EventInput, roomsio.EventMsg,
 	roomsio.EventLobbySubscribe, roomsio.EventLobbyUnsubscribe, "nope",
+	roomsio.EventClaim, // last: the recorded seeds keep their events
 }
 
 // nopConn is a rooms.Conn that takes everything.
