@@ -19,8 +19,24 @@ import (
 
 var errJSON = errors.New("socketio: invalid JSON")
 
-// transcodeBufs holds the msgpack buffers of the text raw path.
-var transcodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+// transcodeBufs holds a Server's msgpack buffers of the text raw path;
+// the zero value is ready.
+type transcodeBufs struct{ pool sync.Pool }
+
+func (b *transcodeBufs) get() *[]byte {
+	if bp, ok := b.pool.Get().(*[]byte); ok {
+		return bp
+	}
+	buf := make([]byte, 0, 256)
+	return &buf
+}
+
+// put keeps bp for reuse unless it grew past 64 KiB.
+func (b *transcodeBufs) put(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		b.pool.Put(bp)
+	}
+}
 
 // dispatchRawText is dispatchRaw for a default-parser text message.
 func (c *client) dispatchRawText(data []byte) bool {
@@ -28,12 +44,8 @@ func (c *client) dispatchRawText(data []byte) bool {
 	if depth <= 0 {
 		depth = siocodec.DefaultMaxDepth
 	}
-	bp := transcodeBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= 64<<10 {
-			transcodeBufs.Put(bp)
-		}
-	}()
+	bp := c.srv.textBufs.get()
+	defer c.srv.textBufs.put(bp)
 	ev, out, ok := peekRawText(data, depth, (*bp)[:0])
 	*bp = out[:0]
 	return ok && c.runRaw(ev, depth+1)
