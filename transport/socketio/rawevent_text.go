@@ -122,9 +122,9 @@ func (t *jsonTranscoder) value(dst []byte) ([]byte, error) {
 	}
 	switch {
 	case c == '{':
-		return t.object(dst)
+		return t.container(dst, true)
 	case c == '[':
-		return t.array(dst)
+		return t.container(dst, false)
 	case c == '"':
 		return t.str(dst)
 	case c == 't':
@@ -155,27 +155,38 @@ func patch32(dst []byte, at int, n int) {
 	dst[at], dst[at+1], dst[at+2], dst[at+3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
 }
 
-func (t *jsonTranscoder) array(dst []byte) ([]byte, error) {
+// container transcodes an array (or with object, an object) to a msgpack
+// array32 (map32) of its elements (members).
+func (t *jsonTranscoder) container(dst []byte, object bool) ([]byte, error) {
+	code, end := byte(0xdd), byte(']')
+	if object {
+		code, end = 0xdf, '}'
+	}
 	if err := t.sc.Enter(); err != nil {
 		return dst, err
 	}
-	t.sc.Skip() // '['
-	dst, at := header32(dst, 0xdd)
-	if c, ok := t.sc.Peek(); ok && c == ']' {
+	t.sc.Skip() // '[' or '{'
+	dst, at := header32(dst, code)
+	if c, ok := t.sc.Peek(); ok && c == end {
 		t.sc.Skip()
 		t.sc.Leave()
 		return dst, nil
 	}
 	for n := 1; ; n++ {
 		var err error
-		if dst, err = t.value(dst); err != nil {
+		if object {
+			dst, err = t.member(dst)
+		} else {
+			dst, err = t.value(dst)
+		}
+		if err != nil {
 			return dst, err
 		}
 		c, ok := t.sc.Peek()
 		switch {
 		case ok && c == ',':
 			t.sc.Skip()
-		case ok && c == ']':
+		case ok && c == end:
 			t.sc.Skip()
 			t.sc.Leave()
 			patch32(dst, at, n)
@@ -186,45 +197,20 @@ func (t *jsonTranscoder) array(dst []byte) ([]byte, error) {
 	}
 }
 
-func (t *jsonTranscoder) object(dst []byte) ([]byte, error) {
-	if err := t.sc.Enter(); err != nil {
+// member transcodes an object's "key": value.
+func (t *jsonTranscoder) member(dst []byte) ([]byte, error) {
+	if c, ok := t.sc.Peek(); !ok || c != '"' {
+		return dst, errJSON
+	}
+	dst, err := t.str(dst)
+	if err != nil {
 		return dst, err
 	}
-	t.sc.Skip() // '{'
-	dst, at := header32(dst, 0xdf)
-	if c, ok := t.sc.Peek(); ok && c == '}' {
-		t.sc.Skip()
-		t.sc.Leave()
-		return dst, nil
+	if c, ok := t.sc.Peek(); !ok || c != ':' {
+		return dst, errJSON
 	}
-	for n := 1; ; n++ {
-		if c, ok := t.sc.Peek(); !ok || c != '"' {
-			return dst, errJSON
-		}
-		var err error
-		if dst, err = t.str(dst); err != nil {
-			return dst, err
-		}
-		if c, ok := t.sc.Peek(); !ok || c != ':' {
-			return dst, errJSON
-		}
-		t.sc.Skip()
-		if dst, err = t.value(dst); err != nil {
-			return dst, err
-		}
-		c, ok := t.sc.Peek()
-		switch {
-		case ok && c == ',':
-			t.sc.Skip()
-		case ok && c == '}':
-			t.sc.Skip()
-			t.sc.Leave()
-			patch32(dst, at, n)
-			return dst, nil
-		default:
-			return dst, errJSON
-		}
-	}
+	t.sc.Skip()
+	return t.value(dst)
 }
 
 // str transcodes a string, unescaped by the scanner.
