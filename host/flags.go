@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -165,25 +166,18 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	if len(c.Transports) == 0 {
 		return c, fmt.Errorf("host: --transports %q: want polling and/or websocket", transports)
 	}
-	switch {
-	case c.PingInterval <= 0:
-		return c, fmt.Errorf("host: --ping-interval %v: must be positive", c.PingInterval)
-	case c.PingTimeout <= 0:
-		return c, fmt.Errorf("host: --ping-timeout %v: must be positive", c.PingTimeout)
-	case c.MaxPayload <= 0:
-		return c, fmt.Errorf("host: --max-payload %d: must be positive", c.MaxPayload)
-	case c.DrainGrace <= 0:
-		return c, fmt.Errorf("host: --drain-grace %v: must be positive", c.DrainGrace)
-	case c.HandshakeBurst <= 0:
-		return c, fmt.Errorf("host: --handshake-burst %d: must be positive", c.HandshakeBurst)
-	case c.IdleTimeout <= 0:
-		return c, fmt.Errorf("host: --idle-timeout %v: must be positive", c.IdleTimeout)
-	case c.PostTimeout <= 0:
-		return c, fmt.Errorf("host: --post-timeout %v: must be positive", c.PostTimeout)
-	case c.MaxPollPackets <= 0:
-		return c, fmt.Errorf("host: --max-poll-packets %d: must be positive", c.MaxPollPackets)
-	case c.PollDrainWait <= 0:
-		return c, fmt.Errorf("host: --poll-drain-wait %v: must be positive", c.PollDrainWait)
+	if err := cmp.Or(
+		positive("ping-interval", c.PingInterval),
+		positive("ping-timeout", c.PingTimeout),
+		positive("max-payload", c.MaxPayload),
+		positive("drain-grace", c.DrainGrace),
+		positive("handshake-burst", c.HandshakeBurst),
+		positive("idle-timeout", c.IdleTimeout),
+		positive("post-timeout", c.PostTimeout),
+		positive("max-poll-packets", c.MaxPollPackets),
+		positive("poll-drain-wait", c.PollDrainWait),
+	); err != nil {
+		return c, err
 	}
 	for _, fn := range o.prepare {
 		if err := fn(&c, func(name string) bool { return set[name] }); err != nil {
@@ -191,6 +185,14 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 		}
 	}
 	return c, c.Validate()
+}
+
+// positive refuses a limit given as zero or less by flag --name.
+func positive[T ~int | ~int64](name string, v T) error {
+	if v <= 0 {
+		return fmt.Errorf("host: --%s %v: must be positive", name, v)
+	}
+	return nil
 }
 
 // noBound turns a flag's "0: no bound" into the Config's negative (whose

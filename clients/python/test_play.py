@@ -9,21 +9,16 @@ ROOMCAST_GAMESERVER names the server binary (go build -o DIR/gameserver
 address from its "listening on http://HOST:PORT" line. `make py-test` does
 all that."""
 
-import os
 import re
-import signal
-import subprocess
-import tempfile
-import threading
 import unittest
 import warnings
 
+from child_process import START_TIMEOUT, ChildProcess
 from roomcast_player import Player, RequestError
 
 SPEED_PER_TICK = 5.0  # arena: 100 units/s at 20 ticks/s
 CHECKSUM_EVERY = 20  # arena: deltas at ticks that are multiples of 20 carry a checksum
 BURST = 6  # inputs sent at once; the play mode queues up to 8
-SERVER_START_TIMEOUT = 60
 # The visitor's moves while the player is away: with the default parser each
 # missed delta is 2 Engine.IO packets (text + binary attachment), so the
 # resume brings more than 16 packets at once, and python-engineio 4.3 refuses
@@ -32,41 +27,19 @@ SERVER_START_TIMEOUT = 60
 VISIT_MOVES = 7
 
 
-class GameServer:
+class GameServer(ChildProcess):
     """The gameserver binary on 127.0.0.1, port 0."""
 
     def __init__(self):
-        binary = os.environ.get("ROOMCAST_GAMESERVER")
-        if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError("ROOMCAST_GAMESERVER must name the gameserver binary "
-                               "(go build -o /tmp/gs/gameserver ./cmd/gameserver), or run `make py-test`")
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([binary, "--addr", "127.0.0.1:0", "--drain-grace", "3s"],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(SERVER_START_TIMEOUT)
-        m = re.fullmatch(r"listening on (http://\S+)\n", line[0] if line else "")
+        super().__init__("ROOMCAST_GAMESERVER", "gameserver", "go build -o /tmp/gs/gameserver ./cmd/gameserver",
+                         ["--addr", "127.0.0.1:0", "--drain-grace", "3s"])
+        line = self.first_line()
+        m = re.fullmatch(r"listening on (http://\S+)\n", line)
         if not m:
             self.stop()
-            raise RuntimeError(f"gameserver did not print its address within {SERVER_START_TIMEOUT} s "
+            raise RuntimeError(f"gameserver did not print its address within {START_TIMEOUT} s "
                                f"(stdout {line!r}); stderr:\n{self.stderr()}")
         self.url = m.group(1)
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")[-4000:]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
 
 
 server = None

@@ -10,38 +10,25 @@ ROOMCAST_REDIRECTSTUB names the stub binary (go build -o DIR/redirectstub
 ./internal/redirectstub/cmd/redirectstub); `make py-test` builds it."""
 
 import json
-import os
-import subprocess
-import tempfile
-import threading
 import time
 import unittest
 import urllib.request
 import warnings
 
+from child_process import START_TIMEOUT, ChildProcess
 from roomcast_player import Player, RequestError
 
-START_TIMEOUT = 60
 
-
-class Stub:
+class Stub(ChildProcess):
     """The redirectstub process: node URLs A, B, C and their stats."""
 
     def __init__(self):
-        binary = os.environ.get("ROOMCAST_REDIRECTSTUB")
-        if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError("ROOMCAST_REDIRECTSTUB must name the redirectstub binary "
-                               "(go build -o /tmp/rs/redirectstub ./internal/redirectstub/cmd/redirectstub), "
-                               "or run `make py-test`")
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
+        super().__init__("ROOMCAST_REDIRECTSTUB", "redirectstub",
+                         "go build -o /tmp/rs/redirectstub ./internal/redirectstub/cmd/redirectstub", stdin=True)
+        line = self.first_line()
         try:
-            self.urls = json.loads(line[0])
-        except (IndexError, ValueError) as exc:
+            self.urls = json.loads(line)
+        except ValueError as exc:
             self.stop()
             raise RuntimeError(f"redirectstub printed no URLs within {START_TIMEOUT} s (stdout {line!r})") from exc
 
@@ -59,16 +46,6 @@ class Stub:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout} s waiting for {what}")
             time.sleep(0.02)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
 
 
 stub = None

@@ -184,7 +184,7 @@ func (d *Decoder) Decode(data []byte, binary bool) (p Packet, done bool, err err
 }
 
 func parseJSONData(text []byte, attachments [][]byte, maxDepth int) (any, error) {
-	jp := jsonParser{s: text, maxDepth: maxDepth, attachments: attachments, binary: attachments != nil}
+	jp := jsonParser{sc: NewJSONScanner(text, maxDepth), attachments: attachments, binary: attachments != nil}
 	return jp.parseDocument()
 }
 

@@ -6,37 +6,19 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/roomcast/roomcast/codec/mpack"
 )
 
-// jsonParser is a bounded JSON parser producing the argument model. With
-// attachments set it replaces {"_placeholder":true,"num":N} objects by
-// attachments[N], like socket.io-parser's reconstructPacket.
+// jsonParser is a bounded JSON parser producing the argument model, its
+// tokens read by a JSONScanner. With attachments set it replaces
+// {"_placeholder":true,"num":N} objects by attachments[N], like
+// socket.io-parser's reconstructPacket.
 type jsonParser struct {
-	s           []byte
-	i           int
-	depth       int
-	maxDepth    int
+	sc          JSONScanner
 	attachments [][]byte
 	binary      bool
-}
-
-func (p *jsonParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: JSON at offset %d: %s", ErrInvalidPacket, p.i, fmt.Sprintf(format, args...))
-}
-
-func (p *jsonParser) skipSpace() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
 }
 
 // parseDocument parses exactly one JSON value spanning the whole input
@@ -46,19 +28,18 @@ func (p *jsonParser) parseDocument() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.skipSpace()
-	if p.i != len(p.s) {
-		return nil, p.errorf("trailing data")
+	if err := p.sc.End(); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
 
 func (p *jsonParser) value() (any, error) {
-	p.skipSpace()
-	if p.i >= len(p.s) {
-		return nil, p.errorf("unexpected end")
+	c, ok := p.sc.Peek()
+	if !ok {
+		return nil, p.sc.Errorf("unexpected end")
 	}
-	switch c := p.s[p.i]; {
+	switch {
 	case c == '{':
 		return p.object()
 	case c == '[':
@@ -66,44 +47,34 @@ func (p *jsonParser) value() (any, error) {
 	case c == '"':
 		return p.str()
 	case c == 't':
-		return true, p.literal("true")
+		return true, p.sc.Literal("true")
 	case c == 'f':
-		return false, p.literal("false")
+		return false, p.sc.Literal("false")
 	case c == 'n':
-		return nil, p.literal("null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number()
+		return nil, p.sc.Literal("null")
+	case c == '-' || isDigit(c):
+		n, err := p.sc.Number()
+		if err != nil {
+			return nil, err
+		}
+		if n.IsInt {
+			return n.Int, nil
+		}
+		return n.Float, nil
 	default:
-		return nil, p.errorf("unexpected character %q", c)
+		return nil, p.sc.Errorf("unexpected character %q", c)
 	}
-}
-
-func (p *jsonParser) literal(lit string) error {
-	if len(p.s)-p.i < len(lit) || string(p.s[p.i:p.i+len(lit)]) != lit {
-		return p.errorf("invalid literal")
-	}
-	p.i += len(lit)
-	return nil
-}
-
-func (p *jsonParser) enter() error {
-	p.depth++
-	if p.depth > p.maxDepth {
-		return fmt.Errorf("%w (limit %d) at offset %d", ErrTooDeep, p.maxDepth, p.i)
-	}
-	return nil
 }
 
 func (p *jsonParser) array() (any, error) {
-	if err := p.enter(); err != nil {
+	if err := p.sc.Enter(); err != nil {
 		return nil, err
 	}
-	p.i++ // '['
+	p.sc.Skip() // '['
 	arr := []any{}
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == ']' {
-		p.i++
-		p.depth--
+	if c, ok := p.sc.Peek(); ok && c == ']' {
+		p.sc.Skip()
+		p.sc.Leave()
 		return arr, nil
 	}
 	for {
@@ -112,64 +83,61 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		arr = append(arr, v)
-		p.skipSpace()
-		if p.i >= len(p.s) {
-			return nil, p.errorf("unterminated array")
+		c, ok := p.sc.Peek()
+		if !ok {
+			return nil, p.sc.Errorf("unterminated array")
 		}
-		switch p.s[p.i] {
+		switch c {
 		case ',':
-			p.i++
+			p.sc.Skip()
 		case ']':
-			p.i++
-			p.depth--
+			p.sc.Skip()
+			p.sc.Leave()
 			return arr, nil
 		default:
-			return nil, p.errorf("expected ',' or ']'")
+			return nil, p.sc.Errorf("expected ',' or ']'")
 		}
 	}
 }
 
 func (p *jsonParser) object() (any, error) {
-	if err := p.enter(); err != nil {
+	if err := p.sc.Enter(); err != nil {
 		return nil, err
 	}
-	p.i++ // '{'
+	p.sc.Skip() // '{'
 	obj := map[string]any{}
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == '}' {
-		p.i++
-		p.depth--
+	if c, ok := p.sc.Peek(); ok && c == '}' {
+		p.sc.Skip()
+		p.sc.Leave()
 		return obj, nil
 	}
 	for {
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != '"' {
-			return nil, p.errorf("expected object key")
+		if c, ok := p.sc.Peek(); !ok || c != '"' {
+			return nil, p.sc.Errorf("expected object key")
 		}
 		key, err := p.str()
 		if err != nil {
 			return nil, err
 		}
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, p.errorf("expected ':'")
+		if c, ok := p.sc.Peek(); !ok || c != ':' {
+			return nil, p.sc.Errorf("expected ':'")
 		}
-		p.i++
+		p.sc.Skip()
 		v, err := p.value()
 		if err != nil {
 			return nil, err
 		}
 		obj[key] = v
-		p.skipSpace()
-		if p.i >= len(p.s) {
-			return nil, p.errorf("unterminated object")
+		c, ok := p.sc.Peek()
+		if !ok {
+			return nil, p.sc.Errorf("unterminated object")
 		}
-		switch p.s[p.i] {
+		switch c {
 		case ',':
-			p.i++
+			p.sc.Skip()
 		case '}':
-			p.i++
-			p.depth--
+			p.sc.Skip()
+			p.sc.Leave()
 			if p.binary {
 				if ph, ok := obj["_placeholder"]; ok && ph == true {
 					return p.placeholder(obj)
@@ -177,7 +145,7 @@ func (p *jsonParser) object() (any, error) {
 			}
 			return obj, nil
 		default:
-			return nil, p.errorf("expected ',' or '}'")
+			return nil, p.sc.Errorf("expected ',' or '}'")
 		}
 	}
 }
@@ -199,186 +167,12 @@ func (p *jsonParser) placeholder(obj map[string]any) (any, error) {
 }
 
 func (p *jsonParser) str() (string, error) {
-	p.i++ // opening quote
-	start := p.i
-	// Fast path: no escapes.
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c == '"' {
-			s := string(p.s[start:p.i])
-			p.i++
-			return s, nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", p.errorf("control character in string")
-		}
-		p.i++
+	var short [64]byte // most strings are unescaped here, off the heap
+	b, err := p.sc.AppendString(short[:0])
+	if err != nil {
+		return "", err
 	}
-	buf := make([]byte, 0, p.i-start+16)
-	buf = append(buf, p.s[start:p.i]...)
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(buf), nil
-		case c < 0x20:
-			return "", p.errorf("control character in string")
-		case c != '\\':
-			buf = append(buf, c)
-			p.i++
-			continue
-		}
-		// escape
-		if p.i+1 >= len(p.s) {
-			return "", p.errorf("unterminated escape")
-		}
-		e := p.s[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.errorf("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(utf8.RuneError)
-				if p.i+1 < len(p.s) && p.s[p.i] == '\\' && p.s[p.i+1] == 'u' {
-					save := p.i
-					p.i += 2
-					lo, ok := p.hex4()
-					if ok {
-						if d := utf16.DecodeRune(r, lo); d != utf8.RuneError {
-							r2 = d
-						} else {
-							p.i = save
-						}
-					} else {
-						p.i = save
-					}
-				}
-				r = r2
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return "", p.errorf("invalid escape")
-		}
-	}
-	return "", p.errorf("unterminated string")
-}
-
-func (p *jsonParser) hex4() (rune, bool) {
-	if len(p.s)-p.i < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range p.s[p.i : p.i+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			r |= rune(c - 'A' + 10)
-		default:
-			return 0, false
-		}
-	}
-	p.i += 4
-	return r, true
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func (p *jsonParser) number() (any, error) {
-	start := p.i
-	if p.s[p.i] == '-' {
-		p.i++
-	}
-	if p.i >= len(p.s) || !isDigit(p.s[p.i]) {
-		return nil, p.errorf("invalid number")
-	}
-	if p.s[p.i] == '0' {
-		p.i++
-	} else {
-		for p.i < len(p.s) && isDigit(p.s[p.i]) {
-			p.i++
-		}
-	}
-	integer := true
-	if p.i < len(p.s) && p.s[p.i] == '.' {
-		integer = false
-		p.i++
-		if p.i >= len(p.s) || !isDigit(p.s[p.i]) {
-			return nil, p.errorf("invalid number")
-		}
-		for p.i < len(p.s) && isDigit(p.s[p.i]) {
-			p.i++
-		}
-	}
-	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
-		integer = false
-		p.i++
-		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
-			p.i++
-		}
-		if p.i >= len(p.s) || !isDigit(p.s[p.i]) {
-			return nil, p.errorf("invalid number")
-		}
-		for p.i < len(p.s) && isDigit(p.s[p.i]) {
-			p.i++
-		}
-	}
-	text := p.s[start:p.i]
-	if integer {
-		if n, ok := parseSmallInt(text); ok {
-			return n, nil
-		}
-		if n, err := strconv.ParseInt(string(text), 10, 64); err == nil {
-			return n, nil
-		}
-	}
-	f, err := strconv.ParseFloat(string(text), 64)
-	if err != nil && !math.IsInf(f, 0) {
-		return nil, p.errorf("invalid number")
-	}
-	return f, nil
-}
-
-// parseSmallInt parses up to 18 digits (with optional '-') without allocating.
-func parseSmallInt(b []byte) (int64, bool) {
-	neg := false
-	if len(b) > 0 && b[0] == '-' {
-		neg = true
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
+	return string(b), nil
 }
 
 // ---- encoding ----

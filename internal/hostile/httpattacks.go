@@ -45,9 +45,25 @@ func (a IdleKeepAlive) Run(ctx context.Context, base string) (Result, error) {
 	t := newTally("idle-keepalive")
 	ctx, cancel := context.WithTimeout(ctx, a.Hold)
 	defer cancel()
+	t.each(ctx, a.Conns, func(release func()) {
+		conn, br, ok := t.httpRequest(ctx, host, "GET /healthz HTTP/1.1\r\nHost: "+host+"\r\n\r\n", release)
+		if !ok {
+			return
+		}
+		defer conn.Close()
+		t.waitClosed(ctx, conn, br)
+	})
+	return t.result(), nil
+}
+
+// each counts n attempts, running one in a goroutine for each, at most
+// dialConcurrency of them between their start and their call of release
+// (which each must call once); it starts no more once ctx is done and
+// returns when all have returned.
+func (t *tally) each(ctx context.Context, n int, one func(release func())) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, dialConcurrency)
-	for range a.Conns {
+	for range n {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -59,16 +75,10 @@ func (a IdleKeepAlive) Run(ctx context.Context, base string) (Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn, br, ok := t.httpRequest(ctx, host, "GET /healthz HTTP/1.1\r\nHost: "+host+"\r\n\r\n", func() { <-sem })
-			if !ok {
-				return
-			}
-			defer conn.Close()
-			t.waitClosed(ctx, conn, br)
+			one(func() { <-sem })
 		}()
 	}
 	wg.Wait()
-	return t.result(), nil
 }
 
 // httpRequest dials host, writes req and reads the answer's status line
@@ -196,24 +206,7 @@ func (a SlowPost) Run(ctx context.Context, base string) (Result, error) {
 	defer cancel()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: dialConcurrency}}
 	defer hc.CloseIdleConnections()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, dialConcurrency)
-	for range a.Conns {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		t.attempt()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.one(ctx, t, hc, host, base, func() { <-sem })
-		}()
-	}
-	wg.Wait()
+	t.each(ctx, a.Conns, func(release func()) { a.one(ctx, t, hc, host, base, release) })
 	return t.result(), nil
 }
 
@@ -297,33 +290,18 @@ func (a HandshakeFlood) Run(ctx context.Context, base string) (Result, error) {
 	t := newTally("handshake-flood")
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: dialConcurrency}, Timeout: 15 * time.Second}
 	defer hc.CloseIdleConnections()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, dialConcurrency)
-	for range a.Count {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+	t.each(ctx, a.Count, func(release func()) {
+		defer release()
+		_, status, err := handshake(ctx, hc, base, nil)
+		switch {
+		case err == nil:
+			t.accepted()
+		case status != 0:
+			t.refusedStatus(status)
+		default:
+			t.failed()
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		t.attempt()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			_, status, err := handshake(ctx, hc, base, nil)
-			switch {
-			case err == nil:
-				t.accepted()
-			case status != 0:
-				t.refusedStatus(status)
-			default:
-				t.failed()
-			}
-		}()
-	}
-	wg.Wait()
+	})
 	return t.result(), nil
 }
 

@@ -23,6 +23,8 @@ type Server struct {
 	namespaces map[string]*Namespace
 	dynAccept  func(name string, auth any) bool
 	dynInit    func(ns *Namespace)
+
+	textBufs transcodeBufs // buffers of the default parser's raw event path
 }
 
 // NewServer validates cfg and returns a Server with the main namespace "/".
