@@ -27,7 +27,7 @@ func ExampleSchedule() {
 		fmt.Printf("step %d dt=%v\n", st.N, st.DT)
 		pending = pending[:0] // apply the inputs gathered since the last step
 		if st.N == 2 {
-			cancel()
+			return errGameOver // ends RunDue at once, catch-up steps included
 		}
 		return nil
 	}
@@ -39,7 +39,11 @@ func ExampleSchedule() {
 		case msg := <-inbox:
 			pending = append(pending, msg)
 		case <-s.C():
-			if err := s.RunDue(step); err != nil {
+			switch err := s.RunDue(step); {
+			case errors.Is(err, errGameOver):
+				fmt.Println("game over:", s.Stats().Steps, "steps")
+				return
+			case err != nil:
 				fmt.Println(err)
 				return
 			}
@@ -49,8 +53,11 @@ func ExampleSchedule() {
 	// step 0 dt=20ms
 	// step 1 dt=20ms
 	// step 2 dt=20ms
-	// stopped: 3 steps
+	// game over: 3 steps
 }
+
+// errGameOver is ExampleSchedule's way for a step to end the loop.
+var errGameOver = errors.New("game over")
 
 func ExampleLoop_Run() {
 	loop := tick.Loop{
