@@ -119,6 +119,8 @@ func TestDecoder_Errors(t *testing.T) {
 		{"letter type", "x", ErrInvalidPacket},
 		{"event no data", "2", ErrInvalidPacket},
 		{"event empty array", "2[]", ErrInvalidPacket},
+		{"event name out of float64 range", "2[1e700]", ErrInvalidPacket},
+		{"event name out of float64 range, negative", "2[-1e700]", ErrInvalidPacket},
 		{"event object", `2{"a":1}`, ErrInvalidPacket},
 		{"reserved", `2["disconnect"]`, ErrInvalidPacket},
 		{"event name bool", `2[true]`, ErrInvalidPacket},

@@ -3,6 +3,7 @@ package siocodec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -133,7 +134,15 @@ func validate(p *Packet) error {
 			if IsReservedEvent(v) {
 				return fmt.Errorf("%w: reserved event name %q", ErrInvalidPacket, v)
 			}
-		case int64, uint64, float64, float32:
+		case int64, uint64:
+		case float64:
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return fmt.Errorf("%w: EVENT name must be a finite number", ErrInvalidPacket)
+			}
+		case float32:
+			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+				return fmt.Errorf("%w: EVENT name must be a finite number", ErrInvalidPacket)
+			}
 		default:
 			return fmt.Errorf("%w: EVENT name must be a string", ErrInvalidPacket)
 		}
