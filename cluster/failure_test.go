@@ -225,16 +225,15 @@ func TestLockedRoomTakesNoMatchmakingJoiner(t *testing.T) {
 	b := startNode(t, r, "b", nodeOpts{})
 	seat, err := a.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
 	require.NoError(t, err)
-	require.True(t, a.rs.Room(seat.RoomID).Do(func(r *rooms.Room) { r.Lock() }))
+	onRoom(t, a.rs.Room(seat.RoomID), func(r *rooms.Room) { r.Lock() })
 
 	eventually(t, "the lock to reach Redis", func() bool {
 		c := b.connect()
 		_, err := c.join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
 		if rd := redirectOf(err); rd != nil {
-			c2 := a.connect()
-			_, err := c2.claim(t, rd.Claim)
-			require.NoError(t, err)
-			c2.sess.Leave(nil)
+			// reserved before Redis learnt of the lock: the owner refuses
+			_, err := a.connect().claim(t, rd.Claim)
+			require.Equal(t, rooms.CodeRoomLocked, codeOf(err), "%v", err)
 		}
 		return codeOf(err) == rooms.CodeRoomLocked
 	})
@@ -242,6 +241,52 @@ func TestLockedRoomTakesNoMatchmakingJoiner(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, b, n, "a new room on the caller")
 	assert.NotEqual(t, seat.RoomID, s2.RoomID)
+}
+
+// A seat reserved in Redis before the room's lock got there (here: before
+// the lock) is refused by the owner when claimed, with room_locked, and
+// the seat comes back: nobody is seated in a room after Lock returned.
+func TestOwnerRefusesASeatInARoomLockedMeanwhile(t *testing.T) {
+	r := redistest.Start(t)
+	a := startNode(t, r, "a", nodeOpts{maxClients: 2})
+	b := startNode(t, r, "b", nodeOpts{maxClients: 2})
+	seat, err := a.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+	room := a.rs.Room(seat.RoomID)
+	eventually(t, "the room listed", func() bool {
+		page, err := b.connect().sess.List(rooms.ListRequest{})
+		return err == nil && len(page.Rooms) == 1
+	})
+
+	_, err = b.connect().join(t, rooms.JoinRequest{Mode: rooms.JoinOrCreate, Name: "arena"})
+	rd := redirectOf(err)
+	require.NotNil(t, rd, "%v", err)
+	require.Equal(t, seat.RoomID, rd.RoomID, "the last seat of a's room")
+	onRoom(t, room, func(r *rooms.Room) { r.Lock() })
+	_, err = a.connect().claim(t, rd.Claim)
+	assert.Equal(t, rooms.CodeRoomLocked, codeOf(err), "%v", err)
+	clients := 0
+	onRoom(t, room, func(r *rooms.Room) { clients = len(r.Clients()) })
+	assert.Equal(t, 1, clients, "nobody seated after the lock")
+
+	onRoom(t, room, func(r *rooms.Room) { r.Unlock() })
+	eventually(t, "the refused seat to come back", func() bool {
+		c := b.connect()
+		_, err := c.join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
+		return redirectOf(err) != nil
+	})
+}
+
+// onRoom runs fn on the room's goroutine and waits for it.
+func onRoom(t *testing.T, room *rooms.Room, fn func(*rooms.Room)) {
+	t.Helper()
+	done := make(chan struct{})
+	require.True(t, room.Do(func(r *rooms.Room) { fn(r); close(done) }))
+	select {
+	case <-done:
+	case <-time.After(wait):
+		t.Fatal("timed out waiting for the room goroutine")
+	}
 }
 
 // A node killed and started again under the same id at once (before its

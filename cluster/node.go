@@ -519,19 +519,31 @@ func (n *Node) publishAll() error {
 }
 
 // runLobby feeds the local lobby with the other nodes' listing changes.
-// Messages published while the subscription was down (a Redis restart)
-// are lost, so on every resubscription, and again two beats later (when
-// the other nodes have published their rooms again), it reads every
-// listing back.
+// Messages published while the subscription was down (a Redis restart,
+// a cut-off) are lost, so on every resubscription it reads every listing
+// back, and two beats later (when the other nodes have published their
+// rooms again after a Redis restart) it reads them back once more and
+// removes every other node's room the lobby holds that Redis no longer
+// lists (one disposed during the gap). Messages and read-backs run on
+// this one goroutine, so a room listed after a read-back is never taken
+// for a stale one.
 func (n *Node) runLobby() {
 	ps := n.rdb.Subscribe(n.ctx, n.cfg.Prefix+":lobby")
 	defer ps.Close()
 	ch := ps.ChannelWithSubscriptions()
+	// remote: the other nodes' rooms this node's lobby holds.
+	remote := map[string]struct{}{}
 	subscriptions := 0
+	var prune <-chan time.Time
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
+		case <-prune:
+			prune = nil
+			if !n.resyncLobby(remote, true) {
+				prune = time.After(n.cfg.Beat) // Redis did not answer: again
+			}
 		case v, ok := <-ch:
 			if !ok {
 				return
@@ -541,10 +553,12 @@ func (n *Node) runLobby() {
 				if msg.Kind != "subscribe" {
 					continue
 				}
+				// The first time too: the rooms listed before this node
+				// subscribed are held by its lobby's subscribers.
+				n.resyncLobby(remote, false)
 				if subscriptions++; subscriptions > 1 {
-					n.log.Info("cluster: lobby subscription back; reading every listing again")
-					n.resyncLobby()
-					time.AfterFunc(2*n.cfg.Beat, n.resyncLobby)
+					n.log.Info("cluster: lobby subscription back; read every listing again")
+					prune = time.After(2 * n.cfg.Beat)
 				}
 			case *redis.Message:
 				m, err := decodeLobbyMessage([]byte(msg.Payload))
@@ -556,8 +570,10 @@ func (n *Node) runLobby() {
 					continue // this node's lobby saw it first hand
 				}
 				if m.removed != "" {
+					delete(remote, m.removed)
 					n.local.ListingRemoved(m.removed)
 				} else {
+					remote[m.listing.ID] = struct{}{}
 					n.local.ListingChanged(m.listing.Listing)
 				}
 			}
@@ -566,21 +582,36 @@ func (n *Node) runLobby() {
 }
 
 // resyncLobby feeds the local lobby every other node's listing as Redis
-// has it now (nothing is removed: a room missing now may be on its way
-// back after a restart).
-func (n *Node) resyncLobby() {
+// has it now and records them in remote; with prune it also removes from
+// the lobby (and remote) every room of remote that Redis no longer lists.
+// It reports whether Redis answered.
+func (n *Node) resyncLobby(remote map[string]struct{}, prune bool) bool {
 	if n.ctx.Err() != nil {
-		return
+		return true
 	}
 	ls, err := n.listings(n.ctx, "")
 	if err != nil {
-		return
+		n.log.Warn("cluster: reading the listings back for the lobby failed", "err", err)
+		return false
 	}
+	listed := make(map[string]struct{}, len(ls))
 	for _, l := range ls {
-		if l.node != n.cfg.NodeID {
-			n.local.ListingChanged(l.Listing)
+		if l.node == n.cfg.NodeID {
+			continue
+		}
+		listed[l.ID] = struct{}{}
+		remote[l.ID] = struct{}{}
+		n.local.ListingChanged(l.Listing)
+	}
+	if prune {
+		for id := range remote {
+			if _, ok := listed[id]; !ok {
+				delete(remote, id)
+				n.local.ListingRemoved(id)
+			}
 		}
 	}
+	return true
 }
 
 func flag(b bool) string {

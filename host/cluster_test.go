@@ -2,10 +2,12 @@ package host
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -86,4 +88,39 @@ func TestClusterRedirectOnTheWire(t *testing.T) {
 	require.NoError(t, b.stop(t))
 	gone := ack(t, dial(t, a.url, bots.ParserMsgpack), "rooms.resume", map[string]any{"token": "b.whatever"})
 	assert.Equal(t, "node_gone", gone["error"].(map[string]any)["code"], "a drained node leaves at once: %v", gone)
+}
+
+// --cluster-beat, --cluster-ttl and --claim-ttl reach Redis: the heartbeat
+// key lives the TTL, a redirect's claim expires after the claim TTL.
+func TestClusterTimingFlagsReachRedis(t *testing.T) {
+	r := redistest.Start(t)
+	cfg := func(id string) Config {
+		c, err := ParseFlags([]string{"--addr", "127.0.0.1:0", "--redis", r.URL(), "--node-id", id, "--redis-prefix", "f",
+			"--cluster-beat", "200ms", "--cluster-ttl", "700ms", "--claim-ttl", "1500ms"}, nil, io.Discard)
+		require.NoError(t, err)
+		return c
+	}
+	a := start(t, cfg("a"), defineArena)
+	b := start(t, cfg("b"), defineArena)
+	opts, err := redis.ParseURL(r.URL())
+	require.NoError(t, err)
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+
+	ttl, err := rdb.PTTL(ctx, "f:node:a").Result()
+	require.NoError(t, err)
+	assert.True(t, ttl > 0 && ttl <= 700*time.Millisecond, "heartbeat TTL %v", ttl)
+
+	seat := ack(t, dial(t, b.url, bots.ParserMsgpack), "rooms.create", arena.RoomType)
+	require.Equal(t, true, seat["ok"], "%v", seat)
+	reply := ack(t, dial(t, a.url, bots.ParserMsgpack), "rooms.joinById", seat["roomId"])
+	require.Equal(t, "redirect", reply["error"].(map[string]any)["code"], "%v", reply)
+	claims, err := rdb.ZRangeWithScores(ctx, "f:claims", 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, claims, 1)
+	now, err := rdb.Time(ctx).Result()
+	require.NoError(t, err)
+	left := time.Duration(claims[0].Score)*time.Millisecond - time.Duration(now.UnixMilli())*time.Millisecond
+	assert.True(t, left > 0 && left <= 1500*time.Millisecond, "claim expires in %v", left)
 }

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"log/slog"
@@ -338,6 +339,10 @@ func (c Config) validateCluster() error {
 	}
 	if c.ClusterBeat < 0 || c.ClusterTTL < 0 || c.ClaimTTL < 0 {
 		return fmt.Errorf("host: negative cluster beat, TTL or claim TTL")
+	}
+	beat, ttl := cmp.Or(c.ClusterBeat, cluster.DefaultBeat), cmp.Or(c.ClusterTTL, cluster.DefaultTTL)
+	if ttl < 2*beat {
+		return fmt.Errorf("host: --cluster-ttl %v: must be at least two beats (--cluster-beat %v)", ttl, beat)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/roomcast/roomcast/cluster"
 )
 
 // EnvPrefix prefixes the environment variable of every flag: --drain-grace
@@ -114,6 +116,9 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.StringVar(&c.PublicURL, "public-url", "", "with --redis: this node's base URL as clients reach it, e.g. http://10.0.0.5:2567 (default http:// + the listen address)")
 	fs.StringVar(&c.NodeID, "node-id", "", "with --redis: this node's id, 1..32 of A-Z a-z 0-9 - _ (default 8 random characters)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", "", "with --redis: prefix of every Redis key and channel, to share one Redis between clusters (default roomcast)")
+	fs.DurationVar(&c.ClusterBeat, "cluster-beat", cluster.DefaultBeat, "with --redis: how often this node renews its registration (the heartbeat)")
+	fs.DurationVar(&c.ClusterTTL, "cluster-ttl", cluster.DefaultTTL, "with --redis: how long a node's registration outlives its last beat (at least 2 beats): a dead node's rooms leave the lists after it")
+	fs.DurationVar(&c.ClaimTTL, "claim-ttl", cluster.DefaultClaimTTL, "with --redis: how long a redirected client has to claim its seat on the other node before the seat comes back")
 	serverFlags := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { serverFlags[f.Name] = true })
 	for _, register := range o.flags {

@@ -211,6 +211,22 @@ func TestParseFlags(t *testing.T) {
 				require.Equal(t, "x_2", c.NodeID)
 				require.Equal(t, "https://game.example/n2", c.PublicURL, "a path prefix per node behind a proxy")
 			}},
+		{name: "cluster timings", args: []string{"--redis", "redis://r:1/0", "--cluster-beat", "500ms", "--claim-ttl", "3s"},
+			env: envOf("ROOMCAST_CLUSTER_TTL", "2s"),
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Equal(t, 500*time.Millisecond, c.ClusterBeat)
+				require.Equal(t, 2*time.Second, c.ClusterTTL)
+				require.Equal(t, 3*time.Second, c.ClaimTTL)
+			}},
+		{name: "cluster timing defaults", args: []string{"--redis", "redis://r:1/0"},
+			check: func(t *testing.T, c Config, _ gameFlags) {
+				require.Equal(t, time.Second, c.ClusterBeat)
+				require.Equal(t, 5*time.Second, c.ClusterTTL)
+				require.Equal(t, 10*time.Second, c.ClaimTTL)
+			}},
+		{name: "cluster ttl under two beats", args: []string{"--redis", "redis://r:1/0", "--cluster-beat", "2s", "--cluster-ttl", "3s"},
+			wantErr: "--cluster-ttl 3s: must be at least two beats"},
+		{name: "negative claim ttl", args: []string{"--redis", "redis://r:1/0", "--claim-ttl", "-1s"}, wantErr: "negative"},
 		{name: "no redis by default", check: func(t *testing.T, c Config, _ gameFlags) { require.Empty(t, c.Redis) }},
 		{name: "node id without redis", args: []string{"--node-id", "a"}, wantErr: "--node-id needs --redis"},
 		{name: "bad redis url", args: []string{"--redis", "http://x"}, wantErr: `--redis "http://x"`},
@@ -284,7 +300,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	_, _ = ParseFlags([]string{"-h"}, nil, io.Discard, Flags(func(set *flag.FlagSet) { fs = set }))
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	require.Len(t, names, 35, "the server's flags")
+	require.Len(t, names, 38, "the server's flags")
 	lines := strings.Split(out, "\n")
 	for _, name := range append(names, "motd", "level") {
 		found := false

@@ -11,6 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/roomcast/roomcast/cluster"
 )
 
 // Env is what Execute takes from the process: Main passes os.Args[1:],
@@ -63,6 +67,13 @@ func Execute(ctx context.Context, env Env, setup func(*Server) error, opts ...Op
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = newLogger(cfg, env.Stderr)
+	}
+	if cfg.Redis != "" {
+		// go-redis takes its logger only process-wide: its own messages
+		// (a dial error every few milliseconds while Redis is down) go to
+		// this server's log, at most one warning per 10 s. Set here, by
+		// the program's main, never by package cluster.
+		redis.SetLogger(cluster.NewRedisLogger(cfg.Logger, cluster.DefaultRedisLogEvery))
 	}
 	srv, err := New(cfg)
 	if err != nil {

@@ -184,6 +184,13 @@ func (s *Server) placedRoom(p Placement) (*Room, error) {
 		}
 	} else if r.typ != t || r.match.disposing {
 		return nil, errorf(CodeRoomNotFound, "no room %q", p.RoomID)
+	} else if r.match.locked {
+		// Room.Lock reaches the Directory through the ordered write
+		// queue, so a seat may be reserved there just after the room was
+		// locked here: this node, which holds the room, has the last
+		// word, and a locked room seats nobody new (the caller gives the
+		// reserved seat back).
+		return nil, errorf(CodeRoomLocked, "room %q was locked while the seat was reserved; join again", p.RoomID)
 	}
 	r.match.seats++
 	t.openLocked(r)

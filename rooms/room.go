@@ -142,7 +142,9 @@ func (r *Room) SetMetadata(key string, value any) {
 }
 
 // Lock stops matchmaking from adding clients (joinById too); resumes still
-// work.
+// work. With a Directory (a cluster), no client is seated here once Lock
+// returns: a seat another node reserved in the room before the Directory
+// learnt of the lock is refused with room_locked when it is claimed.
 func (r *Room) Lock() { r.setLocked(true) }
 
 // Unlock undoes Lock.
@@ -152,8 +154,14 @@ func (r *Room) setLocked(v bool) {
 	t := r.typ
 	t.mu.Lock()
 	r.match.locked = v
+	disposing := r.match.disposing
 	t.mu.Unlock()
 	r.listingDirty = true
+	if r.srv.dir != nil && r.listed && !disposing {
+		// The Directory learns of it now, not at the next tick (a queued
+		// write: it never blocks this goroutine).
+		r.flushListing()
+	}
 }
 
 // Locked reports whether the room is locked.
