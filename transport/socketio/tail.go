@@ -234,18 +234,11 @@ func (p *TailPacket) TailAttachments(parser Parser) ([]*engineio.Frame, error) {
 	return e.attachments, err
 }
 
-// tailScratch holds per-recipient encoding scratch: the bytes (engineio
-// frames copy their payload) and the frames slice (Conn.Send and
-// SendDroppable copy the pointers into their queue and do not keep the
-// slice), so both are reused at once.
-var tailScratch = sync.Pool{New: func() any {
-	return &tailBuf{buf: make([]byte, 0, 256), frames: make([]*engineio.Frame, 0, 2)}
-}}
+// tailScratch holds per-recipient encoding scratch: the packet's bytes,
+// which Conn.SendCopy copies into a frame the engine reuses once written.
+var tailScratch = sync.Pool{New: func() any { return &tailBuf{buf: make([]byte, 0, 256)} }}
 
-type tailBuf struct {
-	buf    []byte
-	frames []*engineio.Frame
-}
+type tailBuf struct{ buf []byte }
 
 // EmitTail sends p with tail to this socket. With droppable, a full send
 // queue drops the packet (ErrDropped) instead of closing the session.
@@ -263,21 +256,15 @@ func (s *Socket) EmitTail(p *TailPacket, tail uint64, droppable bool) error {
 	}
 	tb := tailScratch.Get().(*tailBuf)
 	b := append(tb.buf[:0], e.prefix...)
-	frames := tb.frames[:0]
 	if parser == ParserMsgpack {
 		b = mpack.AppendUint(b, tail)
-		b = append(b, e.suffix...)
-		frames = append(frames, engineio.BinaryFrame(b))
 	} else {
 		b = strconv.AppendUint(b, tail, 10)
-		b = append(b, e.suffix...)
-		frames = append(frames, engineio.TextFrame(b))
-		frames = append(frames, e.attachments...)
 	}
-	err = s.cl.sendFrames(frames, droppable)
-	clear(frames)
-	tb.buf, tb.frames = b[:0], frames[:0]
-	if cap(b) <= 64<<10 && cap(frames) <= 64 {
+	b = append(b, e.suffix...)
+	err = s.cl.sendCopy(b, parser == ParserMsgpack, droppable, e.attachments)
+	tb.buf = b[:0]
+	if cap(b) <= 64<<10 {
 		tailScratch.Put(tb)
 	}
 	return err
