@@ -130,11 +130,11 @@ type Config struct {
 	// X-Forwarded-For, X-Real-Ip.
 	HandshakeHeaders []string
 	// DisableInlineWrites makes every WebSocket write go through the
-	// session's writer goroutine. By default, a Send that finds nothing
+	// shared writers (WriteWorkers). By default, a Send that finds nothing
 	// queued writes from the sender's goroutine with one non-blocking
-	// write(2) (see the package doc): less CPU per frame, but a goroutine
-	// that sends to many sessions (a room's tick) spends the system calls'
-	// time itself. Default false.
+	// write(2) (see the package doc): no hand-off, but a goroutine that
+	// sends to many sessions (a room's tick) spends the system calls' time
+	// itself. Default false.
 	DisableInlineWrites bool
 	// WriteWorkers is how many goroutines the server keeps to write the
 	// frames of plain-TCP WebSocket sessions that were not written inline

@@ -79,7 +79,7 @@ type Conn struct {
 
 	// websocket
 	ws           *gws.Conn // active WebSocket (transport == websocket)
-	writing      bool      // a writer goroutine runs
+	writing      bool      // the writer role is taken (a shared writer, writeLoop or an inline write)
 	closeAfter   bool      // writer sends a close frame once the queue is drained
 	closeSent    bool      // that close frame was sent
 	probe        *gws.Conn // upgrade probe, until "5"

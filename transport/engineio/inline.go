@@ -12,7 +12,7 @@ import (
 // Inline writes: when Send finds a WebSocket session with nothing queued
 // and no write in flight, the sender itself writes the frames with one
 // non-blocking write(2) (writeNonBlocking) instead of handing them to a new
-// writer goroutine (a scheduler hand-off per frame). Whatever the socket
+// writer (a scheduler hand-off per frame). Whatever the socket
 // does not take at once (a full send buffer, EAGAIN, an error, an expired
 // deadline) goes to the writer goroutine, which writes the rest first; the
 // sender never waits for the network, so a slow peer cannot stall it. The
@@ -22,7 +22,7 @@ import (
 // The frames are encoded here (server frames are unmasked; gws runs without
 // permessage-deflate) into one pooled buffer, so a Send of several frames is
 // one system call. Only plain TCP connections (syscall.Conn) qualify, and
-// only up to inlineMax bytes; anything else uses the writer goroutine.
+// only up to inlineMax bytes; anything else uses the shared writers.
 //
 // gws's own writes never interleave with a half-written frame: pongs are
 // written by the writer (pongDue), and gws writes a close frame only when
