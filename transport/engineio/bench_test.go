@@ -251,19 +251,25 @@ func BenchmarkIdlePollingSessionsParked(b *testing.B) { benchIdle(b, "polling-id
 // BenchmarkBroadcast1000 sends one 100-byte frame (built once) to 1 000
 // WebSocket sessions per op, and counts the op done when every copy has
 // been written to the sockets. The clients (a child process) drain.
-func BenchmarkBroadcast1000(b *testing.B) { benchBroadcast(b, 256) }
+func BenchmarkBroadcast1000(b *testing.B) { benchBroadcast(b, 256, false) }
 
 // BenchmarkBroadcast1000Tick is BenchmarkBroadcast1000 as a game tick sends
 // it: each broadcast is written out before the next one starts, so every
 // session has one frame to write at a time (as with one state frame per
 // tick), not a backlog that the writer can send back to back.
-func BenchmarkBroadcast1000Tick(b *testing.B) { benchBroadcast(b, 1) }
+func BenchmarkBroadcast1000Tick(b *testing.B) { benchBroadcast(b, 1, false) }
+
+// BenchmarkBroadcast1000TickQueued is BenchmarkBroadcast1000Tick with
+// inline writes off, as the gameserver runs: every frame goes through the
+// writers (the shared writers; before them, a goroutine started per
+// session and burst).
+func BenchmarkBroadcast1000TickQueued(b *testing.B) { benchBroadcast(b, 1, true) }
 
 // benchBroadcast waits for every frame to be written each window
 // broadcasts.
-func benchBroadcast(b *testing.B, window uint64) {
+func benchBroadcast(b *testing.B, window uint64, disableInline bool) {
 	const n = 1000
-	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour, DisableInlineWrites: disableInline})
 	conns := make(chan *Conn, n)
 	srv.OnConnection(func(c *Conn) {
 		c.SetHandler(funcHandler{})
