@@ -51,6 +51,14 @@ const (
 	// ticks a second), with rooms' own work only; the transport needs
 	// the rest.
 	DefaultMaxRoomsPerCPU = 1000
+
+	// DefaultGCPercent is the garbage collector's target that Main and
+	// Execute set when neither --gc-percent nor GOGC is given: the heap
+	// may grow to 1.5× the live heap between collections instead of Go's
+	// 2×. The steady-state paths allocate little (a state frame nothing),
+	// so collections are cheap; measured in BENCHMARKS.md ("Memory
+	// default").
+	DefaultGCPercent = 50
 )
 
 // Log formats (Config.LogFormat).
@@ -125,12 +133,22 @@ type Config struct {
 	ParkIdlePolls bool
 	// InlineWrites lets a room's tick write a frame to an idle WebSocket
 	// session itself (one non-blocking syscall) instead of handing it to
-	// the session's writer goroutine (engineio.Config.DisableInlineWrites
-	// is its negation). It saves a few % of CPU per frame but puts the
+	// engineio's shared writers (engineio.Config.DisableInlineWrites is
+	// its negation). It saves a few % of CPU per frame but puts the
 	// syscalls on the room goroutines: in the arena sweep at 2000 CCU on
 	// 2 cores it raised tick lateness p99 from ≤ 25.6 to ≤ 102 ms and ack
 	// p99 from 119 to 524 ms (BENCHMARKS.md). Default false.
 	InlineWrites bool
+	// GCPercent is the garbage collector's target (runtime/debug's
+	// SetGCPercent, as GOGC), set by Main and Execute (New leaves the
+	// process's settings alone). 0: GOGC if it is set in the environment,
+	// else DefaultGCPercent (50).
+	GCPercent int
+	// MemoryLimit is the runtime's soft memory limit in bytes
+	// (runtime/debug's SetMemoryLimit, as GOMEMLIMIT), set by Main and
+	// Execute: near it the collector runs more often. 0: GOMEMLIMIT if it
+	// is set, else none. Set it a little below the container's limit.
+	MemoryLimit int64
 	// AllowedOrigins lists the browser Origins (like
 	// "https://game.example") allowed besides the server's own: a page
 	// served by this server (Origin host:port = the request's Host) is
@@ -246,6 +264,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("host: --addr %q: want host:port, e.g. 127.0.0.1:2567", c.Addr)
 	}
 	switch {
+	case c.GCPercent < 0:
+		return fmt.Errorf("host: --gc-percent %d: must be positive", c.GCPercent)
+	case c.MemoryLimit < 0:
+		return fmt.Errorf("host: --memory-limit %d: must be positive", c.MemoryLimit)
 	case c.PingInterval < 0:
 		return fmt.Errorf("host: --ping-interval %v: must be positive", c.PingInterval)
 	case c.PingTimeout < 0:

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +113,8 @@ func ParseFlags(args []string, getenv func(string) string, help io.Writer, opts 
 	fs.Var(rateFlag{&c.IPCreateRate}, "create-rate-per-ip", `rooms one client address may create (the address of the other per-IP limits; loopback only with --limit-loopback): RATE/BURST or "off" (default 5/20)`)
 	fs.Var(rateFlag{&c.ListRate}, "list-rate", `rooms.list and lobby.subscribe requests per connection: RATE/BURST or "off" (default 2/10)`)
 	fs.BoolVar(&c.LimitLoopback, "limit-loopback", false, "apply the per-IP limits to loopback clients too (off: local bots and proxies are not limited)")
+	fs.IntVar(&c.GCPercent, "gc-percent", 0, fmt.Sprintf("garbage collector target, as GOGC (0: GOGC if set, else %d)", DefaultGCPercent))
+	fs.Var(byteSizeFlag{&c.MemoryLimit}, "memory-limit", "soft memory limit, as GOMEMLIMIT: bytes or a number with KiB, MiB or GiB, e.g. 900MiB (0: GOMEMLIMIT if set, else none)")
 	fs.DurationVar(&c.ReconnectGrace, "reconnect-grace", 0, "how long a dropped player's seat is held for rooms.resume (0: each room type's own, 20s unless it says; negative: none)")
 	fs.StringVar(&c.Redis, "redis", "", "redis://host:port/db of the Redis that makes several nodes one server (default none: one process)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "with --redis: this node's base URL as clients reach it, e.g. http://10.0.0.5:2567 (default http:// + the listen address)")
@@ -265,4 +269,45 @@ func isZeroDefault(f *flag.Flag) bool {
 		return true
 	}
 	return false
+}
+
+// byteSizeFlag is a flag.Value of a byte count: a number, optionally with
+// the suffix B, KiB, MiB or GiB.
+type byteSizeFlag struct{ n *int64 }
+
+func (f byteSizeFlag) String() string {
+	if f.n == nil {
+		return "0"
+	}
+	return fmt.Sprint(*f.n)
+}
+
+func (f byteSizeFlag) Set(s string) error {
+	n, err := parseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*f.n = n
+	return nil
+}
+
+// parseByteSize reads "900MiB", "1GiB", "4096" or "4096B".
+func parseByteSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("want a byte count such as 900MiB, got %q", s)
+	}
+	return n * mult, nil
 }

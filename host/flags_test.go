@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,21 @@ func TestParseFlags(t *testing.T) {
 		{name: "zero handshake burst", args: []string{"--handshake-burst", "0"}, wantErr: "--handshake-burst 0"},
 		{name: "zero max poll packets", args: []string{"--max-poll-packets", "0"}, wantErr: "--max-poll-packets 0"},
 		{name: "zero poll drain wait", args: []string{"--poll-drain-wait", "0s"}, wantErr: "--poll-drain-wait 0s"},
+		{name: "memory", args: []string{"--gc-percent", "80", "--memory-limit", "900MiB"}, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, 80, c.GCPercent)
+			require.EqualValues(t, 900<<20, c.MemoryLimit)
+		}},
+		{name: "memory from env", env: envOf("ROOMCAST_GC_PERCENT", "30", "ROOMCAST_MEMORY_LIMIT", "2GiB"), check: func(t *testing.T, c Config, _ gameFlags) {
+			require.Equal(t, 30, c.GCPercent)
+			require.EqualValues(t, 2<<30, c.MemoryLimit)
+		}},
+		{name: "memory limit in bytes", args: []string{"--memory-limit", "4096"}, check: func(t *testing.T, c Config, _ gameFlags) {
+			require.EqualValues(t, 4096, c.MemoryLimit)
+			require.Zero(t, c.GCPercent, "default: GOGC or DefaultGCPercent")
+		}},
+		{name: "bad memory limit", args: []string{"--memory-limit", "lots"}, wantErr: `want a byte count such as 900MiB, got "lots"`},
+		{name: "negative memory limit", args: []string{"--memory-limit", "-1MiB"}, wantErr: "want a byte count"},
+		{name: "negative gc percent", args: []string{"--gc-percent", "-5"}, wantErr: "--gc-percent -5"},
 		{name: "reconnect grace", args: []string{"--reconnect-grace", "1s"}, check: func(t *testing.T, c Config, _ gameFlags) {
 			require.Equal(t, time.Second, c.ReconnectGrace)
 		}},
@@ -300,7 +316,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	_, _ = ParseFlags([]string{"-h"}, nil, io.Discard, Flags(func(set *flag.FlagSet) { fs = set }))
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	require.Len(t, names, 38, "the server's flags")
+	require.Len(t, names, 40, "the server's flags")
 	lines := strings.Split(out, "\n")
 	for _, name := range append(names, "motd", "level") {
 		found := false
@@ -329,4 +345,36 @@ func TestConfigValidateZero(t *testing.T) {
 	require.ErrorContains(t, Config{DrainGrace: -time.Second}.Validate(), "--drain-grace -1s")
 	_, err := New(Config{Transports: []string{"pigeon"}})
 	require.ErrorContains(t, err, `--transports: "pigeon"`)
+}
+
+// Main and Execute set the GC target: the flag's, else GOGC's (left to the
+// runtime), else DefaultGCPercent; and the memory limit when given.
+func TestApplyMemorySettings(t *testing.T) {
+	gc := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(gc)
+		debug.SetMemoryLimit(limit)
+	})
+	tests := []struct {
+		name      string
+		cfg       Config
+		env       func(string) string
+		wantGC    int
+		wantLimit int64
+	}{
+		{"default", Config{}, nil, DefaultGCPercent, limit},
+		{"flag", Config{GCPercent: 70, MemoryLimit: 1 << 30}, nil, 70, 1 << 30},
+		{"GOGC set", Config{}, envOf("GOGC", "150"), 100, limit},
+		{"flag over GOGC", Config{GCPercent: 20}, envOf("GOGC", "150"), 20, limit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			debug.SetMemoryLimit(limit)
+			applyMemorySettings(tt.cfg, tt.env)
+			require.Equal(t, tt.wantGC, debug.SetGCPercent(100))
+			require.Equal(t, tt.wantLimit, debug.SetMemoryLimit(-1))
+		})
+	}
 }

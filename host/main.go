@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -75,6 +76,7 @@ func Execute(ctx context.Context, env Env, setup func(*Server) error, opts ...Op
 		// the program's main, never by package cluster.
 		redis.SetLogger(cluster.NewRedisLogger(cfg.Logger, cluster.DefaultRedisLogEvery))
 	}
+	applyMemorySettings(cfg, env.Getenv)
 	srv, err := New(cfg)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %s\n", name, strings.TrimPrefix(err.Error(), "host: "))
@@ -94,4 +96,22 @@ func Execute(ctx context.Context, env Env, setup func(*Server) error, opts ...Op
 		return 1
 	}
 	return 0
+}
+
+// applyMemorySettings sets the process's GC target and memory limit from
+// cfg (GCPercent, MemoryLimit); the runtime's GOGC and GOMEMLIMIT, when
+// set and the flags are not, are left as the runtime read them.
+func applyMemorySettings(cfg Config, getenv func(string) string) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	switch {
+	case cfg.GCPercent > 0:
+		debug.SetGCPercent(cfg.GCPercent)
+	case getenv("GOGC") == "":
+		debug.SetGCPercent(DefaultGCPercent)
+	}
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
 }

@@ -16,7 +16,9 @@ type Conn interface {
 	// SendState queues a state frame (p's event with p.State, this
 	// recipient's input ack and, if p has one, the checksum). It is
 	// droppable: when the send queue is full it returns queued=false (and
-	// the room sends a snapshot later).
+	// the room sends a snapshot later). It must not keep p or p.State
+	// after it returns (copy what it queues): the room reuses both for a
+	// later tick.
 	SendState(p *StatePacket, ack uint64) (queued bool, err error)
 	// SendMessage queues msg(typ, payload).
 	SendMessage(typ string, payload any) error
@@ -49,7 +51,8 @@ const (
 // StatePacket is a state frame shared by every recipient of one tick: the
 // room encodes State once (and its checksum, if any), and the transport
 // encodes the packet once per wire format (Prepared), appending only each
-// recipient's ack.
+// recipient's ack. The room reuses a packet, and its State buffer, from
+// one tick to the next once every SendState of it has returned.
 type StatePacket struct {
 	Event string // EventSnapshot or EventDelta
 	Tick  uint64 // the tick the state is at
@@ -62,13 +65,27 @@ type StatePacket struct {
 
 	once     sync.Once
 	prepared any
+	previous any // what build returned for the packet's previous use
 }
 
-// Prepared returns build(p), calling build at most once per packet: a
-// transport caches its encoding of the shared part here.
-func (p *StatePacket) Prepared(build func(p *StatePacket) any) any {
-	p.once.Do(func() { p.prepared = build(p) })
+// Prepared returns build(p, previous), calling build at most once per use
+// of the packet: a transport caches its encoding of the shared part here.
+// previous is what build returned for the packet's previous use (nil the
+// first time), which build may recycle: nothing of it is used any more.
+func (p *StatePacket) Prepared(build func(p *StatePacket, previous any) any) any {
+	p.once.Do(func() { p.prepared = build(p, p.previous) })
 	return p.prepared
+}
+
+// reuse makes p the packet of another frame (room goroutine; every
+// SendState of its previous use has returned), keeping what the transport
+// built for it so far for Prepared's build to recycle.
+func (p *StatePacket) reuse(event string, tick uint64, state []byte) {
+	previous := p.prepared
+	if previous == nil {
+		previous = p.previous
+	}
+	*p = StatePacket{Event: event, Tick: tick, State: state, previous: previous}
 }
 
 // ConnInfo describes a connection to Server.Connect.

@@ -17,9 +17,10 @@ type fanout struct {
 	room      *Room
 	state     State
 	resume    *statesync.ResumeBuffer
-	deltaHint int    // capacity for the next delta buffer
-	snapHint  int    // capacity for the next snapshot buffer
-	deltaBase uint32 // tick of the last delta that changed something
+	deltaBuf  []byte      // the delta of the last tick; its buffer is reused
+	deltaPkt  StatePacket // the delta frame of the last tick; reused
+	snapHint  int         // capacity for the next snapshot buffer
+	deltaBase uint32      // tick of the last delta that changed something
 
 	every   uint64         // Settings.ChecksumEvery; 0: no checksums
 	sumTick uint64         // tick of sum (0: none computed yet)
@@ -48,12 +49,12 @@ type EmptyDeltaEncoder interface {
 	EncodeEmptyDelta(dst []byte, tick uint32) []byte
 }
 
-// emptyDelta is the state of an ack-only delta frame at tick.
-func (f *fanout) emptyDelta(tick uint32) []byte {
+// emptyDelta appends the state of an ack-only delta frame at tick to dst.
+func (f *fanout) emptyDelta(dst []byte, tick uint32) []byte {
 	if e, ok := f.state.(EmptyDeltaEncoder); ok {
-		return e.EncodeEmptyDelta(nil, tick)
+		return e.EncodeEmptyDelta(dst, tick)
 	}
-	return statesync.AppendEmptyDelta(make([]byte, 0, 11), tick, f.deltaBase)
+	return statesync.AppendEmptyDelta(dst, tick, f.deltaBase)
 }
 
 // checksum returns the state's checksum now (at tick T), computing it at
@@ -114,9 +115,13 @@ func (f *fanout) send(T uint64, now time.Time) {
 		return
 	}
 	r := f.room
-	delta, changed := f.state.EncodeDelta(make([]byte, 0, f.deltaHint), uint32(T))
+	// The delta buffer and packet of the last tick are free again: every
+	// SendState copied what it queued, and the resume buffer copies too.
+	delta, changed := f.state.EncodeDelta(f.deltaBuf[:0], uint32(T))
+	if cap(delta) > 0 {
+		f.deltaBuf = delta[:0]
+	}
 	if changed {
-		f.deltaHint = max(f.deltaHint, len(delta)+len(delta)/4)
 		f.resume.PushChained(uint32(T), f.deltaBase, delta)
 		f.deltaBase = uint32(T)
 		if f.every > 0 && T%f.every == 0 {
@@ -151,9 +156,11 @@ func (f *fanout) send(T uint64, now time.Time) {
 		}
 		if deltaPkt == nil {
 			if delta == nil {
-				delta = f.emptyDelta(uint32(T))
+				delta = f.emptyDelta(f.deltaBuf[:0], uint32(T))
+				f.deltaBuf = delta[:0]
 			}
-			deltaPkt = f.withChecksum(&StatePacket{Event: EventDelta, Tick: T, State: delta})
+			f.deltaPkt.reuse(EventDelta, T, delta)
+			deltaPkt = f.withChecksum(&f.deltaPkt)
 		}
 		f.sendFrame(c, deltaPkt, now)
 	}

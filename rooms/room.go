@@ -57,10 +57,10 @@ func newRoom(s *Server, t *roomType, id string, opts Options) *Room {
 	}
 	r.match.private = t.settings.Private
 	r.fan = fanout{
-		room:      r,
-		resume:    statesync.NewResumeBuffer(statesync.ResumeOptions{MaxDeltas: t.settings.ResumeTicks, MaxBytes: t.settings.ResumeBytes}),
-		every:     uint64(t.settings.ChecksumEvery),
-		deltaHint: 64, snapHint: 256,
+		room:     r,
+		resume:   statesync.NewResumeBuffer(statesync.ResumeOptions{MaxDeltas: t.settings.ResumeTicks, MaxBytes: t.settings.ResumeBytes}),
+		every:    uint64(t.settings.ChecksumEvery),
+		snapHint: 256,
 	}
 	r.meta = cloneMap(t.settings.Metadata)
 	for _, k := range t.settings.FilterBy {

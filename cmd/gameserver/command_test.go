@@ -117,10 +117,10 @@ func TestHelp(t *testing.T) {
 		"max-rooms", "create-rate", "create-rate-per-ip", "list-rate", "reconnect-grace", "demo", "arena-mode", "quantized", "packed", "tick-rate",
 		"dev-any-origin", "max-conns-per-ip", "max-sessions-per-ip", "handshake-rate", "handshake-burst", "trusted-proxies",
 		"idle-timeout", "post-timeout", "max-poll-packets", "poll-drain-wait", "limit-loopback",
-		"redis", "public-url", "node-id", "redis-prefix", "cluster-beat", "cluster-ttl", "claim-ttl"} {
+		"redis", "public-url", "node-id", "redis-prefix", "cluster-beat", "cluster-ttl", "claim-ttl", "gc-percent", "memory-limit"} {
 		require.Regexp(t, `(?m)^  --`+name+`( \w+)? +`+host.EnvName(name)+`$`, out)
 	}
-	require.Equal(t, 43, strings.Count(out, "\n  --"), "no flag unlisted above")
+	require.Equal(t, 45, strings.Count(out, "\n  --"), "no flag unlisted above")
 
 	c = &command{}
 	require.Equal(t, 2, host.Execute(context.Background(), host.Env{Args: []string{"--arena-mode", "ctf"}, Stderr: &stderr}, c.setup, c.options()...))

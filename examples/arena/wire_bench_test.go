@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -98,7 +97,7 @@ func benchWire(b *testing.B, parser string) {
 
 	feed := newFeeder(b, conn, &game.inputs, game.ticked)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := processCPU(b)
 	b.ResetTimer()
 	for i := range b.N {
 		scratch = packets.input(scratch[:0], seq+uint64(i+1))
@@ -106,7 +105,7 @@ func benchWire(b *testing.B, parser string) {
 	}
 	feed.wait(int64(b.N))
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 // benchGWSOnly feeds the same msgpack input frames to a gws connection
@@ -123,7 +122,7 @@ func benchGWSOnly(b *testing.B) {
 	feed := newFeeder(b, conn, &h.messages, h.ticked)
 	var scratch []byte
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := processCPU(b)
 	b.ResetTimer()
 	for i := range b.N {
 		scratch = packets.input(scratch[:0], uint64(i+1))
@@ -131,7 +130,7 @@ func benchGWSOnly(b *testing.B) {
 	}
 	feed.wait(int64(b.N))
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 // feeder queues input frames on a memConn, at most window ahead of the
@@ -396,12 +395,3 @@ func (c *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: ne
 func (c *memConn) SetDeadline(time.Time) error      { return nil }
 func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
-
-// processCPU is the process's user + system CPU time.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}

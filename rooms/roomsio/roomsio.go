@@ -51,10 +51,17 @@ func SessionOf(s *socketio.Socket) *rooms.Session {
 }
 
 // Conn adapts a socket to rooms.Conn.
-type Conn struct{ s *socketio.Socket }
+type Conn struct {
+	s       *socketio.Socket
+	prepare func(p *rooms.StatePacket, previous any) any // c.prepareState, bound once
+}
 
 // NewConn returns s as a rooms.Conn.
-func NewConn(s *socketio.Socket) *Conn { return &Conn{s: s} }
+func NewConn(s *socketio.Socket) *Conn {
+	c := &Conn{s: s}
+	c.prepare = c.prepareState
+	return c
+}
 
 var _ rooms.Conn = (*Conn)(nil)
 
@@ -77,6 +84,25 @@ func prepareState(nsp string, p *rooms.StatePacket) (*socketio.TailPacket, error
 	return socketio.PrepareTailEventSuffix(nsp, p.Event, []any{p.State}, []any{ChecksumHex(p.Checksum)})
 }
 
+// prepareState is the Prepared build of a state packet for c's namespace:
+// the TailPacket of the packet's previous use (the room reuses its delta
+// packet every tick) is reset in place, so that a tick's frame allocates
+// nothing here.
+func (c *Conn) prepareState(p *rooms.StatePacket, previous any) any {
+	nsp := c.s.Namespace().Name()
+	pp, ok := previous.(*prepared)
+	if !ok || pp.nsp != nsp || pp.tp == nil {
+		tp, err := prepareState(nsp, p)
+		return &prepared{nsp: nsp, tp: tp, err: err}
+	}
+	var suffix []any
+	if p.HasChecksum {
+		suffix = []any{ChecksumHex(p.Checksum)}
+	}
+	pp.err = pp.tp.ResetBinary(nsp, p.Event, p.State, suffix)
+	return pp
+}
+
 // ChecksumHex is a state checksum as state frames carry it: exactly 16
 // lowercase hex digits.
 func ChecksumHex(sum uint64) string { return fmt.Sprintf("%016x", sum) }
@@ -85,10 +111,7 @@ func ChecksumHex(sum uint64) string { return fmt.Sprintf("%016x", sum) }
 // checksum) as a droppable TailPacket.
 func (c *Conn) SendState(p *rooms.StatePacket, ack uint64) (bool, error) {
 	nsp := c.s.Namespace().Name()
-	pp := p.Prepared(func(p *rooms.StatePacket) any {
-		tp, err := prepareState(nsp, p)
-		return &prepared{nsp: nsp, tp: tp, err: err}
-	}).(*prepared)
+	pp := p.Prepared(c.prepare).(*prepared)
 	tp, err := pp.tp, pp.err
 	if err == nil && pp.nsp != nsp {
 		tp, err = prepareState(nsp, p)

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -140,15 +141,36 @@ func sessionsFromEnv(def int) int {
 // benchIdle measures the server's memory per idle session: heap and
 // goroutine stacks, after GC, with n sessions open (default 10 000,
 // ENGINEIO_BENCH_SESSIONS overrides). Run with -benchtime=1x.
-func benchIdle(b *testing.B, mode string, park bool) {
+func benchIdle(b *testing.B, mode string, park bool) { benchIdleAfter(b, mode, park, 0) }
+
+// benchIdleAfter is benchIdle after frames frames were sent to every
+// session one by one and written (inline writes off, as the gameserver
+// runs): what a session holds between two ticks.
+func benchIdleAfter(b *testing.B, mode string, park bool, frames int) {
 	n := sessionsFromEnv(10_000)
-	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour, ParkIdlePolls: park})
-	srv.OnConnection(func(c *Conn) { c.SetHandler(funcHandler{}) })
+	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour, ParkIdlePolls: park,
+		DisableInlineWrites: frames > 0})
+	var conns []*Conn
+	var mu sync.Mutex
+	srv.OnConnection(func(c *Conn) {
+		c.SetHandler(funcHandler{})
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+	})
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	stop := startFleet(b, srv, addr, mode, n)
 	defer stop()
+	frame := BinaryFrame(make([]byte, 100))
+	for range frames {
+		out := srv.Stats().FramesOut
+		for _, c := range conns {
+			require.NoError(b, c.Send(frame))
+		}
+		require.Eventually(b, func() bool { return srv.Stats().FramesOut >= out+uint64(n) }, time.Minute, time.Millisecond)
+	}
 	time.Sleep(200 * time.Millisecond) // let handshake goroutines finish (not an assertion)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -175,6 +197,53 @@ func processCPU() time.Duration {
 
 func BenchmarkIdleWebSocketSessions(b *testing.B) { benchIdle(b, "ws-idle", false) }
 
+// BenchmarkIdleWebSocketSessionsAfterFrames: idle WebSocket sessions that
+// were each sent 20 frames first (the clients read them): with the shared
+// writers, a session holds no writer goroutine between frames.
+func BenchmarkIdleWebSocketSessionsAfterFrames(b *testing.B) {
+	benchIdleAfter(b, "ws-drain", false, 20)
+}
+
+// BenchmarkParkedGoroutine is the design alternative the shared writers
+// avoid: what one long-lived writer goroutine per session would cost,
+// parked on its channel after having written once (a write(2) through
+// net.Conn, as a writer does). 10 000 goroutines; stack and heap per
+// goroutine after GC.
+func BenchmarkParkedGoroutine(b *testing.B) {
+	const n = 10_000
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	go func() { _, _ = io.Copy(io.Discard, c2) }()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	wake := make([]chan struct{}, n)
+	var wg sync.WaitGroup
+	var ready sync.WaitGroup
+	ready.Add(n)
+	for i := range wake {
+		wake[i] = make(chan struct{}, 1)
+		wg.Add(1)
+		go func(ch chan struct{}) {
+			defer wg.Done()
+			_, _ = c1.Write([]byte{1})
+			ready.Done()
+			<-ch
+		}(wake[i])
+	}
+	ready.Wait()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(int64(after.StackInuse)-int64(before.StackInuse))/n, "stackB/goroutine")
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, "heapB/goroutine")
+	for _, ch := range wake {
+		close(ch)
+	}
+	wg.Wait()
+}
+
 func BenchmarkIdlePollingSessions(b *testing.B) { benchIdle(b, "polling-idle", false) }
 
 func BenchmarkIdlePollingSessionsParked(b *testing.B) { benchIdle(b, "polling-idle", true) }
@@ -182,19 +251,25 @@ func BenchmarkIdlePollingSessionsParked(b *testing.B) { benchIdle(b, "polling-id
 // BenchmarkBroadcast1000 sends one 100-byte frame (built once) to 1 000
 // WebSocket sessions per op, and counts the op done when every copy has
 // been written to the sockets. The clients (a child process) drain.
-func BenchmarkBroadcast1000(b *testing.B) { benchBroadcast(b, 256) }
+func BenchmarkBroadcast1000(b *testing.B) { benchBroadcast(b, 256, false) }
 
 // BenchmarkBroadcast1000Tick is BenchmarkBroadcast1000 as a game tick sends
 // it: each broadcast is written out before the next one starts, so every
 // session has one frame to write at a time (as with one state frame per
 // tick), not a backlog that the writer can send back to back.
-func BenchmarkBroadcast1000Tick(b *testing.B) { benchBroadcast(b, 1) }
+func BenchmarkBroadcast1000Tick(b *testing.B) { benchBroadcast(b, 1, false) }
+
+// BenchmarkBroadcast1000TickQueued is BenchmarkBroadcast1000Tick with
+// inline writes off, as the gameserver runs: every frame goes through the
+// writers (the shared writers; before them, a goroutine started per
+// session and burst).
+func BenchmarkBroadcast1000TickQueued(b *testing.B) { benchBroadcast(b, 1, true) }
 
 // benchBroadcast waits for every frame to be written each window
 // broadcasts.
-func benchBroadcast(b *testing.B, window uint64) {
+func benchBroadcast(b *testing.B, window uint64, disableInline bool) {
 	const n = 1000
-	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour})
+	srv, addr := serveBench(b, Config{PingInterval: time.Hour, PingTimeout: time.Hour, DisableInlineWrites: disableInline})
 	conns := make(chan *Conn, n)
 	srv.OnConnection(func(c *Conn) {
 		c.SetHandler(funcHandler{})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -129,12 +130,21 @@ type Config struct {
 	// X-Forwarded-For, X-Real-Ip.
 	HandshakeHeaders []string
 	// DisableInlineWrites makes every WebSocket write go through the
-	// session's writer goroutine. By default, a Send that finds nothing
+	// shared writers (WriteWorkers). By default, a Send that finds nothing
 	// queued writes from the sender's goroutine with one non-blocking
-	// write(2) (see the package doc): less CPU per frame, but a goroutine
-	// that sends to many sessions (a room's tick) spends the system calls'
-	// time itself. Default false.
+	// write(2) (see the package doc): no hand-off, but a goroutine that
+	// sends to many sessions (a room's tick) spends the system calls' time
+	// itself. Default false.
 	DisableInlineWrites bool
+	// WriteWorkers is how many goroutines the server keeps to write the
+	// frames of plain-TCP WebSocket sessions that were not written inline
+	// (writers.go): a session waiting to be written holds no goroutine of
+	// its own, and none is created per frame. They write without blocking;
+	// a session whose socket does not take its frames at once gets a
+	// writer goroutine of its own until its queue is empty. They exist
+	// only while WebSocket connections are open. Default
+	// runtime.GOMAXPROCS(0).
+	WriteWorkers int
 	// Logger receives debug and error logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -188,6 +198,9 @@ func (c Config) withDefaults() Config {
 	if c.ReadBufferSize == 0 {
 		c.ReadBufferSize = 1024
 	}
+	if c.WriteWorkers == 0 {
+		c.WriteWorkers = runtime.GOMAXPROCS(0)
+	}
 	if c.HandshakeHeaders == nil {
 		c.HandshakeHeaders = []string{"Origin", "User-Agent", "Cookie", "Authorization", "X-Forwarded-For", "X-Real-Ip"}
 	}
@@ -232,6 +245,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engineio: WriteTimeout %v must be > 0", c.WriteTimeout)
 	case c.ReadBufferSize < 0:
 		return fmt.Errorf("engineio: ReadBufferSize %d must be > 0", c.ReadBufferSize)
+	case c.WriteWorkers < 0:
+		return fmt.Errorf("engineio: WriteWorkers %d must be > 0", c.WriteWorkers)
 	}
 	for _, t := range c.Transports {
 		if t != TransportPolling && t != TransportWebSocket {

@@ -88,7 +88,7 @@ type Conn struct {
 
 	// websocket
 	ws           *gws.Conn // active WebSocket (transport == websocket)
-	writing      bool      // a writer goroutine runs
+	writing      bool      // the writer role is taken (a shared writer, writeLoop or an inline write)
 	closeAfter   bool      // writer sends a close frame once the queue is drained
 	closeSent    bool      // that close frame was sent
 	probe        *gws.Conn // upgrade probe, until "5"
@@ -168,6 +168,30 @@ func (c *Conn) SendDroppable(frames ...*Frame) (queued bool, err error) {
 	return true, nil
 }
 
+// SendCopy sends one message carrying a copy of data (binary or text),
+// followed by the shared frames in attachments (for a Socket.IO packet
+// with binary attachments), with Send's semantics, or SendDroppable's if
+// droppable (queued is false when the frames were dropped). Unlike
+// TextFrame and BinaryFrame, the copy lives in a buffer that the server
+// reuses once it is written or dropped, so a steady stream of per-session
+// messages (a game's state frame with the recipient's ack) allocates
+// nothing.
+func (c *Conn) SendCopy(data []byte, binary, droppable bool, attachments ...*Frame) (queued bool, err error) {
+	var buf [4]*Frame
+	frames := append(buf[:0], c.srv.frames.get(data, binary))
+	frames = append(frames, attachments...)
+	if droppable {
+		queued, err = c.SendDroppable(frames...)
+	} else {
+		err = c.Send(frames...)
+		queued = err == nil
+	}
+	if !queued {
+		c.srv.frames.put(frames[0])
+	}
+	return queued, err
+}
+
 // Close closes the session with reason (normally ReasonForcedClose). Frames
 // already queued are still flushed. Closing twice is a no-op.
 func (c *Conn) Close(reason CloseReason) { c.closeWith(reason, nil) }
@@ -197,6 +221,10 @@ func (c *Conn) kickLocked() {
 		if c.ws != nil && !c.writing && (len(c.queue) > 0 || c.closeAfter || c.pongDue != nil) {
 			c.writing = true
 			c.refs++
+			if c.wsRaw != nil && c.pongDue == nil && !c.closeAfter {
+				c.srv.writers.schedule(c) // writers.go
+				return
+			}
 			go c.writeLoop(c.ws)
 		}
 		return
@@ -260,6 +288,9 @@ func (c *Conn) doneWritingLocked(batch []*Frame, written bool) {
 	for i, f := range batch {
 		size += f.size()
 		batch[i] = nil
+		if f.pooled {
+			c.srv.frames.put(f)
+		}
 	}
 	c.pendingFrames -= len(batch)
 	c.pendingBytes -= size

@@ -9,15 +9,21 @@
 // # Goroutines per session
 //
 //   - WebSocket: one reader (gws's ReadLoop, started after the upgrade; it
-//     calls Handler.OnMessage), and at most one writer, started by Send when
-//     frames are queued and none is running, exiting when the queue is empty.
-//     An idle WebSocket session therefore has one goroutine. gws's WriteAsync
-//     is not used: its queue is unbounded. When Send finds nothing queued
-//     and no write in flight on a plain TCP WebSocket, the sender writes the
-//     frames itself with one non-blocking write(2) (at most 4 KiB); what the
-//     socket does not take at once goes to a writer goroutine, so a sender
-//     never waits for the network (inline.go; Config.DisableInlineWrites
-//     turns this off). WebSocket pongs are written by the writer too.
+//     calls Handler.OnMessage). Frames of a plain-TCP WebSocket are written
+//     by the server's shared writers (writers.go): a few long-lived
+//     goroutines (Config.WriteWorkers, GOMAXPROCS by default) that take
+//     sessions with frames queued from a ready list and write each one's
+//     frames with one non-blocking write(2); no goroutine is created per
+//     frame and an idle session holds none. When Send finds nothing queued
+//     and no write in flight, the sender may instead write the frames itself
+//     the same way (inline.go; Config.DisableInlineWrites turns this off).
+//     What a socket does not take at once goes to a writer goroutine of the
+//     session's own, which blocks with the write deadline until its queue is
+//     empty, so neither a sender nor a shared writer ever waits for the
+//     network. That goroutine also writes pongs, the close frame, frames
+//     over 16 KiB and everything of a TLS WebSocket. An idle WebSocket
+//     session therefore has one goroutine. gws's WriteAsync is not used: its
+//     queue is unbounded.
 //   - Polling: none of its own; the pending GET (net/http's goroutine) waits
 //     on a channel for frames and writes them as one payload of at most
 //     MaxPayload bytes; a POST handles its packets in the request goroutine.
@@ -53,6 +59,9 @@
 //
 // Frames: TextFrame/BinaryFrame copy their input once; OwnedTextFrame and
 // OwnedBinaryFrame take the caller's buffer (one allocation: the Frame).
+// Conn.SendCopy copies one message into a frame of the server's pool that
+// is reused once written or dropped: per-session messages (a state frame
+// with the recipient's ack) then allocate nothing.
 //
 // # Locks
 //

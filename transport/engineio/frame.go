@@ -1,13 +1,17 @@
 package engineio
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+	"sync"
+)
 
 // Frame is one Engine.IO packet ready to send: a text or binary message
 // (or, inside this package, a control packet). It is immutable, so one
 // Frame may be sent to any number of sessions (a broadcast builds it once).
 type Frame struct {
-	data []byte
-	typ  [1]byte // packet type digit of a text packet ('4': message); 0: binary message
+	data   []byte
+	typ    [1]byte // packet type digit of a text packet ('4': message); 0: binary message
+	pooled bool    // a copy made by Conn.SendCopy: one session's, back to framePool once written or dropped
 }
 
 // TextFrame returns a text message frame carrying a copy of data.
@@ -61,4 +65,32 @@ func (f *Frame) appendPoll(dst []byte) []byte {
 	}
 	dst = append(dst, f.typ[0])
 	return append(dst, f.data...)
+}
+
+// framePool recycles the frames of Conn.SendCopy: such a frame belongs to
+// one session's queue, so once it is written (or dropped) nothing refers to
+// it and its buffer is reused for the next copy.
+type framePool struct{ p sync.Pool }
+
+// framePoolMaxCap bounds the buffers kept for reuse.
+const framePoolMaxCap = 16 << 10
+
+func (p *framePool) get(data []byte, binary bool) *Frame {
+	f, ok := p.p.Get().(*Frame)
+	if !ok {
+		f = &Frame{pooled: true, data: make([]byte, 0, max(256, len(data)))}
+	}
+	f.data = append(f.data[:0], data...)
+	f.typ[0] = '4'
+	if binary {
+		f.typ[0] = 0
+	}
+	return f
+}
+
+func (p *framePool) put(f *Frame) {
+	if cap(f.data) <= framePoolMaxCap {
+		f.data = f.data[:0]
+		p.p.Put(f)
+	}
 }

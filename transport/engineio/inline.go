@@ -12,7 +12,7 @@ import (
 // Inline writes: when Send finds a WebSocket session with nothing queued
 // and no write in flight, the sender itself writes the frames with one
 // non-blocking write(2) (writeNonBlocking) instead of handing them to a new
-// writer goroutine (a scheduler hand-off per frame). Whatever the socket
+// writer (a scheduler hand-off per frame). Whatever the socket
 // does not take at once (a full send buffer, EAGAIN, an error, an expired
 // deadline) goes to the writer goroutine, which writes the rest first; the
 // sender never waits for the network, so a slow peer cannot stall it. The
@@ -22,7 +22,7 @@ import (
 // The frames are encoded here (server frames are unmasked; gws runs without
 // permessage-deflate) into one pooled buffer, so a Send of several frames is
 // one system call. Only plain TCP connections (syscall.Conn) qualify, and
-// only up to inlineMax bytes; anything else uses the writer goroutine.
+// only up to inlineMax bytes; anything else uses the shared writers.
 //
 // gws's own writes never interleave with a half-written frame: pongs are
 // written by the writer (pongDue), and gws writes a close frame only when
@@ -99,9 +99,9 @@ func appendWSFrame(dst []byte, f *Frame) []byte {
 }
 
 // rawConnOf returns the socket of a plain TCP WebSocket, nil otherwise
-// (TLS, a platform without writeNonBlocking, Config.DisableInlineWrites).
+// (TLS, a platform without writeNonBlocking).
 func (c *Conn) rawConnOf(ws *gws.Conn) syscall.RawConn {
-	if !inlineSupported || c.srv.cfg.DisableInlineWrites {
+	if !inlineSupported {
 		return nil
 	}
 	sc, ok := ws.NetConn().(syscall.Conn) // a TCP connection (a TLS one has none)
@@ -127,7 +127,7 @@ func (c *Conn) sendLocked(frames []*Frame) *inlineBuf {
 		c.pendingFrames++
 		c.pendingBytes += f.size()
 	}
-	if !wasEmpty || c.transport != TransportWebSocket || c.ws == nil || c.wsRaw == nil ||
+	if !wasEmpty || c.srv.cfg.DisableInlineWrites || c.transport != TransportWebSocket || c.ws == nil || c.wsRaw == nil ||
 		c.writing || c.closeAfter || c.pongDue != nil || !c.fitsInline(frames) || !c.acquireLocked() {
 		c.kickLocked()
 		return nil
@@ -156,6 +156,22 @@ func (c *Conn) writeInline(ib *inlineBuf) {
 	c.mu.Lock()
 	ws, rc := c.ws, c.wsRaw
 	c.mu.Unlock()
+	if !c.writeBatch(ws, rc, ib) {
+		return
+	}
+	c.mu.Lock()
+	c.writing = false
+	c.kickLocked() // frames queued meanwhile, a pong, a close
+	c.mu.Unlock()
+	c.release()
+}
+
+// writeBatch writes ib (frames already taken from the queue) with one
+// non-blocking write(2); the caller is the session's writer. It reports
+// whether the socket took everything; if not, the rest is handed to a
+// writer goroutine of the session's own, with the writer role and its
+// reference, and the caller must stop.
+func (c *Conn) writeBatch(ws *gws.Conn, rc syscall.RawConn, ib *inlineBuf) bool {
 	c.extendWriteDeadline(ws) // an expired deadline would fail the write
 	if err := rc.Write(ib.fn); err != nil && ib.err == nil {
 		ib.err = err
@@ -163,16 +179,14 @@ func (c *Conn) writeInline(ib *inlineBuf) {
 	c.mu.Lock()
 	if ib.err == nil && ib.off == len(ib.b) {
 		c.doneWritingLocked(ib.frames, true)
-		c.srv.inline.put(ib)
-		c.writing = false
-		c.kickLocked() // frames queued meanwhile, a pong, a close
 		c.mu.Unlock()
-		c.release()
-		return
+		c.srv.inline.put(ib)
+		return true
 	}
 	c.wsPartial = ib // the writer writes the rest (and meets any error again)
 	c.mu.Unlock()
 	go c.writeLoop(ws)
+	return false
 }
 
 // writePartial writes the rest of an inline write that the socket did not

@@ -37,8 +37,10 @@ type Server struct {
 	parkListener *connListener
 	parkServed   chan struct{}
 
-	stats  counters
-	inline inlinePool // buffers of inline WebSocket writes
+	stats   counters
+	inline  inlinePool  // buffers of inline and shared WebSocket writes
+	writers *writerPool // shared WebSocket writers (writers.go)
+	frames  framePool   // frames of SendCopy
 
 	reorderWait time.Duration // the constant reorderWait; tests lengthen it
 }
@@ -82,6 +84,7 @@ func NewServer(cfg Config) (*Server, error) {
 		handshakes: newHandshakeLimiter(cfg.HandshakeRate, cfg.HandshakeBurst),
 
 		reorderWait: reorderWait,
+		writers:     newWriterPool(cfg.WriteWorkers),
 	}
 	s.upgrader = gws.NewUpgrader(wsEvents{s}, &gws.ServerOption{
 		ParallelEnabled:    false, // keeps messages in order

@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,8 +14,17 @@ import (
 // ping timeout, after the socket buffers and the queue took a bounded
 // amount (SocketSendBuffer, SendQueueBytes), while frames keep coming at
 // a steady rate as a room's ticks send them.
+// With inline writes off, the shared writers meet the full socket and hand
+// the session to a writer goroutine of its own, which the same rule stops.
 func TestStalledReaderClosedAsSlowConsumer(t *testing.T) {
-	ts := startServer(t, Config{PingInterval: time.Minute, PingTimeout: time.Minute, WriteTimeout: 500 * time.Millisecond})
+	for _, disable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DisableInlineWrites=%v", disable), func(t *testing.T) { testStalledReader(t, disable) })
+	}
+}
+
+func testStalledReader(t *testing.T, disableInline bool) {
+	ts := startServer(t, Config{PingInterval: time.Minute, PingTimeout: time.Minute, WriteTimeout: 500 * time.Millisecond,
+		DisableInlineWrites: disableInline})
 	line, _ := rawWebSocketRequest(t, ts, "EIO=4&transport=websocket", "") // never read from again
 	require.Equal(t, "101 Switching Protocols", line)
 	rec := ts.nextConn(t)

@@ -40,6 +40,7 @@ func (s *Server) serveDirectWebSocket(w http.ResponseWriter, r *http.Request, c 
 	c.enqueueLocked(controlFrame(string(s.openPacket(c))))
 	c.mu.Unlock()
 	s.open(c)
+	s.writers.attach()
 	go c.readLoop(ws)
 }
 
@@ -83,6 +84,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, c *Conn) {
 	c.probe = ws
 	c.probeWS.Store(ws)
 	c.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortProbe(ws) })
+	s.writers.attach()
 	go c.readLoop(ws)
 }
 
@@ -109,9 +111,11 @@ func (c *Conn) abortProbe(ws *gws.Conn) {
 }
 
 // readLoop runs gws's read loop (events arrive in wsEvents) and drops the
-// reference taken for it.
+// reference taken for it and the shared writers' attach (the caller
+// attached before starting it).
 func (c *Conn) readLoop(ws *gws.Conn) {
 	ws.ReadLoop()
+	c.srv.writers.detach()
 	c.release()
 }
 

@@ -26,6 +26,10 @@ func (n *nullConn) SendDroppable(frames ...*engineio.Frame) (bool, error) {
 	n.frames += len(frames)
 	return true, nil
 }
+func (n *nullConn) SendCopy(_ []byte, _, _ bool, attachments ...*engineio.Frame) (bool, error) {
+	n.frames += 1 + len(attachments)
+	return true, nil
+}
 func (n *nullConn) Close(engineio.CloseReason) {}
 
 func connectNull(b *testing.B, srv *Server, n int, msgpack bool) []*nullConn {

@@ -241,6 +241,16 @@ func (c *client) sendFrames(frames []*engineio.Frame, droppable bool) error {
 	return c.conn.Send(frames...)
 }
 
+// sendCopy sends a copy of one packet's frame (binary: a msgpack packet)
+// followed by its shared attachments, like sendFrames.
+func (c *client) sendCopy(data []byte, binary, droppable bool, attachments []*engineio.Frame) error {
+	queued, err := c.conn.SendCopy(data, binary, droppable, attachments...)
+	if err == nil && !queued {
+		return ErrDropped
+	}
+	return err
+}
+
 // effectiveParser is the parser to encode with; before the first packet
 // (cannot happen for replies) it falls back to the default parser.
 func (c *client) effectiveParser() Parser {

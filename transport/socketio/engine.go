@@ -12,6 +12,7 @@ type engineConn interface {
 	Handshake() engineio.Handshake
 	Send(frames ...*engineio.Frame) error
 	SendDroppable(frames ...*engineio.Frame) (queued bool, err error)
+	SendCopy(data []byte, binary, droppable bool, attachments ...*engineio.Frame) (queued bool, err error)
 	Close(reason engineio.CloseReason)
 }
 

@@ -65,6 +65,19 @@ func (f *fakeConn) SendDroppable(frames ...*engineio.Frame) (bool, error) {
 	return true, f.Send(frames...)
 }
 
+func (f *fakeConn) SendCopy(data []byte, binary, droppable bool, attachments ...*engineio.Frame) (bool, error) {
+	fr := engineio.TextFrame(data)
+	if binary {
+		fr = engineio.BinaryFrame(data)
+	}
+	frames := append([]*engineio.Frame{fr}, attachments...)
+	if droppable {
+		return f.SendDroppable(frames...)
+	}
+	err := f.Send(frames...)
+	return err == nil, err
+}
+
 func (f *fakeConn) Close(reason engineio.CloseReason) {
 	f.mu.Lock()
 	if f.closed {

@@ -34,6 +34,8 @@ type TailPacket struct {
 	nsp    string
 	event  string
 	args   []any
+	bin    []byte // ResetBinary's only argument (args is then nil)
+	hasBin bool
 	suffix []any
 	enc    [2]tailEncoding // [0] default, [1] msgpack
 }
@@ -104,6 +106,40 @@ func hasBinary(v any, depth int) bool {
 	return false
 }
 
+// ResetBinary makes p the packet event(data, tail, suffix...) on nsp, as
+// PrepareTailEventSuffix(nsp, event, []any{data}, suffix) would, reusing
+// p's encoding buffers: a sender of one such packet per tick (a room's
+// state frame) then allocates nothing for it. No EmitTail or AppendTail of
+// p may run during the call, and data must not be modified while p is in
+// use. On error p is unusable until the next successful ResetBinary.
+func (p *TailPacket) ResetBinary(nsp, event string, data []byte, suffix []any) error {
+	if siocodec.IsReservedEvent(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	for i, a := range suffix {
+		if err := checkArg(a, 0); err != nil {
+			return fmt.Errorf("socketio: suffix argument %d: %w", i, err)
+		}
+		if hasBinary(a, 0) {
+			return fmt.Errorf("socketio: suffix argument %d: binary values are not allowed after the tail", i)
+		}
+	}
+	p.nsp, p.event, p.args, p.bin, p.hasBin, p.suffix = normalizeNsp(nsp), event, nil, data, true, suffix
+	for i := range p.enc {
+		e := &p.enc[i]
+		p.enc[i] = tailEncoding{prefix: e.prefix[:0], suffix: e.suffix[:0]}
+	}
+	return nil
+}
+
+// argCount is the number of arguments before the tail.
+func (p *TailPacket) argCount() int {
+	if p.hasBin {
+		return 1
+	}
+	return len(p.args)
+}
+
 // Namespace returns the namespace the packet is for.
 func (p *TailPacket) Namespace() string { return p.nsp }
 
@@ -115,9 +151,9 @@ func (p *TailPacket) encoding(parser Parser) (*tailEncoding, error) {
 	e := &p.enc[i]
 	e.once.Do(func() {
 		if i == 1 {
-			e.prefix, e.err = p.msgpackPrefix()
+			e.prefix, e.err = p.msgpackPrefix(e.prefix[:0])
 			if e.err == nil {
-				e.suffix, e.err = p.msgpackSuffix()
+				e.suffix, e.err = p.msgpackSuffix(e.suffix[:0])
 			}
 		} else {
 			e.prefix, e.attachments, e.err = p.defaultPrefix()
@@ -129,18 +165,23 @@ func (p *TailPacket) encoding(parser Parser) (*tailEncoding, error) {
 	return e, e.err
 }
 
-// msgpackPrefix writes {"type":2,"nsp":nsp,"data":[event,args...,  (the
-// tail is appended per recipient).
-func (p *TailPacket) msgpackPrefix() ([]byte, error) {
-	b := make([]byte, 0, 64)
+// msgpackPrefix appends {"type":2,"nsp":nsp,"data":[event,args...,  (the
+// tail is appended per recipient) to b (a reused buffer, or nil).
+func (p *TailPacket) msgpackPrefix(b []byte) ([]byte, error) {
+	if b == nil {
+		b = make([]byte, 0, 64+len(p.bin))
+	}
 	b = mpack.AppendMapHeader(b, 3)
 	b = mpack.AppendString(b, "type")
 	b = mpack.AppendUint(b, uint64(siocodec.Event))
 	b = mpack.AppendString(b, "nsp")
 	b = mpack.AppendString(b, p.nsp)
 	b = mpack.AppendString(b, "data")
-	b = mpack.AppendArrayHeader(b, len(p.args)+2+len(p.suffix))
+	b = mpack.AppendArrayHeader(b, p.argCount()+2+len(p.suffix))
 	b = mpack.AppendString(b, p.event)
+	if p.hasBin {
+		b = mpack.AppendBytes(b, p.bin)
+	}
 	for i, a := range p.args {
 		var err error
 		if b, err = mpack.AppendValue(b, a); err != nil {
@@ -150,9 +191,8 @@ func (p *TailPacket) msgpackPrefix() ([]byte, error) {
 	return b, nil
 }
 
-// msgpackSuffix writes the suffix values (nothing without a suffix).
-func (p *TailPacket) msgpackSuffix() ([]byte, error) {
-	var b []byte
+// msgpackSuffix appends the suffix values (nothing without a suffix) to b.
+func (p *TailPacket) msgpackSuffix(b []byte) ([]byte, error) {
 	for i, a := range p.suffix {
 		var err error
 		if b, err = mpack.AppendValue(b, a); err != nil {
@@ -186,8 +226,11 @@ func (p *TailPacket) defaultSuffix() ([]byte, error) {
 // defaultPrefix encodes the packet with a zero tail and cuts "0]" off the
 // text, which is what appendJSON writes for a trailing uint64(0).
 func (p *TailPacket) defaultPrefix() ([]byte, []*engineio.Frame, error) {
-	data := make([]any, 0, len(p.args)+2)
+	data := make([]any, 0, p.argCount()+2)
 	data = append(data, p.event)
+	if p.hasBin {
+		data = append(data, p.bin)
+	}
 	data = append(data, p.args...)
 	data = append(data, uint64(0))
 	pkt := siocodec.Packet{Type: siocodec.Event, Nsp: p.nsp, Data: data}
@@ -234,18 +277,11 @@ func (p *TailPacket) TailAttachments(parser Parser) ([]*engineio.Frame, error) {
 	return e.attachments, err
 }
 
-// tailScratch holds per-recipient encoding scratch: the bytes (engineio
-// frames copy their payload) and the frames slice (Conn.Send and
-// SendDroppable copy the pointers into their queue and do not keep the
-// slice), so both are reused at once.
-var tailScratch = sync.Pool{New: func() any {
-	return &tailBuf{buf: make([]byte, 0, 256), frames: make([]*engineio.Frame, 0, 2)}
-}}
+// tailScratch holds per-recipient encoding scratch: the packet's bytes,
+// which Conn.SendCopy copies into a frame the engine reuses once written.
+var tailScratch = sync.Pool{New: func() any { return &tailBuf{buf: make([]byte, 0, 256)} }}
 
-type tailBuf struct {
-	buf    []byte
-	frames []*engineio.Frame
-}
+type tailBuf struct{ buf []byte }
 
 // EmitTail sends p with tail to this socket. With droppable, a full send
 // queue drops the packet (ErrDropped) instead of closing the session.
@@ -263,21 +299,15 @@ func (s *Socket) EmitTail(p *TailPacket, tail uint64, droppable bool) error {
 	}
 	tb := tailScratch.Get().(*tailBuf)
 	b := append(tb.buf[:0], e.prefix...)
-	frames := tb.frames[:0]
 	if parser == ParserMsgpack {
 		b = mpack.AppendUint(b, tail)
-		b = append(b, e.suffix...)
-		frames = append(frames, engineio.BinaryFrame(b))
 	} else {
 		b = strconv.AppendUint(b, tail, 10)
-		b = append(b, e.suffix...)
-		frames = append(frames, engineio.TextFrame(b))
-		frames = append(frames, e.attachments...)
 	}
-	err = s.cl.sendFrames(frames, droppable)
-	clear(frames)
-	tb.buf, tb.frames = b[:0], frames[:0]
-	if cap(b) <= 64<<10 && cap(frames) <= 64 {
+	b = append(b, e.suffix...)
+	err = s.cl.sendCopy(b, parser == ParserMsgpack, droppable, e.attachments)
+	tb.buf = b[:0]
+	if cap(b) <= 64<<10 {
 		tailScratch.Put(tb)
 	}
 	return err

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -188,4 +189,48 @@ func BenchmarkEmitTail(b *testing.B) {
 			}
 		})
 	}
+}
+
+// ResetBinary re-prepares a packet in place: with either parser, every
+// reset encodes exactly what a packet prepared afresh with the same
+// content encodes, whatever the packet held before (longer or shorter
+// data, a checksum suffix or none, another namespace).
+func TestTailPacketResetBinary(t *testing.T) {
+	type content struct {
+		nsp, event string
+		data       []byte
+		suffix     []any
+	}
+	steps := []content{
+		{"/", "delta", []byte{0x92, 0x01, 0x02}, nil},
+		{"/", "delta", bytes.Repeat([]byte{7}, 300), []any{"00000000deadbeef"}},
+		{"/", "snapshot", []byte{1}, nil},
+		{"/game", "delta", []byte{}, []any{"x", int64(-3)}},
+		{"/", "delta", []byte{0xc0}, nil},
+	}
+	p, err := PrepareTailEvent("/", "delta", []byte{9, 9})
+	require.NoError(t, err)
+	for i, st := range steps {
+		require.NoError(t, p.ResetBinary(st.nsp, st.event, st.data, st.suffix), "step %d", i)
+		fresh, err := PrepareTailEventSuffix(st.nsp, st.event, []any{st.data}, st.suffix)
+		require.NoError(t, err)
+		for _, parser := range []Parser{ParserMsgpack, ParserDefault} {
+			got, err := p.AppendTail(nil, parser, uint64(1000+i))
+			require.NoError(t, err)
+			want, err := fresh.AppendTail(nil, parser, uint64(1000+i))
+			require.NoError(t, err)
+			require.Equal(t, want, got, "step %d parser %v", i, parser)
+			gotAtt, err := p.TailAttachments(parser)
+			require.NoError(t, err)
+			wantAtt, err := fresh.TailAttachments(parser)
+			require.NoError(t, err)
+			require.Len(t, gotAtt, len(wantAtt))
+			for k := range wantAtt {
+				require.Equal(t, wantAtt[k].Payload(), gotAtt[k].Payload())
+			}
+		}
+		require.Equal(t, normalizeNsp(st.nsp), p.Namespace())
+	}
+	require.ErrorIs(t, p.ResetBinary("/", "connect", nil, nil), ErrReservedEvent)
+	require.Error(t, p.ResetBinary("/", "delta", nil, []any{[]byte{1}}), "binary after the tail")
 }
