@@ -1,8 +1,10 @@
 package statesync
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/roomcast/roomcast/codec/mpack"
 )
@@ -24,7 +26,7 @@ type Encoder struct {
 	dirty   []*Entity // entities with changed fields since the last delta
 	conts   []container
 	nextRef uint32
-	free    []uint32 // reusable reference ids
+	free    []uint32 // reusable reference ids (with views: highest first, see allocRef)
 	pending []uint32 // released since the last delta: reusable after it
 	canon   []byte   // Checksum's scratch buffer
 	vs      viewState
@@ -155,8 +157,13 @@ func (enc *Encoder) finishTick() {
 	}
 	clear(enc.conts)
 	enc.conts = enc.conts[:0]
-	enc.free = append(enc.free, enc.pending...)
-	enc.pending = enc.pending[:0]
+	if len(enc.pending) > 0 {
+		enc.free = append(enc.free, enc.pending...)
+		if enc.vs.on {
+			slices.SortFunc(enc.free, func(a, b uint32) int { return cmp.Compare(b, a) })
+		}
+		enc.pending = enc.pending[:0]
+	}
 	enc.seq++
 }
 
