@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -574,5 +575,49 @@ func TestRefReuseLowestFirst(t *testing.T) {
 			}
 			require.Equal(t, tc.want, got)
 		})
+	}
+}
+
+// TestRefReuseLowestFirstChurn: with views, under random churn, every new
+// entity gets the lowest id freed before the last delta (or a fresh one).
+func TestRefReuseLowestFirstChurn(t *testing.T) {
+	root := &rWorld{}
+	enc, err := NewEncoder(root, EncoderOptions{})
+	require.NoError(t, err)
+	enc.NewView(1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	live := map[uint32]uint32{} // key -> ref
+	free := map[uint32]bool{}   // refs reusable now
+	var pending []uint32
+	maxRef, key := uint32(0), uint32(0)
+	for tick := uint32(1); tick <= 200; tick++ {
+		for range rng.IntN(6) {
+			key++
+			it := &rItem{}
+			require.NoError(t, enc.SetGroup(it, 1))
+			root.Items.Set(key, it)
+			want := maxRef + 1
+			if len(free) > 0 {
+				want = slices.Min(slices.Collect(maps.Keys(free)))
+				delete(free, want)
+			} else {
+				maxRef++
+			}
+			require.Equal(t, want, it.RefID(), "tick %d", tick)
+			live[key] = want
+		}
+		for k, ref := range live {
+			if rng.IntN(4) == 0 {
+				root.Items.Delete(k)
+				delete(live, k)
+				pending = append(pending, ref)
+			}
+		}
+		enc.EncodeViews(tick)
+		enc.FinishViews()
+		for _, r := range pending {
+			free[r] = true
+		}
+		pending = pending[:0]
 	}
 }
