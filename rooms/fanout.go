@@ -27,10 +27,12 @@ type fanout struct {
 	sum     uint64         // the state's checksum at sumTick
 	sums    []tickChecksum // checksums of recent changed deltas at multiples of every, oldest first (for replays)
 
-	viewHint  int            // the largest view frame seen (views.go)
-	viewTotal int            // bytes of last tick's view frames
-	viewPkts  int            // packets of last tick's view frames
-	shared    []*StatePacket // this tick's view deltas, by statesync's index (nil: no change)
+	viewHint  int             // the largest view frame seen (views.go)
+	viewTotal int             // bytes of last tick's view frames
+	viewPkts  int             // packets of last tick's view frames
+	shared    []*StatePacket  // this tick's view deltas, by statesync's index (nil: no change)
+	viewBufs  [][]byte        // byte chunks of the view frames, reused from tick to tick
+	viewPktsB [][]StatePacket // packet blocks of the view frames, reused from tick to tick
 }
 
 type tickChecksum struct {

@@ -60,11 +60,12 @@ func (f *fanout) viewOf(c *Client, vs ViewState) *statesync.View {
 const viewChunkBytes = 32 << 10
 
 // sendViews is send for a ViewState: each connected client gets its own
-// frame (or the very frame of a client with the same view), assembled from the tick's shared parts into byte chunks and one
-// packet slice shared by the tick's frames (never reused: a transport may
-// hold a frame until it is written). In steady state that is a few
-// allocations per tick (total bytes / 32 KiB, plus one), none per
-// recipient.
+// frame (or the very frame of a client with the same view), assembled from
+// the tick's shared parts into byte chunks and packet blocks that are
+// reused from tick to tick: SendState keeps neither a packet nor its
+// State once it returns (Conn), and nothing else holds a view frame after
+// its tick (a resume with views is a snapshot). In steady state a tick
+// allocates nothing.
 func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 	r := f.room
 	tick := uint32(T)
@@ -74,16 +75,21 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 	f.shared = f.shared[:0]
 	var buf []byte
 	var pkts []StatePacket
+	chunk, block := -1, -1 // indexes of buf in f.viewBufs, pkts in f.viewPktsB
 	total, npkts := 0, 0
-	defer func() { f.viewTotal, f.viewPkts = total, npkts }()
+	defer func() {
+		if chunk >= 0 {
+			f.viewBufs[chunk] = buf[:0] // it may have grown (a snapshot)
+		}
+		f.viewTotal, f.viewPkts = total, npkts
+	}()
 	for _, c := range r.clients {
 		if c.conn == nil {
 			continue // its view misses this tick: it gets a snapshot when back
 		}
 		v := f.viewOf(c, vs)
 		if cap(buf)-len(buf) < f.viewHint {
-			need := max(f.viewTotal-total, 0)
-			buf = make([]byte, 0, max(min(need+need/8, viewChunkBytes), 2*f.viewHint))
+			buf, chunk = f.nextViewChunk(buf, chunk, total)
 		}
 		start := len(buf)
 		share := false
@@ -128,13 +134,12 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 			event = EventSnapshot
 		}
 		if len(pkts) == cap(pkts) {
-			// Sized by last tick's count (clients sharing a frame need none).
-			pkts = make([]StatePacket, 0, max(f.viewPkts-npkts+f.viewPkts/8, 8))
+			pkts, block = f.nextViewPackets(block, npkts)
 		}
 		npkts++
 		pkts = pkts[:len(pkts)+1]
 		p := &pkts[len(pkts)-1]
-		p.Event, p.Tick, p.State = event, T, buf[start:len(buf):len(buf)]
+		*p = StatePacket{Event: event, Tick: T, State: buf[start:len(buf):len(buf)]}
 		if f.every > 0 && (snap || T%f.every == 0) {
 			p.Checksum, p.HasChecksum = vs.ViewChecksum(v), true
 		}
@@ -145,4 +150,39 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 		total += len(p.State)
 		f.sendFrame(c, p, now)
 	}
+}
+
+// nextViewChunk returns the next byte chunk of this tick's view frames
+// (empty) and its index, after buf (chunk's, which may have grown): the
+// next kept one if it holds two of the largest frames, else a new one
+// sized by what last tick's frames still need (at most viewChunkBytes).
+func (f *fanout) nextViewChunk(buf []byte, chunk, total int) ([]byte, int) {
+	if chunk >= 0 {
+		f.viewBufs[chunk] = buf[:0]
+	}
+	chunk++
+	if chunk < len(f.viewBufs) && cap(f.viewBufs[chunk]) >= 2*f.viewHint {
+		return f.viewBufs[chunk][:0], chunk
+	}
+	need := max(f.viewTotal-total, 0)
+	buf = make([]byte, 0, max(min(need+need/8, viewChunkBytes), 2*f.viewHint))
+	if chunk < len(f.viewBufs) {
+		f.viewBufs[chunk] = buf
+	} else {
+		f.viewBufs = append(f.viewBufs, buf)
+	}
+	return buf, chunk
+}
+
+// nextViewPackets returns the next packet block of this tick's view
+// frames (empty) and its index: a kept one, or a new one sized by last
+// tick's count (clients sharing a frame need no packet).
+func (f *fanout) nextViewPackets(block, npkts int) ([]StatePacket, int) {
+	block++
+	if block < len(f.viewPktsB) {
+		return f.viewPktsB[block][:0], block
+	}
+	pkts := make([]StatePacket, 0, max(f.viewPkts-npkts+f.viewPkts/8, 8))
+	f.viewPktsB = append(f.viewPktsB, pkts)
+	return pkts, block
 }

@@ -189,7 +189,7 @@ func processCPU(b *testing.B) time.Duration {
 // state bytes per tick (state-B/client), wall time (ns/client), process
 // CPU time (cpu-ns/client: the garbage collector's included) and
 // allocations (allocs/client); players-in-view is sampled over 100 ticks
-// after the timed ones. "views" rooms show each client a window of 3×3
+// after the timed ones, and state-B/in-view divides the bytes by it. "views" rooms show each client a window of 3×3
 // cells around it, kept inside the map (16 players at this density: a
 // 16-player room's map is one window); "all" rooms send everyone
 // everything. arena8 is the 8-player arena baseline.
@@ -240,6 +240,10 @@ func BenchmarkBigWorld(b *testing.B) {
 				inView += game.inView() / 100
 			}
 			b.ReportMetric(inView, "players-in-view")
+			// Bytes per player in view: flat when a client's bytes follow
+			// what it sees (a 16-player room's client sees 15 others, a
+			// 256-player room's about 16 at the same density).
+			b.ReportMetric(float64(bytes)/perClientTick/inView, "state-B/in-view")
 		})
 	}
 }

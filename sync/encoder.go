@@ -3,6 +3,7 @@ package statesync
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/roomcast/roomcast/codec/mpack"
 )
@@ -19,15 +20,16 @@ type Encoder struct {
 	schema  *Schema
 	schemaB []byte // encoded schema, appended to every snapshot
 
-	seq     uint64    // number of deltas encoded + 1; entities born at seq are new
-	base    uint32    // tick of the last non-empty delta
-	dirty   []*Entity // entities with changed fields since the last delta
-	conts   []container
-	nextRef uint32
-	free    []uint32 // reusable reference ids
-	pending []uint32 // released since the last delta: reusable after it
-	canon   []byte   // Checksum's scratch buffer
-	vs      viewState
+	seq      uint64    // number of deltas encoded + 1; entities born at seq are new
+	base     uint32    // tick of the last non-empty delta
+	dirty    []*Entity // entities with changed fields since the last delta
+	conts    []container
+	nextRef  uint32
+	free     []uint32 // reusable reference ids: a stack, or once views are on a min-heap (allocRef)
+	freeHeap bool     // free is a min-heap
+	pending  []uint32 // released since the last delta: reusable after it
+	canon    []byte   // Checksum's scratch buffer
+	vs       viewState
 }
 
 // NewEncoder starts tracking root, a pointer to a struct that embeds
@@ -155,8 +157,20 @@ func (enc *Encoder) finishTick() {
 	}
 	clear(enc.conts)
 	enc.conts = enc.conts[:0]
-	enc.free = append(enc.free, enc.pending...)
-	enc.pending = enc.pending[:0]
+	if len(enc.pending) > 0 {
+		if enc.vs.on && !enc.freeHeap {
+			slices.Sort(enc.free) // sorted is a min-heap
+			enc.freeHeap = true
+		}
+		if enc.freeHeap {
+			for _, r := range enc.pending {
+				enc.pushFree(r)
+			}
+		} else {
+			enc.free = append(enc.free, enc.pending...)
+		}
+		enc.pending = enc.pending[:0]
+	}
 	enc.seq++
 }
 

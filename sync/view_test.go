@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -506,5 +507,117 @@ func TestFixArrayHeader(t *testing.T) {
 		got := fixArrayHeader(b, 1, n)
 		want := append(mpack.AppendArrayHeader([]byte{0x01}, n), body...)
 		require.Equal(t, want, got, "n=%d", n)
+	}
+}
+
+type rItem struct {
+	Entity `sync:"RItem"`
+	X      Int32
+}
+
+type rWorld struct {
+	Entity `sync:"RWorld"`
+	Items  Map[uint32, *rItem]
+}
+
+// TestRefReuseLowestFirst: with views, freed reference ids are reused
+// lowest first (a big world whose players come and go keeps small ids);
+// without views the last freed comes first, as it always did.
+func TestRefReuseLowestFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		views bool
+		want  []uint32
+	}{
+		{"views", true, []uint32{2, 5, 9}},
+		{"no views", false, []uint32{5, 2, 9}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := &rWorld{}
+			enc, err := NewEncoder(root, EncoderOptions{})
+			require.NoError(t, err)
+			tick := uint32(0)
+			step := func() {
+				tick++
+				if tc.views {
+					enc.EncodeViews(tick)
+					enc.FinishViews()
+				} else {
+					enc.EncodeDelta(nil, tick)
+				}
+			}
+			if tc.views {
+				enc.NewView(1)
+			}
+			items := map[uint32]*rItem{}
+			for k := uint32(1); k <= 10; k++ {
+				it := &rItem{}
+				if tc.views {
+					require.NoError(t, enc.SetGroup(it, 1))
+				}
+				root.Items.Set(k, it)
+				items[k] = it
+			}
+			step()
+			byRef := map[uint32]uint32{}
+			for k, it := range items {
+				byRef[it.RefID()] = k
+			}
+			for _, ref := range []uint32{9, 2, 5} { // freed in this order
+				root.Items.Delete(byRef[ref])
+			}
+			step()
+			var got []uint32
+			for k := uint32(11); k <= 13; k++ {
+				it := &rItem{}
+				root.Items.Set(k, it)
+				got = append(got, it.RefID())
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestRefReuseLowestFirstChurn: with views, under random churn, every new
+// entity gets the lowest id freed before the last delta (or a fresh one).
+func TestRefReuseLowestFirstChurn(t *testing.T) {
+	root := &rWorld{}
+	enc, err := NewEncoder(root, EncoderOptions{})
+	require.NoError(t, err)
+	enc.NewView(1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	live := map[uint32]uint32{} // key -> ref
+	free := map[uint32]bool{}   // refs reusable now
+	var pending []uint32
+	maxRef, key := uint32(0), uint32(0)
+	for tick := uint32(1); tick <= 200; tick++ {
+		for range rng.IntN(6) {
+			key++
+			it := &rItem{}
+			require.NoError(t, enc.SetGroup(it, 1))
+			root.Items.Set(key, it)
+			want := maxRef + 1
+			if len(free) > 0 {
+				want = slices.Min(slices.Collect(maps.Keys(free)))
+				delete(free, want)
+			} else {
+				maxRef++
+			}
+			require.Equal(t, want, it.RefID(), "tick %d", tick)
+			live[key] = want
+		}
+		for k, ref := range live {
+			if rng.IntN(4) == 0 {
+				root.Items.Delete(k)
+				delete(live, k)
+				pending = append(pending, ref)
+			}
+		}
+		enc.EncodeViews(tick)
+		enc.FinishViews()
+		for _, r := range pending {
+			free[r] = true
+		}
+		pending = pending[:0]
 	}
 }
