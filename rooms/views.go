@@ -139,7 +139,7 @@ func (f *fanout) sendViews(vs ViewState, T uint64, now time.Time) {
 		npkts++
 		pkts = pkts[:len(pkts)+1]
 		p := &pkts[len(pkts)-1]
-		*p = StatePacket{Event: event, Tick: T, State: buf[start:len(buf):len(buf)]}
+		p.reuse(event, T, buf[start:len(buf):len(buf)])
 		if f.every > 0 && (snap || T%f.every == 0) {
 			p.Checksum, p.HasChecksum = vs.ViewChecksum(v), true
 		}
