@@ -52,6 +52,7 @@ type config struct {
 	binDir, redisServer string
 	setups              []string
 	ccu, nodes          int
+	nodeProcs           int // GOMAXPROCS of each node when a setup has several (0: Go's default)
 	joins               int
 	joinRate            float64
 	duration, warmup    time.Duration
@@ -94,6 +95,7 @@ func main() {
 	fs.StringVar(&setups, "setups", "single,split,cluster", "setups to run, in order: single, split, cluster")
 	fs.IntVar(&c.ccu, "ccu", 1200, "total swarm clients (split over the nodes)")
 	fs.IntVar(&c.nodes, "nodes", 3, "nodes of the split and cluster setups")
+	fs.IntVar(&c.nodeProcs, "node-gomaxprocs", 0, "GOMAXPROCS of each node when a setup runs several on this machine, e.g. 1 to model a core per node (0: Go's default, every core)")
 	fs.IntVar(&c.joins, "joins", 400, "players of the join-latency phase")
 	fs.Float64Var(&c.joinRate, "join-rate", 50, "joins per second in the join-latency phase")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "swarm measurement window")
@@ -176,7 +178,7 @@ func runSetup(ctx context.Context, c config, setup string) (row Row) {
 		}
 	}()
 	for i := range row.Nodes {
-		n, err := startNode(ctx, c, fmt.Sprintf("node%d", i+1), redis)
+		n, err := startNode(ctx, c, fmt.Sprintf("node%d", i+1), redis, row.Nodes > 1)
 		if err != nil {
 			row.Error = err.Error()
 			return row
@@ -228,7 +230,7 @@ func runSetup(ctx context.Context, c config, setup string) (row Row) {
 	return row
 }
 
-func startNode(ctx context.Context, c config, id string, redis *redisServer) (*node, error) {
+func startNode(ctx context.Context, c config, id string, redis *redisServer, shared bool) (*node, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -239,7 +241,11 @@ func startNode(ctx context.Context, c config, id string, redis *redisServer) (*n
 	if redis != nil {
 		args = append(args, "--redis", redis.url, "--public-url", url, "--node-id", id)
 	}
-	ch, err := start(ctx, filepath.Join(c.binDir, "gameserver"), args...)
+	var env []string
+	if shared && c.nodeProcs > 0 {
+		env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(c.nodeProcs))
+	}
+	ch, err := startEnv(ctx, env, filepath.Join(c.binDir, "gameserver"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -644,7 +650,13 @@ type child struct {
 }
 
 func start(ctx context.Context, name string, args ...string) (*child, error) {
+	return startEnv(ctx, nil, name, args...)
+}
+
+// startEnv is start with the environment env (nil: this process's).
+func startEnv(ctx context.Context, env []string, name string, args ...string) (*child, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	ch := &child{cmd: cmd, stderr: &lockedTail{}, lines: make(chan string, 64), waited: make(chan struct{})}
