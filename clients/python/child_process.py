@@ -1,4 +1,4 @@
-"""Test scaffolding shared by test_play and test_redirect: a Go binary the
+"""Test scaffolding shared by test_play, test_redirect and test_cluster: a Go binary the
 tests run against, started as a child process that prints one line on
 stdout when it is ready (where it listens)."""
 

@@ -7,21 +7,16 @@ the other node is redirected there too. Both transports, JSON and msgpack.
 ROOMCAST_GAMESERVER names the server binary; redis-server must be on the
 PATH (Debian's redis-server package). `make py-test` runs it."""
 
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import tempfile
-import threading
 import time
 import unittest
 import warnings
 
+from child_process import START_TIMEOUT, ChildProcess
 from roomcast_player import Player
-
-START_TIMEOUT = 60
 
 
 def free_port():
@@ -61,42 +56,20 @@ class Redis:
         self.proc.wait()
 
 
-class Node:
+class Node(ChildProcess):
     """A gameserver node of the cluster, on 127.0.0.1 port 0."""
 
     def __init__(self, redis_url, node_id):
-        binary = os.environ.get("ROOMCAST_GAMESERVER")
-        if not binary or not os.access(binary, os.X_OK):
-            raise RuntimeError("ROOMCAST_GAMESERVER must name the gameserver binary "
-                               "(go build -o /tmp/gs/gameserver ./cmd/gameserver), or run `make py-test`")
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([binary, "--addr", "127.0.0.1:0", "--drain-grace", "3s", "--redis", redis_url,
-                                      "--node-id", node_id, "--redis-prefix", "py"],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        m = re.fullmatch(r"listening on (http://\S+)\n", line[0] if line else "")
+        super().__init__("ROOMCAST_GAMESERVER", "gameserver", "go build -o /tmp/gs/gameserver ./cmd/gameserver",
+                         ["--addr", "127.0.0.1:0", "--drain-grace", "3s", "--redis", redis_url,
+                          "--node-id", node_id, "--redis-prefix", "py"])
+        line = self.first_line()
+        m = re.fullmatch(r"listening on (http://\S+)\n", line)
         if not m:
             self.stop()
             raise RuntimeError(f"node {node_id} did not print its address within {START_TIMEOUT} s "
                                f"(stdout {line!r}); stderr:\n{self.stderr()}")
         self.url = m.group(1)
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")[-4000:]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
 
 
 redis = None
