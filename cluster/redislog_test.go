@@ -1,13 +1,11 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"log"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,25 +15,8 @@ import (
 
 	"github.com/roomcast/roomcast/cluster"
 	"github.com/roomcast/roomcast/internal/redistest"
+	"github.com/roomcast/roomcast/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // stdLogger is go-redis's logging interface on a standard logger (to put
 // its default back after a test).
@@ -44,7 +25,7 @@ type stdLogger struct{ *log.Logger }
 func (l stdLogger) Printf(_ context.Context, format string, v ...any) { l.Logger.Printf(format, v...) }
 
 func TestRedisLoggerWritesOneWarningPerPeriod(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	l := cluster.NewRedisLogger(slog.New(slog.NewTextHandler(&out, nil)), time.Hour)
 	for i := range 50 {
 		l.Printf(context.Background(), "dial %d failed", i)
@@ -60,7 +41,7 @@ func TestRedisLoggerWritesOneWarningPerPeriod(t *testing.T) {
 func TestRedisDialErrorsGoToTheLogger(t *testing.T) {
 	r := redistest.Start(t)
 	r.Stop()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	redis.SetLogger(cluster.NewRedisLogger(slog.New(slog.NewTextHandler(&out, nil)), time.Hour))
 	t.Cleanup(func() { redis.SetLogger(stdLogger{log.New(os.Stderr, "redis: ", log.LstdFlags|log.Lshortfile)}) })
 

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/internal/syncbuf"
 	"github.com/roomcast/roomcast/rooms"
 	statesync "github.com/roomcast/roomcast/sync"
 	"github.com/roomcast/roomcast/tick"
@@ -34,24 +33,7 @@ type running struct {
 	url    string
 	cancel context.CancelFunc
 	done   chan error
-	stdout *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	stdout *syncbuf.Buffer
 }
 
 // defineArena is a studio's setup with the arena of examples/arena, the
@@ -72,7 +54,7 @@ func start(t *testing.T, cfg Config, setup func(*Server) error) *running {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{srv: srv, url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), stdout: &syncBuffer{}}
+	r := &running{srv: srv, url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), stdout: &syncbuf.Buffer{}}
 	go func() { r.done <- srv.Serve(ctx, ln, r.stdout) }()
 	t.Cleanup(func() {
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/internal/hostile"
+	"github.com/roomcast/roomcast/internal/syncbuf"
 )
 
 func TestParse(t *testing.T) {
@@ -51,7 +52,7 @@ func TestParse(t *testing.T) {
 
 // Without a server at -url the command fails at once with exit code 1.
 func TestRunWithoutServer(t *testing.T) {
-	var stderr safeBuffer
+	var stderr syncbuf.Buffer
 	code := run([]string{"-url", "http://127.0.0.1:1", "-attacks", "utf8"}, io.Discard, &stderr)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr.String(), "no server metrics")

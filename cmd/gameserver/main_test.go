@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/bots"
+	"github.com/roomcast/roomcast/internal/syncbuf"
 )
 
 // The test binary doubles as the gameserver: with ROOMCAST_TEST_RUN_MAIN=1
@@ -31,13 +31,13 @@ func TestMain(m *testing.M) {
 
 // startProcess runs the gameserver as a child process on a free port and
 // returns its URL.
-func startProcess(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, string, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "ROOMCAST_TEST_RUN_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	stderr := new(syncBuffer)
+	stderr := new(syncbuf.Buffer)
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -47,25 +47,6 @@ func startProcess(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer)
 	require.NotNil(t, m, "first line %q", line)
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return cmd, m[1], stderr
-}
-
-// syncBuffer collects the child's stderr; exec copies into it from its
-// own goroutine while the test may read it for a failure message.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // SIGTERM with a player in a room: the player is told room.left
