@@ -35,8 +35,13 @@ func TestSharedWritersWriteIdleSessions(t *testing.T) {
 		require.Equal(t, byte('0'), open[0])
 		clients[i] = client{conn: conn, rec: ts.nextConn(t), read: func() (byte, []byte) { return readWSFrame(t, conn, br) }}
 	}
-	workers, users := poolState(ts.Server)
-	require.Equal(t, 3, users)
+	// A session attaches to the writers after its open packet is queued,
+	// so the client may read that packet first.
+	require.Eventually(t, func() bool {
+		_, users := poolState(ts.Server)
+		return users == 3
+	}, waitFor, time.Millisecond, "three sessions attached to the shared writers")
+	workers, _ := poolState(ts.Server)
 	require.LessOrEqual(t, workers, 2)
 
 	for i := range 300 {
