@@ -135,7 +135,7 @@ func (g *bwGame) inView() float64 {
 	return float64(seen) / float64(len(g.players))
 }
 
-func bwRoom(b *testing.B, n int, views bool) (*Room, *bwGame, []*nullConn) {
+func bwRoom(b testing.TB, n int, views bool) (*Room, *bwGame, []*tallyConn) {
 	srv, err := NewServer(Config{Logger: discardLogger()})
 	if err != nil {
 		b.Fatal(err)
@@ -151,9 +151,9 @@ func bwRoom(b *testing.B, n int, views bool) (*Room, *bwGame, []*nullConn) {
 	if err := r.game.OnCreate(r, nil); err != nil {
 		b.Fatal(err)
 	}
-	conns := make([]*nullConn, n)
+	conns := make([]*tallyConn, n)
 	for i := range n {
-		conns[i] = &nullConn{}
+		conns[i] = &tallyConn{}
 		s := srv.Connect(conns[i], ConnInfo{})
 		s.pending = true
 		r.match.seats++
@@ -176,7 +176,7 @@ func bwRoom(b *testing.B, n int, views bool) (*Room, *bwGame, []*nullConn) {
 // processCPU returns the CPU time the process has used (user + system, all
 // threads: the garbage collector's included). On a shared machine it moves
 // less than wall time, which counts the time others held the cores.
-func processCPU(b *testing.B) time.Duration {
+func processCPU(b testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
@@ -188,8 +188,10 @@ func processCPU(b *testing.B) time.Duration {
 // step, the encoding and the fan-out to n null connections. Per client:
 // state bytes per tick (state-B/client), wall time (ns/client), process
 // CPU time (cpu-ns/client: the garbage collector's included) and
-// allocations (allocs/client); players-in-view is sampled over 100 ticks
-// after the timed ones, and state-B/in-view divides the bytes by it. "views" rooms show each client a window of 3×3
+// allocations (allocs/client). Sampled over 100 ticks after the timed
+// ones: players-in-view, and where the bytes go (deltaBytes: patches of
+// players kept in view, their refs' share, players entering and leaving
+// the view); state-B/in-view divides the bytes by players-in-view. "views" rooms show each client a window of 3×3
 // cells around it, kept inside the map (16 players at this density: a
 // 16-player room's map is one window); "all" rooms send everyone
 // everything. arena8 is the 8-player arena baseline.
@@ -233,12 +235,23 @@ func BenchmarkBigWorld(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/perClientTick, "cpu-ns/client")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/perClientTick, "allocs/client")
 			inView := 0.0
-			for range 100 { // sampled after the timed ticks
+			var split deltaBytes
+			for _, c := range conns {
+				c.tally = &split
+			}
+			const sampled = 100
+			for range sampled { // after the timed ticks
 				game.walk()
 				r.tickN++
 				r.fan.send(r.tickN, now)
-				inView += game.inView() / 100
+				inView += game.inView() / sampled
 			}
+			for _, c := range conns {
+				if c.err != nil {
+					b.Fatal(c.err)
+				}
+			}
+			split.report(b, float64(sampled*tc.n))
 			b.ReportMetric(inView, "players-in-view")
 			// Bytes per player in view: flat when a client's bytes follow
 			// what it sees (a 16-player room's client sees 15 others, a
