@@ -126,6 +126,21 @@ export interface RoomQuery {
   filter?: Record<string, unknown>;
 }
 
+/** A rooms.list query: a RoomQuery, the page size and where to start. */
+export interface ListQuery extends RoomQuery {
+  /** Rooms per page, 1..100 (default 100). */
+  limit?: number;
+  /** A page's next, to get the page after it. */
+  cursor?: string;
+}
+
+/** One page of rooms.list. */
+export interface RoomPage {
+  rooms: RoomListing[];
+  /** The cursor of the next page; absent on the last one. */
+  next?: string;
+}
+
 /** Client-side prediction of the own entity. */
 export interface Prediction<Input = any> {
   /** The own entity in room.state, or null. */
@@ -283,7 +298,10 @@ export declare class Client extends Emitter<ClientEvents> {
   create<Input = any>(name: string, options?: Record<string, unknown>, roomOpts?: RoomOptions<Input>): Promise<Room<Input>>;
   join<Input = any>(name: string, options?: Record<string, unknown>, roomOpts?: RoomOptions<Input>): Promise<Room<Input>>;
   joinById<Input = any>(roomId: string, options?: Record<string, unknown>, roomOpts?: RoomOptions<Input>): Promise<Room<Input>>;
-  list(query?: RoomQuery): Promise<RoomListing[]>;
+  /** The first page of rooms (query.limit rooms, default 100). */
+  list(query?: ListQuery): Promise<RoomListing[]>;
+  /** One page of rooms and the cursor of the next. */
+  listPage(query?: ListQuery): Promise<RoomPage>;
   lobby(query?: RoomQuery): Promise<Lobby>;
   close(): void;
 }

@@ -323,10 +323,26 @@ export class Client extends Emitter {
     }
   }
 
-  /** Lists rooms: query {name?, filter?}. Resolves to [{roomId, name, clients, maxClients, locked, metadata}]. */
+  /**
+   * Lists rooms: query {name?, filter?, limit?}. Resolves to the first page
+   * (at most limit rooms, default and most 100):
+   * [{roomId, name, clients, maxClients, locked, metadata}]. listPage gives
+   * the cursor of the next page.
+   */
   async list(query = {}) {
+    return (await this.listPage(query)).rooms;
+  }
+
+  /**
+   * One page of rooms: query {name?, filter?, limit?, cursor?}. Resolves to
+   * {rooms, next}: next (absent on the last page) is the cursor of the
+   * following page, to pass back as query.cursor.
+   */
+  async listPage(query = {}) {
     const reply = await this.request("rooms.list", query);
-    return reply.rooms ?? [];
+    const page = { rooms: reply.rooms ?? [] };
+    if (typeof reply.next === "string") page.next = reply.next;
+    return page;
   }
 
   /**

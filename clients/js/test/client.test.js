@@ -70,6 +70,27 @@ for (const transports of [["websocket"], ["polling"]]) {
       assert.equal(mine.maxClients, 8);
       assert.equal(mine.metadata.mode, "bench");
 
+      // Pages: one room a page, following next until it is absent (other
+      // tests' rooms may be listed too: oldest first, each once). A listing
+      // may be up to 50 ms old: wait for the new room.
+      const d = await client({ transports });
+      const rd = await d.create("arena", { name: "dee", mode: "bench" }, arenaRoomOptions);
+      const query = { name: "arena", filter: { mode: "bench" }, limit: 1 };
+      const allPages = async () => {
+        const ids = [];
+        for (let page = await c.listPage(query); ; page = await c.listPage({ ...query, cursor: page.next })) {
+          assert.equal(page.rooms.length, 1, JSON.stringify(page));
+          ids.push(page.rooms[0].roomId);
+          if (page.next === undefined) return ids;
+        }
+      };
+      let paged = [];
+      await until(async () => (paged = await allPages()).includes(rd.id), "the new room on a page");
+      assert.equal(new Set(paged).size, paged.length, `a room listed twice: ${paged}`);
+      assert.ok(paged.indexOf(ra.id) >= 0 && paged.indexOf(ra.id) < paged.indexOf(rd.id), `${ra.id} then ${rd.id} in ${paged}`);
+      await rd.leave();
+      d.close();
+
       // A connection holds one seat.
       await assert.rejects(b.joinOrCreate("arena", {}), (e) => e instanceof RoomcastError && e.code === "already_in_room");
       await assert.rejects(c.joinById("no-such-room", {}), { code: "room_not_found" });
