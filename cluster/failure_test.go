@@ -243,6 +243,25 @@ func TestLockedRoomTakesNoMatchmakingJoiner(t *testing.T) {
 	assert.NotEqual(t, seat.RoomID, s2.RoomID)
 }
 
+// A room made private leaves matchmaking on every node (joinById still
+// finds it); SetPrivate tells the Directory at once, like Lock.
+func TestPrivateRoomTakesNoMatchmakingJoiner(t *testing.T) {
+	r := redistest.Start(t)
+	a := startNode(t, r, "a", nodeOpts{})
+	b := startNode(t, r, "b", nodeOpts{})
+	seat, err := a.connect().join(t, rooms.JoinRequest{Mode: rooms.Create, Name: "arena"})
+	require.NoError(t, err)
+	onRoom(t, a.rs.Room(seat.RoomID), func(r *rooms.Room) { r.SetPrivate(true) })
+
+	eventually(t, "b's joinOrCreate to make a room of its own", func() bool {
+		n, _, s2, err := joinAnywhere(t, b, []*testNode{a, b}, rooms.JoinRequest{Mode: rooms.JoinOrCreate, Name: "arena"})
+		require.NoError(t, err)
+		return n == b && s2.RoomID != seat.RoomID
+	})
+	_, err = b.connect().join(t, rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID})
+	require.NotNil(t, redirectOf(err), "joinById still reaches the private room: %v", err)
+}
+
 // A seat reserved in Redis before the room's lock got there (here: before
 // the lock) is refused by the owner when claimed, with room_locked, and
 // the seat comes back: nobody is seated in a room after Lock returned.

@@ -157,9 +157,17 @@ func (r *Room) setLocked(v bool) {
 	disposing := r.match.disposing
 	t.mu.Unlock()
 	r.listingDirty = true
+	r.flushMatchState(disposing)
+}
+
+// flushMatchState tells the Directory of a lock or privacy change now, not
+// at the next tick (a queued write: it never blocks this goroutine), so
+// that matchmaking on other nodes stops placing joiners here sooner. The
+// owner's own check still has the last word for a lock (placedRoom); a
+// joiner matched into a room in the instant it became private is seated,
+// as one matched just before would have been.
+func (r *Room) flushMatchState(disposing bool) {
 	if r.srv.dir != nil && r.listed && !disposing {
-		// The Directory learns of it now, not at the next tick (a queued
-		// write: it never blocks this goroutine).
 		r.flushListing()
 	}
 }
@@ -178,8 +186,10 @@ func (r *Room) SetPrivate(v bool) {
 	t := r.typ
 	t.mu.Lock()
 	r.match.private = v
+	disposing := r.match.disposing
 	t.mu.Unlock()
 	r.listingDirty = true
+	r.flushMatchState(disposing)
 }
 
 // Dispose disposes the room after the current hook: every client gets
