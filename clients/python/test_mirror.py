@@ -1,7 +1,8 @@
 """The Python mirror against the Go reference, without a server: the
 recorded traffic of sync/testdata/traffic (canonical bytes and checksum
-after every frame, pinned by sync/traffic_test.go) and the worked examples
-of PROTOCOL.md (pinned by sync/golden_test.go)."""
+after every frame, pinned by sync/traffic_test.go; the view-*.json files
+are one view's frames, pinned by sync/view_test.go) and the worked
+examples of PROTOCOL.md (pinned by sync/golden_test.go)."""
 
 import glob
 import json
@@ -29,8 +30,18 @@ def protocol_hex_blocks():
 
 class RecordedTraffic(unittest.TestCase):
     def test_every_frame_rebuilds_the_go_state(self):
-        files = sorted(glob.glob(os.path.join(REPO, "sync", "testdata", "traffic", "script-*.json")))
-        self.assertGreaterEqual(len(files), 3, "recorded traffic missing")
+        self.replay("script-*.json", 3)
+
+    def test_every_frame_of_a_view_rebuilds_the_go_view(self):
+        """Views (PROTOCOL.md, "Views"): entities entering as map sets and
+        leaving as deletes, several ops on one map field in a delta, an
+        entity set whole and then patched in the same delta, ref gaps,
+        private fields at zero."""
+        self.replay("view-*.json", 2)
+
+    def replay(self, pattern, at_least):
+        files = sorted(glob.glob(os.path.join(REPO, "sync", "testdata", "traffic", pattern)))
+        self.assertGreaterEqual(len(files), at_least, f"recorded traffic {pattern} missing")
         for name in files:
             with open(name, encoding="utf-8") as f:
                 frames = json.load(f)["frames"]
@@ -82,6 +93,26 @@ class ProtocolExamples(unittest.TestCase):
         self.assertEqual(m.apply_delta(d10), GAP, "base 8 > tick 7: a frame is missing")
         self.assertEqual(m.apply_delta(msgpack.packb([9, 2])), APPLIED, "ack-only delta [tick, gap]")
         self.assertEqual(m.tick, 9)
+
+
+class ViewShapes(unittest.TestCase):
+    """What a view's deltas may hold (PROTOCOL.md, "Views"), by hand on the
+    worked example's state: several ops on one map field, an entity set
+    whole then patched in the same delta, refs with gaps."""
+
+    def test_several_ops_and_a_patch_after_a_whole_entity(self):
+        m = Mirror()
+        m.apply_snapshot(protocol_hex_blocks()[0])
+        delta = msgpack.packb([8, 1, [0, 1, "a", None], [0, 1, "b", [5, 1.0, 2.0, 100, "Bo"]],
+                               [0, 1, "c", [9, 3.0, 4.0, 50, "Cy"]], -1, 5, 7.0])
+        self.assertEqual(m.apply_delta(delta), APPLIED)
+        self.assertEqual(m.plain()["players"], {"b": {"x": 7.0, "y": 2.0, "hp": 100, "name": "Bo"},
+                                                "c": {"x": 3.0, "y": 4.0, "hp": 50, "name": "Cy"}})
+        self.assertEqual(sorted(m.entities), [0, 5, 9], "ref 1 freed with a; refs 5 and 9 live")
+        # b leaves the view and comes back (a new ref) in a later delta.
+        back = msgpack.packb([9, 1, [0, 1, "b", None], [0, 1, "b", [12, 8.0, 2.0, 100, "Bo"]]])
+        self.assertEqual(m.apply_delta(back), APPLIED)
+        self.assertEqual(sorted(m.entities), [0, 9, 12])
 
 
 class Rejects(unittest.TestCase):
