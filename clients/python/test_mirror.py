@@ -109,10 +109,13 @@ class ViewShapes(unittest.TestCase):
         self.assertEqual(m.plain()["players"], {"b": {"x": 7.0, "y": 2.0, "hp": 100, "name": "Bo"},
                                                 "c": {"x": 3.0, "y": 4.0, "hp": 50, "name": "Cy"}})
         self.assertEqual(sorted(m.entities), [0, 5, 9], "ref 1 freed with a; refs 5 and 9 live")
-        # b leaves the view and comes back (a new ref) in a later delta.
-        back = msgpack.packb([9, 1, [0, 1, "b", None], [0, 1, "b", [12, 8.0, 2.0, 100, "Bo"]]])
-        self.assertEqual(m.apply_delta(back), APPLIED)
+        # b leaves the view, and comes back in a later delta (whole, with a
+        # ref the client never saw after its own).
+        self.assertEqual(m.apply_delta(msgpack.packb([9, 1, [0, 1, "b", None]])), APPLIED)
+        self.assertEqual(sorted(m.entities), [0, 9])
+        self.assertEqual(m.apply_delta(msgpack.packb([11, 2, [0, 1, "b", [12, 8.0, 2.0, 100, "Bo"]]])), APPLIED)
         self.assertEqual(sorted(m.entities), [0, 9, 12])
+        self.assertEqual(m.plain()["players"]["b"]["x"], 8.0)
 
 
 class Rejects(unittest.TestCase):
