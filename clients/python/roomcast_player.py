@@ -46,10 +46,22 @@ class OrderedEngineIO(engineio.Client):
     attachment) can be handled out of order. A game client needs them in
     order: this client runs the message handler on the reading thread."""
 
+    packet_listener = None  # called with each received Engine.IO packet's bytes (see Connection(record=True))
+
     def _trigger_event(self, event, *args, **kwargs):
         if event == "message":
             kwargs["run_async"] = False
         return super()._trigger_event(event, *args, **kwargs)
+
+    def _receive_packet(self, pkt):
+        # Every packet after the handshake, whatever the transport, reaches
+        # the client here. pkt.encode() gives it back as the transport
+        # carried it: a binary packet's bytes (base64 undone on
+        # long-polling), a text packet's type digit and text.
+        if self.packet_listener is not None:
+            raw = pkt.encode()
+            self.packet_listener(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
+        return super()._receive_packet(pkt)
 
 
 class OrderedSocketIO(socketio.Client):
@@ -91,9 +103,11 @@ class _ProblemHandler(logging.Handler):
 class Connection:
     """One Socket.IO connection of a player."""
 
-    def __init__(self, player, transport, serializer, url=None):
+    def __init__(self, player, transport, serializer, url=None, record=False):
         self.player, self.transport, self.serializer = player, transport, serializer
         self.url = url or player.url  # the node's base URL
+        self.record = record
+        self.received = []  # with record: every Engine.IO packet received (but the handshake's OPEN), as bytes
         self.left = []  # room.left payloads received on this connection
         self.problems = []  # library warnings and unexpected disconnects
         self.closing = False
@@ -110,6 +124,8 @@ class Connection:
         self.sio.on("delta", lambda *a: player._frame(self, "delta", a))
         self.sio.on("room.left", lambda *a: player._room_left(self, a))
         self.sio.on("disconnect", lambda: self._problem("disconnected"))
+        if record:
+            self.sio.eio.packet_listener = self.received.append
 
     def _problem(self, what):
         with self.player.cond:
@@ -167,10 +183,11 @@ class Player:
 
     # -- connections and requests -----------------------------------------
 
-    def connect(self, transport, serializer):
+    def connect(self, transport, serializer, record=False):
         """Opens a new connection; it becomes the player's once it holds the
-        seat (join or resume)."""
-        c = Connection(self, transport, serializer)
+        seat (join or resume). With record, the connection keeps every
+        Engine.IO packet it receives (Connection.received)."""
+        c = Connection(self, transport, serializer, record=record)
         c.open()
         return c
 
@@ -204,7 +221,7 @@ class Player:
                     self._give_back(conn, cur)
                     raise RequestError(event, {"code": "bad_reply", "message":
                                                f"redirect to {exc.redirect['url']!r}, not an http(s) or ws(s) URL"}) from exc
-                nxt = Connection(self, cur.transport, cur.serializer, url=exc.redirect["url"])
+                nxt = Connection(self, cur.transport, cur.serializer, url=exc.redirect["url"], record=cur.record)
                 try:
                     nxt.open()
                 except Exception:
