@@ -97,7 +97,7 @@ js-test: deps $(GAMESERVER) $(CLICKER) $(REDIRECTSTUB)
 ## py-test: the Python client (Debian's python3-socketio) plays against the server; see clients/python/README.md
 py-test: deps $(GAMESERVER) $(REDIRECTSTUB)
 	cd $(PY) && ROOMCAST_GAMESERVER="$(abspath $(GAMESERVER))" ROOMCAST_REDIRECTSTUB="$(abspath $(REDIRECTSTUB))" \
-	  PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest -v test_mirror test_frames test_play test_redirect test_cluster
+	  PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest -v test_mirror test_frames test_play test_views test_redirect test_cluster
 
 ## seeds: regenerate the recorded-* fuzz seeds from the real client's traffic
 seeds: deps

@@ -87,6 +87,8 @@ class ViewPlayer(Player):
 
     def _apply(self, conn, kind, args):
         super()._apply(conn, kind, args)
+        if self.errors:
+            return  # the mirror stopped following the view at the first problem
         state = self.mirror.plain()
         if state is None or self.seat is None or self.seat["sessionId"] not in state["players"]:
             return
@@ -324,7 +326,9 @@ class Cards(unittest.TestCase):
                 if other is p:
                     continue
                 for form, pattern in secret_forms(other.index, self.DRAWS + 1).items():
-                    self.assertNotIn(pattern, received, f"{p.name} received seat {other.index}'s hand ({form})")
+                    at = received.find(pattern)
+                    self.assertEqual(at, -1, f"{p.name} received seat {other.index}'s hand ({form}) at byte {at} "
+                                             f"of {len(received)}: {received[max(0, at - 60):at + 20]!r}")
                 self.assertEqual(p.hands()[other.seat["sessionId"]], b"",
                                  f"{p.name}'s mirror holds {other.name}'s hand as an empty bin")
 
