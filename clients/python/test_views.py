@@ -213,7 +213,7 @@ def secret_forms(seat, max_draws):
     (msgpack bin, a binary attachment), a JSON array of numbers, hex, and
     base64 (bytes in a JSON text)."""
     forms = {"bytes": hand(seat, 0)[:5], "JSON numbers": b"222,173,192,222,%d," % seat,
-             "hex": b"deadc0de%02x" % seat}
+             "hex": b"deadc0de%02x" % seat, "HEX": b"DEADC0DE%02X" % seat}
     for n in range(max_draws + 1):
         forms[f"base64 of hand {n}"] = base64.b64encode(hand(seat, n))[:8]
         forms[f"url-safe base64 of hand {n}"] = base64.urlsafe_b64encode(hand(seat, n))[:8]
