@@ -12,6 +12,8 @@
 //   - while arrow keys walk the page's player across the map, players
 //     leave what is drawn and others enter it, and where it stops it again
 //     draws exactly its view.
+// And the rules the page predicts its own player with (src/bigworld.js)
+// move a player as the server does.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -21,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer } from "./support/server.js";
 import { connect } from "../src/roomcast.js";
+import { BIGWORLD_CELLS, BIGWORLD_SIZE, bigworldApplyInput } from "../src/bigworld.js";
 
 const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? "/usr/bin/chromium";
 const ARGS = [
@@ -35,9 +38,10 @@ const ARGS = [
 ];
 const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), "../test-artifacts");
 
-// examples/bigworld's geometry.
-const MAP = 1024;
-const CELLS = 12;
+// examples/bigworld's geometry (as the page's rules have it; the last test
+// checks the move against the server).
+const MAP = BIGWORLD_SIZE;
+const CELLS = BIGWORLD_CELLS;
 const CELL = MAP / CELLS;
 const HYSTERESIS = 4; // units past its cell's edge before a moving player changes cell
 
@@ -286,5 +290,43 @@ test("the bigworld page draws the players its client receives, fewer than the ro
     assert.ok(frames > 0);
   } finally {
     await context.close();
+  }
+});
+
+// The page predicts its own player with src/bigworld.js's rules: a JS
+// client walking diagonally in a bigworld room of its own finds the
+// server's move from each tick to the next where they say.
+test("bigworld's client rules move a player as the bigworld room does", { timeout: 60_000 }, async () => {
+  const c = await connect(server.url, { transports: ["websocket"] });
+  clients.push(c);
+  const room = await c.create("bigworld", { name: "rules" });
+  const seen = new Map(); // tick → own position
+  room.on("state", () => {
+    const p = room.state?.players?.get(room.sessionId);
+    if (p) seen.set(room.tick, { x: p.x, y: p.y });
+  });
+  const start = await until(() => room.state?.players?.get(room.sessionId), "the own player");
+  const input = { dx: start.x < MAP / 2 ? 1 : -1, dy: start.y < MAP / 2 ? 1 : -1 };
+  // The input stays in force until the next; resend it now and then (a
+  // client sends one a tick) so the steps compared are moves by it.
+  const timer = setInterval(() => room.send(input), 200);
+  try {
+    room.send(input);
+    let steps;
+    await until(() => {
+      steps = [];
+      for (const [tick, at] of seen) {
+        const next = seen.get(tick + 1);
+        if (next && (next.x !== at.x || next.y !== at.y)) steps.push({ at, next });
+      }
+      return steps.length >= 10;
+    }, "ten one-tick moves");
+    for (const { at, next } of steps) {
+      const want = bigworldApplyInput({ ...at }, input, 1 / 20);
+      assert.ok(Math.abs(want.x - next.x) < 1e-3 && Math.abs(want.y - next.y) < 1e-3, `from ${JSON.stringify(at)} the server moved to ${JSON.stringify(next)}, the rules say ${JSON.stringify(want)}`);
+    }
+  } finally {
+    clearInterval(timer);
+    room.send({ dx: 0, dy: 0 });
   }
 });
