@@ -41,6 +41,15 @@ export function position(p) {
 
 /** Moves player (either layout, see position) by input {dx, dy} for dt seconds; mutates and returns it. */
 export function applyInput(player, input, dt) {
+  return moveInField(player, input, dt, SIZE, SPEED);
+}
+
+/**
+ * Moves player by input {dx, dy} for dt seconds at speed units/s, clamped
+ * to the size × size field (applyInput with another game's field and
+ * speed); mutates and returns it.
+ */
+export function moveInField(player, input, dt, size, speed) {
   let dx = axis(input?.dx);
   let dy = axis(input?.dy);
   if (dx === 0 && dy === 0) return player;
@@ -49,8 +58,8 @@ export function applyInput(player, input, dt) {
     dy *= Math.SQRT2 / 2;
   }
   const p = position(player);
-  const x = Math.min(SIZE, Math.max(0, p.x + dx * SPEED * dt));
-  const y = Math.min(SIZE, Math.max(0, p.y + dy * SPEED * dt));
+  const x = Math.min(size, Math.max(0, p.x + dx * speed * dt));
+  const y = Math.min(size, Math.max(0, p.y + dy * speed * dt));
   if (Array.isArray(player.pos)) player.pos = [x, y];
   else {
     player.x = x;

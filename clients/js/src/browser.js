@@ -1,4 +1,6 @@
 // Entry point of the browser bundle (web/roomcast.bundle.js, built by
-// `npm run build`): the client and the arena's client-side rules.
+// `npm run build`): the client and the arena's and bigworld's client-side
+// rules.
 export * from "./roomcast.js";
 export * from "./arena.js";
+export * from "./bigworld.js";

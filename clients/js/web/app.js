@@ -6,15 +6,32 @@
 // networks that block WebSocket; the header's link toggles it) or
 // websocket, name=NAME, join=ROOMID (join that room at once), create=1
 // (create one), stall=MS (the client's stallTimeout), room=TYPE (the room
-// type: "arena" by default; "bigworld" is the 256-player map where each
-// client receives, and the page draws, only the players around its own).
+// type: "arena" by default; "bigworld" is the 256-player 1024 × 1024 map,
+// drawn whole with its 12 × 12 cells, where each client receives, and the
+// page draws, only the players in the 3 × 3 cells around its own).
 //
 // Players whose connection is gone (their seat held while they reconnect:
 // the state's online field is false) are drawn grey and marked
 // "reconnecting". While the page's own connection is down the lobby is
 // unknown: its list is cleared (no Join buttons for rooms of a server that
 // may be gone) until the reconnect brings the server's list again.
-import { connect, arenaRoomOptions, position, SIZE, PLAYER_RADIUS, PICKUP_RADIUS, MAX_HP } from "./roomcast.bundle.js";
+//
+// For tests and debugging, window.roomcastApp.view() is a plain snapshot of
+// what the page shows, and window.roomcastApp.drawn what the last animation
+// frame drew: {tick, players: [{id, x, y}]}, the state's tick and each
+// player drawn with its position in canvas pixels (null while in no room).
+import {
+  connect,
+  arenaRoomOptions,
+  position,
+  SIZE,
+  PLAYER_RADIUS,
+  PICKUP_RADIUS,
+  MAX_HP,
+  bigworldRoomOptions,
+  BIGWORLD_SIZE,
+  BIGWORLD_CELLS,
+} from "./roomcast.bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -45,6 +62,7 @@ const app = {
   error: null,
   keys: new Set(),
   blurs: 0,
+  drawn: null,
   /** A plain snapshot of what the page shows (for tests and debugging). */
   view() {
     const room = app.room;
@@ -97,6 +115,13 @@ const isOnline = (p) => p.online !== false;
 }
 
 const roomType = params.get("room") ?? "arena";
+// The room type's map: its side (the canvas shows all of it), the spacing
+// of the grid drawn on it (bigworld: its cells) and the own player's
+// prediction.
+const world =
+  roomType === "bigworld"
+    ? { size: BIGWORLD_SIZE, grid: BIGWORLD_SIZE / BIGWORLD_CELLS, roomOptions: bigworldRoomOptions }
+    : { size: SIZE, grid: 100, roomOptions: arenaRoomOptions };
 ui.name.value = params.get("name") ?? localStorage.getItem("roomcast.name") ?? `player${Math.floor(Math.random() * 1000)}`;
 ui.name.addEventListener("change", () => localStorage.setItem("roomcast.name", ui.name.value));
 
@@ -143,7 +168,7 @@ function renderLobby(rooms) {
     b.type = "button";
     b.textContent = "Join";
     b.dataset.full = r.clients >= r.maxClients || r.locked ? "1" : "0";
-    b.addEventListener("click", () => enter((c) => c.joinById(r.roomId, { name: ui.name.value }, arenaRoomOptions)));
+    b.addEventListener("click", () => enter((c) => c.joinById(r.roomId, { name: ui.name.value }, world.roomOptions)));
     td.append(b);
     tr.append(td);
     ui.rooms.append(tr);
@@ -188,8 +213,8 @@ function watchRoom(room) {
   if (app.lobby) renderLobby(app.lobby.rooms);
 }
 
-ui.quick.addEventListener("click", () => enter((c) => c.joinOrCreate(roomType, { name: ui.name.value }, arenaRoomOptions)));
-ui.create.addEventListener("click", () => enter((c) => c.create(roomType, { name: ui.name.value }, arenaRoomOptions)));
+ui.quick.addEventListener("click", () => enter((c) => c.joinOrCreate(roomType, { name: ui.name.value }, world.roomOptions)));
+ui.create.addEventListener("click", () => enter((c) => c.create(roomType, { name: ui.name.value }, world.roomOptions)));
 ui.leave.addEventListener("click", async () => {
   await app.room?.leave().catch(() => {});
   showBanner(null);
@@ -281,12 +306,12 @@ function smoothSelf(target, t) {
 
 function draw() {
   const w = ui.canvas.width;
-  const s = w / SIZE;
+  const s = w / world.size;
   ctx.fillStyle = "#0d0f13";
   ctx.fillRect(0, 0, w, w);
   ctx.strokeStyle = "#1f232b";
   ctx.lineWidth = 1;
-  for (let g = 100; g < SIZE; g += 100) {
+  for (let g = world.grid; g < world.size - 1; g += world.grid) {
     ctx.beginPath();
     ctx.moveTo(g * s, 0);
     ctx.lineTo(g * s, w);
@@ -295,8 +320,11 @@ function draw() {
     ctx.stroke();
   }
   const room = app.room;
+  app.drawn = null;
   if (room?.state && !room.left) {
     const t = performance.now();
+    const drawn = { tick: room.tick, players: [] };
+    app.drawn = drawn;
     ctx.fillStyle = "#ffd84f";
     for (const [, it] of room.state.pickups ?? []) {
       ctx.beginPath();
@@ -309,6 +337,7 @@ function draw() {
       if (mine) pos = smoothSelf(pos, t);
       const x = pos.x * s;
       const y = pos.y * s;
+      drawn.players.push({ id, x, y });
       const online = isOnline(p);
       ctx.globalAlpha = online ? 1 : 0.45;
       ctx.fillStyle = !online ? "#8a8f99" : mine ? "#4fa3ff" : "#e66f6f";
@@ -367,8 +396,8 @@ async function main() {
   app.lobby.on("change", renderLobby);
   renderLobby(app.lobby.rooms);
   const join = params.get("join");
-  if (join) await enter((c) => c.joinById(join, { name: ui.name.value }, arenaRoomOptions));
-  else if (params.get("create")) await enter((c) => c.create(roomType, { name: ui.name.value }, arenaRoomOptions));
+  if (join) await enter((c) => c.joinById(join, { name: ui.name.value }, world.roomOptions));
+  else if (params.get("create")) await enter((c) => c.create(roomType, { name: ui.name.value }, world.roomOptions));
   updateButtons();
 }
 
