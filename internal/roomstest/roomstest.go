@@ -1,4 +1,6 @@
-// Package roomstest holds test doubles for package rooms.
+// Package roomstest holds what tests of rooms and of games on it share: a
+// no-op rooms.Conn, and Serve, which serves room types over the real
+// transport stack (socketio, roomsio) on an httptest server.
 package roomstest
 
 import "github.com/roomcast/roomcast/rooms"
