@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomcast/roomcast/cluster"
 	"github.com/roomcast/roomcast/internal/redistest"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 )
 
@@ -72,18 +73,6 @@ func newClusterNode(t *testing.T, r *redistest.Server, id string, maxRooms int) 
 	return n
 }
 
-type nopConn struct{}
-
-func (nopConn) ID() string                                               { return "nop" }
-func (nopConn) SendState(*rooms.StatePacket, uint64) (bool, error)       { return true, nil }
-func (nopConn) SendMessage(string, any) error                            { return nil }
-func (nopConn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
-func (nopConn) SendLeft(string, string) error                            { return nil }
-func (nopConn) SendLobbyRooms([]rooms.Listing) error                     { return nil }
-func (nopConn) SendLobbyUpdate(rooms.Listing) error                      { return nil }
-func (nopConn) SendLobbyRemove(string) error                             { return nil }
-func (nopConn) Close()                                                   {}
-
 func seatOf(t *testing.T, start func(func(rooms.Seat, error))) (rooms.Seat, error) {
 	t.Helper()
 	type result struct {
@@ -117,7 +106,7 @@ func TestRoomCreatedForAnotherNodeKeepsItsOptions(t *testing.T) {
 	host := newClusterNode(t, r, "host", 0)
 	full.node.Drain() // full takes no room: creating through it places the room on host
 
-	sess := full.rs.Connect(nopConn{}, rooms.ConnInfo{})
+	sess := full.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{})
 	_, err := seatOf(t, func(done func(rooms.Seat, error)) {
 		sess.Join(rooms.JoinRequest{Mode: rooms.JoinOrCreate, Name: "duel", Options: rooms.Options{"map": "dust", "nick": "ann"}}, done)
 	})
@@ -125,7 +114,7 @@ func TestRoomCreatedForAnotherNodeKeepsItsOptions(t *testing.T) {
 	assert.Equal(t, "http://host", rd.URL)
 
 	seat, err := seatOf(t, func(done func(rooms.Seat, error)) {
-		host.rs.Connect(nopConn{}, rooms.ConnInfo{}).Claim(rd.Claim, done)
+		host.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{}).Claim(rd.Claim, done)
 	})
 	require.NoError(t, err)
 	room := host.rs.Room(seat.RoomID)
@@ -135,12 +124,12 @@ func TestRoomCreatedForAnotherNodeKeepsItsOptions(t *testing.T) {
 
 	// A joiner filtering on another map does not get this room.
 	_, err = seatOf(t, func(done func(rooms.Seat, error)) {
-		host.rs.Connect(nopConn{}, rooms.ConnInfo{}).Join(rooms.JoinRequest{Mode: rooms.JoinExisting, Name: "duel",
+		host.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{}).Join(rooms.JoinRequest{Mode: rooms.JoinExisting, Name: "duel",
 			Options: rooms.Options{"map": "nuke"}}, done)
 	})
 	assert.ErrorIs(t, err, rooms.ErrRoomNotFound)
 	second, err := seatOf(t, func(done func(rooms.Seat, error)) {
-		host.rs.Connect(nopConn{}, rooms.ConnInfo{}).Join(rooms.JoinRequest{Mode: rooms.JoinExisting, Name: "duel",
+		host.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{}).Join(rooms.JoinRequest{Mode: rooms.JoinExisting, Name: "duel",
 			Options: rooms.Options{"map": "dust", "nick": "bob"}}, done)
 	})
 	require.NoError(t, err)
@@ -159,13 +148,13 @@ func TestEmptyRoomWaitsForItsReservedSeat(t *testing.T) {
 	r := redistest.Start(t)
 	a := newClusterNode(t, r, "a", 0)
 	b := newClusterNode(t, r, "b", 0)
-	first := a.rs.Connect(nopConn{}, rooms.ConnInfo{})
+	first := a.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{})
 	seat, err := seatOf(t, func(done func(rooms.Seat, error)) {
 		first.Join(rooms.JoinRequest{Mode: rooms.Create, Name: "duel"}, done)
 	})
 	require.NoError(t, err)
 	_, err = seatOf(t, func(done func(rooms.Seat, error)) {
-		b.rs.Connect(nopConn{}, rooms.ConnInfo{}).Join(rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID}, done)
+		b.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{}).Join(rooms.JoinRequest{Mode: rooms.JoinByID, RoomID: seat.RoomID}, done)
 	})
 	rd := redirect(t, err)
 
@@ -181,7 +170,7 @@ func TestEmptyRoomWaitsForItsReservedSeat(t *testing.T) {
 	<-ticked
 	require.True(t, room.Do(func(*rooms.Room) {}))
 
-	second := a.rs.Connect(nopConn{}, rooms.ConnInfo{})
+	second := a.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{})
 	s2, err := seatOf(t, func(done func(rooms.Seat, error)) { second.Claim(rd.Claim, done) })
 	require.NoError(t, err, "the empty room waited for its reserved seat")
 	assert.Equal(t, seat.RoomID, s2.RoomID)
@@ -196,7 +185,7 @@ func TestEmptyRoomWaitsForItsReservedSeat(t *testing.T) {
 
 func listed(t *testing.T, n *clusterNode) int {
 	t.Helper()
-	page, err := n.rs.Connect(nopConn{}, rooms.ConnInfo{}).List(rooms.ListRequest{})
+	page, err := n.rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{}).List(rooms.ListRequest{})
 	require.NoError(t, err)
 	return len(page.Rooms)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/roomcast/roomcast/codec/mpack"
 	siocodec "github.com/roomcast/roomcast/codec/socketio"
 	"github.com/roomcast/roomcast/examples/arena"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 )
@@ -81,19 +82,6 @@ func FuzzDecodeMove(f *testing.F) {
 	})
 }
 
-// nullConn takes every frame.
-type nullConn struct{}
-
-func (nullConn) ID() string                                               { return "null" }
-func (nullConn) SendState(*rooms.StatePacket, uint64) (bool, error)       { return true, nil }
-func (nullConn) SendMessage(string, any) error                            { return nil }
-func (nullConn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
-func (nullConn) SendLeft(string, string) error                            { return nil }
-func (nullConn) SendLobbyRooms([]rooms.Listing) error                     { return nil }
-func (nullConn) SendLobbyUpdate(rooms.Listing) error                      { return nil }
-func (nullConn) SendLobbyRemove(string) error                             { return nil }
-func (nullConn) Close()                                                   {}
-
 // benchSession is a session seated in a bench-mode arena room whose
 // settings typed selects (DecodeMove or the generic payload); the room
 // ticks at 1000 Hz with a large inbox so it keeps up with the benchmark.
@@ -107,7 +95,7 @@ func benchSession(b *testing.B, typed bool) *rooms.Session {
 		settings.Input = nil
 	}
 	require.NoError(b, rs.Define("bench", func() rooms.Game { return arena.NewGame(arena.Config{Mode: arena.ModeBench}) }, settings))
-	sess := rs.Connect(nullConn{}, rooms.ConnInfo{})
+	sess := rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{})
 	done := make(chan error, 1)
 	sess.Join(rooms.JoinRequest{Name: "bench"}, func(_ rooms.Seat, err error) { done <- err })
 	require.NoError(b, <-done)

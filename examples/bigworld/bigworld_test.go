@@ -3,10 +3,7 @@ package bigworld_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -15,10 +12,9 @@ import (
 
 	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/examples/bigworld"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
-	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
-	"github.com/roomcast/roomcast/transport/socketio"
 )
 
 type lockedMirror struct {
@@ -61,21 +57,9 @@ func (l *lockedMirror) players() map[string]seen {
 // cells plus the hysteresis on an axis), and every player close enough to
 // be in those cells whatever the hysteresis did.
 func TestEndToEndEachClientSeesItsNeighbourhood(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sio, err := socketio.NewServer(socketio.Config{Logger: log})
-	require.NoError(t, err)
-	rs, err := rooms.NewServer(rooms.Config{Logger: log})
-	require.NoError(t, err)
-	require.NoError(t, rs.Define(bigworld.RoomType, bigworld.NewGame, bigworld.Settings()))
-	roomsio.Attach(rs, sio.Of("/"))
-	hs := httptest.NewServer(sio)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = rs.Shutdown(ctx)
-		_ = sio.Shutdown(ctx)
-		hs.Close()
-	})
+	url := roomstest.Serve(t, func(rs *rooms.Server) error {
+		return rs.Define(bigworld.RoomType, bigworld.NewGame, bigworld.Settings())
+	}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -85,7 +69,7 @@ func TestEndToEndEachClientSeesItsNeighbourhood(t *testing.T) {
 	for i := range n {
 		mirrors[i] = &lockedMirror{m: statesync.NewMirror(statesync.MirrorLimits{})}
 		g, err := bots.NewGame(bots.GameConfig{
-			Client: bots.Config{URL: hs.URL, Transport: bots.TransportWebSocket, Parser: bots.ParserMsgpack},
+			Client: bots.Config{URL: url, Transport: bots.TransportWebSocket, Parser: bots.ParserMsgpack},
 			Mirror: mirrors[i],
 		})
 		require.NoError(t, err)
@@ -100,7 +84,10 @@ func TestEndToEndEachClientSeesItsNeighbourhood(t *testing.T) {
 		require.NoError(t, err)
 	}
 	time.Sleep(300 * time.Millisecond) // let them walk (about 36 units)
-	var last uint64
+	var (
+		last uint64
+		err  error
+	)
 	for _, g := range games {
 		last, err = g.SendInput(map[string]any{"dx": 0, "dy": 0})
 		require.NoError(t, err)

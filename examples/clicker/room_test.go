@@ -10,14 +10,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/examples/clicker"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
 )
 
 // conn is an in-memory rooms.Conn that mirrors the state frames it gets
-// and records the messages.
+// and records the messages; it drops the other sends.
 type conn struct {
+	roomstest.NopConn
 	mu     sync.Mutex
 	mirror *statesync.Mirror
 	msgs   []map[string]any // payloads of msg events
@@ -50,13 +52,6 @@ func (c *conn) SendMessage(typ string, payload any) error {
 	c.msgs = append(c.msgs, map[string]any{"type": typ, "payload": p})
 	return nil
 }
-
-func (c *conn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
-func (c *conn) SendLeft(string, string) error                            { return nil }
-func (c *conn) SendLobbyRooms([]rooms.Listing) error                     { return nil }
-func (c *conn) SendLobbyUpdate(rooms.Listing) error                      { return nil }
-func (c *conn) SendLobbyRemove(string) error                             { return nil }
-func (c *conn) Close()                                                   {}
 
 // state returns the mirrored state.
 func (c *conn) state(t *testing.T) map[string]any {

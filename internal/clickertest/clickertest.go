@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/roomcast/roomcast/examples/clicker"
-	"github.com/roomcast/roomcast/internal/arenatest"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 )
 
@@ -17,7 +17,7 @@ import (
 // shut down when the test ends.
 func Server(t testing.TB) string {
 	t.Helper()
-	return arenatest.Serve(t, func(rs *rooms.Server) error {
+	return roomstest.Serve(t, func(rs *rooms.Server) error {
 		return rs.Define(clicker.RoomType, clicker.NewGame, clicker.Settings())
 	}, clicker.Web())
 }

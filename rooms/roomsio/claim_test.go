@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 )
@@ -30,7 +31,7 @@ func TestClaimOnASingleServer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sess := rs.Connect(nopConn{}, rooms.ConnInfo{})
+			sess := rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{})
 			got := make(chan map[string]any, 1)
 			roomsio.Dispatch(sess, roomsio.EventClaim, tc.args, func(args ...any) { got <- args[0].(map[string]any) })
 			select {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roomcast/roomcast/codec/mpack"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 )
@@ -16,19 +17,6 @@ var fuzzEvents = []string{
 	roomsio.EventLobbySubscribe, roomsio.EventLobbyUnsubscribe, "nope",
 	roomsio.EventClaim, // last: the recorded seeds keep their events
 }
-
-// nopConn is a rooms.Conn that takes everything.
-type nopConn struct{}
-
-func (nopConn) ID() string                                               { return "fuzz" }
-func (nopConn) SendState(*rooms.StatePacket, uint64) (bool, error)       { return true, nil }
-func (nopConn) SendMessage(string, any) error                            { return nil }
-func (nopConn) SendMessageWithAck(string, any, func([]any, error)) error { return nil }
-func (nopConn) SendLeft(string, string) error                            { return nil }
-func (nopConn) SendLobbyRooms([]rooms.Listing) error                     { return nil }
-func (nopConn) SendLobbyUpdate(rooms.Listing) error                      { return nil }
-func (nopConn) SendLobbyRemove(string) error                             { return nil }
-func (nopConn) Close()                                                   {}
 
 // FuzzDispatch feeds arbitrary arguments (decoded like a msgpack client's,
 // with the bounded reader) to every protocol event: Dispatch never panics
@@ -64,7 +52,7 @@ func FuzzDispatch(f *testing.F) {
 		if len(data) < 1 {
 			return
 		}
-		sess := rs.Connect(nopConn{}, rooms.ConnInfo{})
+		sess := rs.Connect(roomstest.NopConn{}, rooms.ConnInfo{})
 		defer sess.Close()
 		r := mpack.NewReader(data[1:], mpack.Limits{MaxDepth: 8})
 		for i := 0; r.Len() > 0 && i < 8; i++ {

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -15,10 +12,10 @@ import (
 
 	"github.com/roomcast/roomcast/bots"
 	"github.com/roomcast/roomcast/examples/cards"
+	"github.com/roomcast/roomcast/internal/roomstest"
 	"github.com/roomcast/roomcast/rooms"
 	"github.com/roomcast/roomcast/rooms/roomsio"
 	statesync "github.com/roomcast/roomcast/sync"
-	"github.com/roomcast/roomcast/transport/socketio"
 )
 
 // startCardServer serves the card table of examples/cards: each seat's
@@ -27,22 +24,9 @@ import (
 // 0xAD 0xC0 0xDE, seat, n, 0x5A).
 func startCardServer(t *testing.T) string {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sio, err := socketio.NewServer(socketio.Config{Logger: log})
-	require.NoError(t, err)
-	rs, err := rooms.NewServer(rooms.Config{Logger: log})
-	require.NoError(t, err)
-	require.NoError(t, rs.Define(cards.RoomType, cards.NewGame, cards.Settings()))
-	roomsio.Attach(rs, sio.Of("/"))
-	hs := httptest.NewServer(sio)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = rs.Shutdown(ctx)
-		_ = sio.Shutdown(ctx)
-		hs.Close()
-	})
-	return hs.URL
+	return roomstest.Serve(t, func(rs *rooms.Server) error {
+		return rs.Define(cards.RoomType, cards.NewGame, cards.Settings())
+	}, nil)
 }
 
 // cardPlayer is a raw client that records every byte it receives and

@@ -46,23 +46,25 @@ func (r *recorder) OnClose(c *Conn, reason CloseReason, err error) {
 
 func (r *recorder) nextMessage(t *testing.T) message {
 	t.Helper()
-	select {
-	case m := <-r.msgs:
-		return m
-	case <-time.After(waitFor):
-		t.Fatal("no message")
-		return message{}
-	}
+	return receive(t, r.msgs, "no message")
 }
 
 func (r *recorder) waitClose(t *testing.T) closeEvent {
 	t.Helper()
+	return receive(t, r.closed, "session not closed")
+}
+
+// receive returns the next value from ch; the test fails with what if
+// none comes within waitFor.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
 	select {
-	case e := <-r.closed:
-		return e
+	case v := <-ch:
+		return v
 	case <-time.After(waitFor):
-		t.Fatal("session not closed")
-		return closeEvent{}
+		t.Fatal(what)
+		var zero T
+		return zero
 	}
 }
 
@@ -77,35 +79,20 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	t.Helper()
 	srv, err := NewServer(cfg)
 	require.NoError(t, err)
-	ts := &testServer{Server: srv, conns: make(chan *recorder, 100)}
+	conns := make(chan *recorder, 100)
 	srv.OnConnection(func(c *Conn) {
 		rec := &recorder{conn: c, msgs: make(chan message, 1000), closed: make(chan closeEvent, 1)}
 		c.SetHandler(rec)
-		ts.conns <- rec
+		conns <- rec
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ts.addr = ln.Addr().String()
-	hs := &http.Server{Handler: srv}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		require.NoError(t, srv.Shutdown(ctx))
-		_ = hs.Close()
-	})
+	ts := startServerWith(t, srv)
+	ts.conns = conns
 	return ts
 }
 
 func (ts *testServer) nextConn(t *testing.T) *recorder {
 	t.Helper()
-	select {
-	case r := <-ts.conns:
-		return r
-	case <-time.After(waitFor):
-		t.Fatal("no session")
-		return nil
-	}
+	return receive(t, ts.conns, "no session")
 }
 
 func (ts *testServer) url(query string) string {
@@ -186,13 +173,8 @@ func (p *poller) getAsync() chan [2]any {
 
 func waitResult(t *testing.T, ch chan [2]any) (int, string) {
 	t.Helper()
-	select {
-	case r := <-ch:
-		return r[0].(int), r[1].(string)
-	case <-time.After(waitFor):
-		t.Fatal("request did not complete")
-		return 0, ""
-	}
+	r := receive(t, ch, "request did not complete")
+	return r[0].(int), r[1].(string)
 }
 
 // wsClient is a gws WebSocket client recording the frames it receives.
@@ -246,13 +228,7 @@ func dialWS(t *testing.T, ts *testServer, query string, header http.Header) (*ws
 
 func (c *wsClient) next(t *testing.T) message {
 	t.Helper()
-	select {
-	case m := <-c.frames:
-		return m
-	case <-time.After(waitFor):
-		t.Fatal("no WebSocket frame")
-		return message{}
-	}
+	return receive(t, c.frames, "no WebSocket frame")
 }
 
 // nextMessage returns the next frame that is not a ping, answering pings.
@@ -270,11 +246,7 @@ func (c *wsClient) nextMessage(t *testing.T) message {
 
 func (c *wsClient) waitClosed(t *testing.T) {
 	t.Helper()
-	select {
-	case <-c.closed:
-	case <-time.After(waitFor):
-		t.Fatal("WebSocket not closed")
-	}
+	receive(t, c.closed, "WebSocket not closed")
 }
 
 // rawWebSocketRequest sends a WebSocket handshake on a plain TCP connection
@@ -328,7 +300,8 @@ func (h funcHandler) OnClose(_ *Conn, reason CloseReason, _ error) {
 	}
 }
 
-// startServerWith serves an already configured Server on 127.0.0.1.
+// startServerWith serves an already configured Server on 127.0.0.1; its
+// sessions are left to the caller's OnConnection (nextConn has none).
 func startServerWith(t *testing.T, srv *Server) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -507,12 +507,7 @@ func TestOnMessageSequential(t *testing.T) {
 		require.NoError(t, c.conn.WriteString("4m"+itoa(i)))
 	}
 	for i := range 500 {
-		select {
-		case m := <-got:
-			require.Equal(t, "m"+itoa(i), m)
-		case <-time.After(waitFor):
-			t.Fatal("missing message")
-		}
+		require.Equal(t, "m"+itoa(i), receive(t, got, "missing message"))
 	}
 	require.Zero(t, overlaps.Load())
 }
@@ -744,12 +739,7 @@ func testShutdownDrainsPolling(t *testing.T, park bool) {
 	require.Equal(t, "4room.left", body)
 	_, body = p.get()
 	require.Equal(t, "1", body)
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(waitFor):
-		t.Fatal("Shutdown did not return after the drain")
-	}
+	require.NoError(t, receive(t, done, "Shutdown did not return after the drain"))
 }
 
 func TestDrainTimeout(t *testing.T) {

@@ -336,11 +336,20 @@ func (wsEvents) OnMessage(ws *gws.Conn, msg *gws.Message) {
 func (c *Conn) onProbePacket(ws *gws.Conn, p eiocodec.Packet, err error) {
 	switch {
 	case err == nil && p.Type == eiocodec.Ping && string(p.Data) == "probe":
-		if werr := ws.WriteString("3probe"); werr != nil {
-			return
-		}
+		// The session is upgrading before "3probe" can reach the client:
+		// a GET the client sends after reading it must find it so (it
+		// waits for the "5", see awaitUpgradeLocked), not wait as an
+		// ordinary poll that the wake below answers with a noop.
 		c.mu.Lock()
 		c.upgrading = true
+		c.mu.Unlock()
+		if werr := ws.WriteString("3probe"); werr != nil {
+			return // gws closes the probe: OnClose ends the upgrade
+		}
+		// The pending GET's noop follows the "3probe", as the client
+		// expects: a noop read first would make it poll again, and that
+		// GET would wait up to reorderWait before the client sends "5".
+		c.mu.Lock()
 		c.wakePollLocked()
 		c.mu.Unlock()
 	case err == nil && p.Type == eiocodec.Upgrade:

@@ -156,17 +156,7 @@ func FuzzPeekRawEvent(f *testing.F) {
 		if err != nil {
 			t.Fatalf("raw path took a packet the decoder refuses: %v", err)
 		}
-		name, _ := p.EventName()
-		require.Equal(t, name, string(ev.name))
-		args := p.Data.([]any)[1:]
-		require.Len(t, args, ev.nargs)
-		r := mpack.NewReader(ev.args, mpack.Limits{})
-		for _, want := range args {
-			got, err := r.ReadValue()
-			require.NoError(t, err)
-			require.Equal(t, fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got)) // (NaN != NaN)
-		}
-		require.Equal(t, p.HasID, ev.hasID)
+		requireRawIsPacket(t, ev, p)
 	})
 }
 
@@ -187,20 +177,28 @@ func FuzzPeekRawText(f *testing.F) {
 		if err != nil || !done {
 			t.Fatalf("raw path took %q, the decoder does not: %v", data, err)
 		}
-		name, _ := p.EventName()
-		require.Equal(t, name, string(ev.name))
-		require.Equal(t, p.HasID, ev.hasID)
+		requireRawIsPacket(t, ev, p)
 		require.Equal(t, p.ID, ev.id)
 		require.Equal(t, p.Namespace(), nspOf(ev.nsp))
-		args := p.Data.([]any)[1:]
-		require.Len(t, args, ev.nargs)
-		r := mpack.NewReader(ev.args, mpack.Limits{})
-		for _, want := range args {
-			got, err := r.ReadValue()
-			require.NoError(t, err)
-			require.Equal(t, fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got)) // (NaN != NaN)
-		}
 	})
+}
+
+// requireRawIsPacket checks that the raw path read the event the decoder
+// did: its name, whether it asks for an ack, and its argument values (in
+// ev.args as msgpack).
+func requireRawIsPacket(t *testing.T, ev rawEvent, p siocodec.Packet) {
+	t.Helper()
+	name, _ := p.EventName()
+	require.Equal(t, name, string(ev.name))
+	require.Equal(t, p.HasID, ev.hasID)
+	args := p.Data.([]any)[1:]
+	require.Len(t, args, ev.nargs)
+	r := mpack.NewReader(ev.args, mpack.Limits{})
+	for _, want := range args {
+		got, err := r.ReadValue()
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got)) // (NaN != NaN)
+	}
 }
 
 func nspOf(b []byte) string {
