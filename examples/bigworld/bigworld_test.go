@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/roomcast/roomcast/bots"
@@ -37,6 +38,12 @@ func (l *lockedMirror) ApplyDelta(b []byte) error {
 type seen struct{ x, y float64 }
 
 // players returns what the mirror holds: name -> position.
+func (l *lockedMirror) tick() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m.Tick()
+}
+
 func (l *lockedMirror) players() map[string]seen {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -79,16 +86,27 @@ func TestEndToEndEachClientSeesItsNeighbourhood(t *testing.T) {
 		require.NoError(t, err)
 		games[i] = g
 	}
+	// Each walks for 5 ticks (30 units, less at a wall) once its input is
+	// acknowledged.
+	walk := make([]uint64, n)
 	for i, g := range games {
-		_, err := g.SendInput(map[string]any{"dx": math.Cos(float64(i)), "dy": math.Sin(float64(i))})
+		var err error
+		walk[i], err = g.SendInput(map[string]any{"dx": math.Cos(float64(i)), "dy": math.Sin(float64(i))})
 		require.NoError(t, err)
 	}
-	time.Sleep(300 * time.Millisecond) // let them walk (about 36 units)
-	var (
-		last uint64
-		err  error
-	)
+	require.Eventually(t, func() bool {
+		for i, g := range games {
+			if g.Stats().LastAck < walk[i] {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "walks acked")
+	walked := mirrors[0].tick() + 5
+	require.Eventually(t, func() bool { return mirrors[0].tick() >= walked }, 10*time.Second, 10*time.Millisecond, "5 ticks of walking")
+	var last uint64
 	for _, g := range games {
+		var err error
 		last, err = g.SendInput(map[string]any{"dx": 0, "dy": 0})
 		require.NoError(t, err)
 	}
@@ -138,11 +156,8 @@ func TestEndToEndEachClientSeesItsNeighbourhood(t *testing.T) {
 		}
 		return nil
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for err = check(); err != nil && time.Now().Before(deadline); err = check() {
-		time.Sleep(20 * time.Millisecond) // frames still arriving
-	}
-	require.NoError(t, err)
+	// Frames may still be arriving: the views settle.
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.NoError(c, check()) }, 10*time.Second, 20*time.Millisecond)
 	for _, g := range games {
 		require.Zero(t, g.Stats().MirrorErrors)
 	}

@@ -132,11 +132,14 @@ func TestEndToEndSecretStateStaysSecret(t *testing.T) {
 					}
 					players[i] = p
 				}
-				for seq := 1; seq <= 6; seq++ {
+				for seq := 1; seq <= 6; seq++ { // a draw each, seen before the next: deltas over several ticks
 					for _, p := range players {
 						require.NoError(t, p.cli.Emit(roomsio.EventInput, seq, map[string]any{}))
 					}
-					time.Sleep(10 * time.Millisecond)
+					for _, p := range players {
+						require.Eventually(t, func() bool { return bytes.Equal(p.ownHand(), cards.Hand(p.seat, seq)) },
+							10*time.Second, 5*time.Millisecond, "seat %d's draw %d", p.seat, seq)
+					}
 				}
 				for _, p := range players {
 					require.NoError(t, p.cli.Emit(roomsio.EventMsg, "peek", nil))
