@@ -228,6 +228,7 @@ test("the bigworld page draws the players its client receives, fewer than the ro
       return { ok: f.roomId === roomId && f.sessionId && f.mirror[f.sessionId] && f.drawn?.players.some((p) => p.id === f.sessionId), last: f };
     }, "the page in the room, drawing its own player");
     assert.equal(joined.last.roomId, roomId, "the page joined the same room");
+    assert.equal(await page.title(), "roomcast bigworld");
 
     // Standing still it draws exactly its view: fewer than the room's players.
     const atStart = await standing(page, "the page's player standing at its spawn");

@@ -115,6 +115,8 @@ const isOnline = (p) => p.online !== false;
 }
 
 const roomType = params.get("room") ?? "arena";
+document.title = `roomcast ${roomType}`;
+document.querySelector("h1").textContent = document.title;
 // The room type's map: its side (the canvas shows all of it), the spacing
 // of the grid drawn on it (bigworld: its cells) and the own player's
 // prediction.
