@@ -78,31 +78,41 @@ func (g *benchGame) OnInput(r *Room, c *Client, in Input) {
 // benchRoom builds a room with n seated clients on nullConns without its
 // goroutine, so step can be driven directly.
 func benchRoom(b *testing.B, n int) (*Room, []*Client, []*nullConn) {
+	conns := make([]*nullConn, n)
+	r := seatedRoom(b, n, func() Game { return &benchGame{} }, func(i int) Conn {
+		conns[i] = &nullConn{}
+		return conns[i]
+	})
+	return r, r.clients, conns
+}
+
+// seatedRoom builds a room of a type whose games newGame makes, with n
+// clients seated on connOf(0..n-1) and their snapshots sent, without the
+// room's goroutine: a benchmark drives its ticks.
+func seatedRoom(b testing.TB, n int, newGame func() Game, connOf func(i int) Conn) *Room {
 	srv, err := NewServer(Config{Logger: discardLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	if err := srv.Define("arena", func() Game { return &benchGame{} }, Settings{MaxClients: n}); err != nil {
+	if err := srv.Define("bench", newGame, Settings{MaxClients: n}); err != nil {
 		b.Fatal(err)
 	}
-	t, _ := srv.roomType("arena")
+	t, _ := srv.roomType("bench")
 	r := newRoom(srv, t, "bench", nil)
 	r.game = t.newGame()
 	if err := r.game.OnCreate(r, nil); err != nil {
 		b.Fatal(err)
 	}
-	conns := make([]*nullConn, n)
 	for i := range n {
-		conns[i] = &nullConn{}
-		s := srv.Connect(conns[i], ConnInfo{})
+		s := srv.Connect(connOf(i), ConnInfo{})
 		s.pending = true
 		r.match.seats++
 		r.handleJoin(&inboxMsg{kind: msgJoin, sess: s, seatDone: func(Seat, error) {}})
 	}
 	r.tickN = 1
 	r.fan.send(r.tickN, srv.clock.Now()) // snapshots
-	return r, r.clients, conns
+	return r
 }
 
 // BenchmarkRoomTick8: one tick of a room of 8 arena players, each with a

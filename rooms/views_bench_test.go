@@ -1,7 +1,6 @@
 package rooms
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -136,35 +135,16 @@ func (g *bwGame) inView() float64 {
 }
 
 func bwRoom(b testing.TB, n int, views bool) (*Room, *bwGame, []*tallyConn) {
-	srv, err := NewServer(Config{Logger: discardLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
 	game := newBWGame(n, views)
-	if err := srv.Define("bw", func() Game { return game }, Settings{MaxClients: n}); err != nil {
-		b.Fatal(err)
-	}
-	t, _ := srv.roomType("bw")
-	r := newRoom(srv, t, "bench", nil)
-	r.game = t.newGame()
-	if err := r.game.OnCreate(r, nil); err != nil {
-		b.Fatal(err)
-	}
 	conns := make([]*tallyConn, n)
-	for i := range n {
+	r := seatedRoom(b, n, func() Game { return game }, func(i int) Conn {
 		conns[i] = &tallyConn{}
-		s := srv.Connect(conns[i], ConnInfo{})
-		s.pending = true
-		r.match.seats++
-		r.handleJoin(&inboxMsg{kind: msgJoin, sess: s, seatDone: func(Seat, error) {}})
-	}
-	r.tickN = 1
-	r.fan.send(r.tickN, srv.clock.Now()) // snapshots
-	for range 40 {                       // settle: views and hints warm
+		return conns[i]
+	})
+	for range 40 { // settle: views and hints warm
 		game.walk()
 		r.tickN++
-		r.fan.send(r.tickN, srv.clock.Now())
+		r.fan.send(r.tickN, r.srv.clock.Now())
 	}
 	for _, c := range conns {
 		c.frames.Store(0)
