@@ -50,7 +50,7 @@ deps: /usr/bin/redis-server
 	apt-get update && apt-get install -y --no-install-recommends redis-server || \
 	  { echo "make test: could not install redis-server (needs root and apt); install it and rerun" >&2; exit 1; }
 
-# Debian's Chromium for clients/js/test/browser.test.js (playwright-core drives it).
+# Debian's Chromium for the page tests (clients/js/test/browser*.test.js, through test/helpers/chromium.js).
 /usr/bin/chromium:
 	@echo "make test: /usr/bin/chromium missing, installing Debian's chromium"
 	apt-get update && apt-get install -y --no-install-recommends chromium || \

@@ -16,27 +16,12 @@
 // move a player as the server does.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { artifacts, launchChromium } from "./helpers/chromium.js";
 import { startServer } from "./support/server.js";
 import { connect } from "../src/roomcast.js";
 import { BIGWORLD_CELLS, BIGWORLD_SIZE, bigworldApplyInput } from "../src/bigworld.js";
 
-const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
-const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), "../test-artifacts");
 
 // examples/bigworld's geometry (as the page's rules have it; the last test
 // checks the move against the server).
@@ -53,15 +38,8 @@ let browser;
 const clients = [];
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `browser test: ${CHROMIUM} not found. Install Debian's Chromium (apt-get update && apt-get install -y chromium) ` +
-        "or run `make test`, which installs it; set ROOMCAST_CHROMIUM to use another binary.",
-    );
-  }
-  await mkdir(artifacts, { recursive: true });
   server = await startServer(["--demo", "arena", "--drain-grace", "10s"]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -10,40 +10,18 @@
 // Screenshots go to clients/js/test-artifacts/.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { artifacts, launchChromium } from "./helpers/chromium.js";
 import { startArena } from "./helpers/arena.js";
 import { connect } from "../src/roomcast.js";
 
-const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
-const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), "../test-artifacts");
 
 let server;
 let browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `browser test: ${CHROMIUM} not found. Install Debian's Chromium (apt-get update && apt-get install -y chromium) ` +
-        "or run `make test`, which installs it; set ROOMCAST_CHROMIUM to use another binary.",
-    );
-  }
-  await mkdir(artifacts, { recursive: true });
   server = await startArena();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 });
 
 after(async () => {
