@@ -150,23 +150,22 @@ func (r *Room) Lock() { r.setLocked(true) }
 // Unlock undoes Lock.
 func (r *Room) Unlock() { r.setLocked(false) }
 
-func (r *Room) setLocked(v bool) {
-	t := r.typ
-	t.mu.Lock()
-	r.match.locked = v
-	disposing := r.match.disposing
-	t.mu.Unlock()
-	r.listingDirty = true
-	r.flushMatchState(disposing)
-}
+func (r *Room) setLocked(v bool) { r.setMatchFlag(func(m *matchEntry) { m.locked = v }) }
 
-// flushMatchState tells the Directory of a lock or privacy change now, not
-// at the next tick (a queued write: it never blocks this goroutine), so
-// that matchmaking on other nodes stops placing joiners here sooner. The
+// setMatchFlag changes whether matchmaking may pick the room (set runs
+// under the room type's lock) and tells the Directory now, not at the next
+// tick (a queued write: it never blocks this goroutine), so that
+// matchmaking on other nodes stops placing joiners here sooner. The
 // owner's own check still has the last word for a lock (placedRoom); a
 // joiner matched into a room in the instant it became private is seated,
 // as one matched just before would have been.
-func (r *Room) flushMatchState(disposing bool) {
+func (r *Room) setMatchFlag(set func(m *matchEntry)) {
+	t := r.typ
+	t.mu.Lock()
+	set(&r.match)
+	disposing := r.match.disposing
+	t.mu.Unlock()
+	r.listingDirty = true
 	if r.srv.dir != nil && r.listed && !disposing {
 		r.flushListing()
 	}
@@ -182,15 +181,7 @@ func (r *Room) Locked() bool {
 
 // SetPrivate hides the room from listings and joinOrCreate/join (joinById
 // still works) or shows it again.
-func (r *Room) SetPrivate(v bool) {
-	t := r.typ
-	t.mu.Lock()
-	r.match.private = v
-	disposing := r.match.disposing
-	t.mu.Unlock()
-	r.listingDirty = true
-	r.flushMatchState(disposing)
-}
+func (r *Room) SetPrivate(v bool) { r.setMatchFlag(func(m *matchEntry) { m.private = v }) }
 
 // Dispose disposes the room after the current hook: every client gets
 // room.left {code:"disposed"} and OnLeave, then OnDispose runs.
